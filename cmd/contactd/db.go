@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlite"
+)
+
+const defaultDB = "./contactd.db"
+
+// newFlags returns a flag set with --db, whose default comes from CONTACTD_DB.
+func newFlags(name string, stderr io.Writer, getenv func(string) string) (*pflag.FlagSet, *string) {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := getenv("CONTACTD_DB")
+	if def == "" {
+		def = defaultDB
+	}
+	db := fs.String("db", def, "database: a SQLite file path (sqlite:PATH also works); env CONTACTD_DB")
+	return fs, db
+}
+
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return usageError{}
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// openStore opens and migrates the database named by a --db value.
+func openStore(ctx context.Context, db string) (contactd.Store, error) {
+	switch {
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return nil, fmt.Errorf("PostgreSQL is not supported by this build yet; use a SQLite path")
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(db, "sqlite://"), "sqlite:")
+	return sqlite.Open(ctx, path)
+}

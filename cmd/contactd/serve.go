@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/httpapi"
+)
+
+// Main is a running server; tests start it on port 0.
+type Main struct {
+	Addr    string // the address it listens on, once started
+	store   contactd.Store
+	httpSrv *http.Server
+	ln      net.Listener
+}
+
+// ServeConfig configures a server.
+type ServeConfig struct {
+	Addr, DB, Region string
+	Log              *slog.Logger
+	// Banner receives the first-start message (token and curl example).
+	Banner io.Writer
+}
+
+// Start opens the database, bootstraps it when empty and starts serving.
+func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
+	store, err := openStore(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	svc := contactd.NewService(store, cfg.Log)
+	secret, err := svc.Bootstrap(ctx, cfg.Region)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	m := &Main{Addr: ln.Addr().String(), store: store, ln: ln}
+	if secret != "" && cfg.Banner != nil {
+		printBanner(cfg.Banner, m.Addr, secret)
+	}
+	m.httpSrv = &http.Server{
+		Handler:           httpapi.New(svc, cfg.Log, httpapi.Config{Version: version}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Log.Error("serve", "err", err)
+		}
+	}()
+	return m, nil
+}
+
+// Close drains in-flight requests (up to the context's deadline), then
+// closes the database.
+func (m *Main) Close(ctx context.Context) error {
+	err := m.httpSrv.Shutdown(ctx)
+	return errors.Join(err, m.store.Close())
+}
+
+func printBanner(w io.Writer, addr, secret string) {
+	fmt.Fprintf(w, `
+contactd: created tenant "default" and this token with every scope.
+It is shown once and cannot be recovered; keep it somewhere safe.
+
+    %s
+
+Try it:
+
+    curl -s -X POST http://%s/v1/contacts \
+      -H 'Authorization: Bearer %s' \
+      -H 'Content-Type: application/json' \
+      -d '{"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000"}'
+
+API reference: http://%s/docs
+
+`, secret, addr, secret, addr)
+}
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs, db := newFlags("serve", stderr, getenv)
+	defAddr := getenv("CONTACTD_ADDR")
+	if defAddr == "" {
+		defAddr = "127.0.0.1:8080"
+	}
+	addr := fs.String("addr", defAddr, "address to listen on; env CONTACTD_ADDR")
+	region := fs.String("region", "US", "default region of the tenant created on first start")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError{"usage: contactd serve [--addr HOST:PORT] [--db PATH]"}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout})
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", m.Addr, "db", *db, "version", version)
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return m.Close(sctx)
+}

@@ -1,0 +1,198 @@
+package contactd
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// EntryList names a list of sub-entries that can be edited one at a time.
+type EntryList string
+
+// Lists whose entries have their own endpoints.
+const (
+	PhonesList    EntryList = "phones"
+	EmailsList    EntryList = "emails"
+	AddressesList EntryList = "addresses"
+)
+
+// listOps gives generic code access to one kind of sub-entry.
+type listOps[T any] struct {
+	name    EntryList
+	list    func(*ContactInput) *[]T
+	id      func(*T) *string
+	primary func(*T) *bool
+	decode  func([]byte) (T, error)
+}
+
+var (
+	phoneOps = listOps[Phone]{PhonesList, func(in *ContactInput) *[]Phone { return &in.Phones },
+		func(e *Phone) *string { return &e.ID }, func(e *Phone) *bool { return &e.Primary }, DecodePhone}
+	emailOps = listOps[Email]{EmailsList, func(in *ContactInput) *[]Email { return &in.Emails },
+		func(e *Email) *string { return &e.ID }, func(e *Email) *bool { return &e.Primary }, DecodeEmail}
+	addressOps = listOps[Address]{AddressesList, func(in *ContactInput) *[]Address { return &in.Addresses },
+		func(e *Address) *string { return &e.ID }, func(e *Address) *bool { return &e.Primary }, DecodeAddress}
+)
+
+// AddEntry decodes one entry from body and adds it to a contact's list; an
+// entry marked primary takes over from the previous primary.
+// EInvalid (locations relative to the entry), ENotFound, EConflict,
+// EPreconditionFailed, EForbidden.
+func (s *Service) AddEntry(ctx context.Context, p Principal, contactID string, list EntryList, body []byte, pc Precondition) (*Contact, error) {
+	switch list {
+	case PhonesList:
+		return editEntry(ctx, s, p, contactID, "", body, pc, phoneOps)
+	case EmailsList:
+		return editEntry(ctx, s, p, contactID, "", body, pc, emailOps)
+	case AddressesList:
+		return editEntry(ctx, s, p, contactID, "", body, pc, addressOps)
+	}
+	return nil, Errorf(ENotFound, "no list %q", list)
+}
+
+// PatchEntry applies a JSON merge patch to one entry of a contact's list.
+// ENotFound also when the contact has no entry entryID.
+func (s *Service) PatchEntry(ctx context.Context, p Principal, contactID string, list EntryList, entryID string, patch []byte, pc Precondition) (*Contact, error) {
+	if entryID == "" {
+		return nil, Errorf(ENotFound, "no entry selected")
+	}
+	switch list {
+	case PhonesList:
+		return editEntry(ctx, s, p, contactID, entryID, patch, pc, phoneOps)
+	case EmailsList:
+		return editEntry(ctx, s, p, contactID, entryID, patch, pc, emailOps)
+	case AddressesList:
+		return editEntry(ctx, s, p, contactID, entryID, patch, pc, addressOps)
+	}
+	return nil, Errorf(ENotFound, "no list %q", list)
+}
+
+// DeleteEntry removes one entry from a contact's list.
+func (s *Service) DeleteEntry(ctx context.Context, p Principal, contactID string, list EntryList, entryID string, pc Precondition) (*Contact, error) {
+	switch list {
+	case PhonesList:
+		return editEntry(ctx, s, p, contactID, entryID, nil, pc, phoneOps)
+	case EmailsList:
+		return editEntry(ctx, s, p, contactID, entryID, nil, pc, emailOps)
+	case AddressesList:
+		return editEntry(ctx, s, p, contactID, entryID, nil, pc, addressOps)
+	}
+	return nil, Errorf(ENotFound, "no list %q", list)
+}
+
+// editEntry adds (entryID ""), patches (body non-nil) or removes (body nil)
+// one entry, then validates the whole contact again.
+func editEntry[T any](ctx context.Context, s *Service, p Principal, contactID, entryID string, body []byte, pc Precondition, ops listOps[T]) (*Contact, error) {
+	if err := p.require(ScopeWrite); err != nil {
+		return nil, err
+	}
+	var patch map[string]any
+	var added T
+	switch {
+	case entryID == "":
+		e, err := ops.decode(body)
+		if err != nil {
+			return nil, err
+		}
+		added = e
+		*ops.id(&added) = ""
+	case body != nil:
+		if err := json.Unmarshal(body, &patch); err != nil || patch == nil {
+			return nil, invalidField("body", "must be a JSON object (a JSON merge patch)")
+		}
+	}
+	return s.update(ctx, p, Selector{ID: contactID}, pc, func(cur *Contact, region string) (*Contact, string, error) {
+		in := inputOf(cur)
+		list := ops.list(in)
+		idx := -1
+		for i := range *list {
+			if *ops.id(&(*list)[i]) == entryID && entryID != "" {
+				idx = i
+			}
+		}
+		switch {
+		case entryID == "":
+			*list = append(*list, added)
+			idx = len(*list) - 1
+		case idx < 0:
+			return nil, "", Errorf(ENotFound, "contact %q has no %s entry %q", contactID, strings.TrimSuffix(string(ops.name), "es"), entryID)
+		case body == nil:
+			*list = append((*list)[:idx], (*list)[idx+1:]...)
+			idx = -1
+		default:
+			e, err := patchEntry((*list)[idx], patch, ops)
+			if err != nil {
+				return nil, "", err
+			}
+			(*list)[idx] = e
+		}
+		if idx >= 0 && *ops.primary(&(*list)[idx]) {
+			for i := range *list {
+				*ops.primary(&(*list)[i]) = i == idx
+			}
+		}
+		next, err := buildContact(in, cur, region)
+		if err != nil && idx >= 0 {
+			err = relocate(err, string(ops.name)+"["+strconv.Itoa(idx)+"]")
+		}
+		return next, "updated", err
+	})
+}
+
+// patchEntry merges a JSON merge patch into one entry and decodes it strictly.
+func patchEntry[T any](e T, patch map[string]any, ops listOps[T]) (T, error) {
+	id := *ops.id(&e)
+	b, _ := json.Marshal(e)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	merged, _ := json.Marshal(mergePatch(m, patch))
+	out, err := ops.decode(merged)
+	if err != nil {
+		return out, err
+	}
+	*ops.id(&out) = id
+	return out, nil
+}
+
+// relocate rewrites field locations under prefix ("phones[2]") to be
+// relative to the entry itself, as the client sent only the entry.
+func relocate(err error, prefix string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	out := *e
+	out.Fields = nil
+	for _, f := range e.Fields {
+		switch {
+		case f.Location == prefix:
+			f.Location = "body"
+		case strings.HasPrefix(f.Location, prefix+"."):
+			f.Location = strings.TrimPrefix(f.Location, prefix+".")
+		}
+		out.Fields = append(out.Fields, f)
+	}
+	if len(out.Fields) == 1 {
+		out.Message = out.Fields[0].Location + ": " + out.Fields[0].Message
+	}
+	return &out
+}
+
+// inputOf returns the writable part of a contact as an input.
+func inputOf(c *Contact) *ContactInput {
+	in := &ContactInput{
+		Kind: c.Kind, ContactType: c.ContactType, FirstName: c.FirstName, MiddleName: c.MiddleName,
+		LastName: c.LastName, NickName: c.NickName, Suffix: c.Suffix, Company: c.Company,
+		Department: c.Department, JobTitle: c.JobTitle, Birthday: c.Birthday, Locale: c.Locale,
+		Timezone: c.Timezone, ProfileColor: c.ProfileColor, Phones: c.Phones, Emails: c.Emails,
+		Addresses: c.Addresses, Handles: c.Handles, Tags: c.Tags, AccountID: c.AccountID,
+		OwnerID: c.OwnerID, ExternalID: c.ExternalID, Status: c.Status, Properties: c.Properties,
+		Metadata: c.Metadata, DoNotCall: c.DoNotCall, EmailOptOut: c.EmailOptOut,
+		SMSOptOut: c.SMSOptOut, Unknown: c.Unknown,
+	}
+	if c.DisplayNameSet {
+		in.DisplayName = c.DisplayName
+	}
+	return in
+}

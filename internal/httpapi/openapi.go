@@ -1,0 +1,330 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/contactd/contactd"
+)
+
+// obj is a JSON object of the OpenAPI document.
+type obj = map[string]any
+
+// schemaGen turns Go types into JSON Schemas under components/schemas.
+type schemaGen struct {
+	schemas obj
+}
+
+var (
+	timeType = reflect.TypeOf(time.Time{})
+	rawType  = reflect.TypeOf(json.RawMessage{})
+)
+
+// enums documents the closed value sets of string fields, by Go type and
+// JSON field name.
+var enums = map[string][]string{
+	"Contact.kind":        contactd.Kinds,
+	"Contact.contactType": contactd.ContactTypes,
+	"Contact.source":      contactd.Sources,
+	"Phone.type":          contactd.PhoneTypes,
+	"Email.type":          contactd.EmailTypes,
+	"Address.type":        contactd.AddressTypes,
+	"Handle.type":         contactd.HandleTypes,
+	"Change.type":         contactd.ChangeTypes,
+}
+
+// readOnly lists fields the server sets; clients may send them back unchanged.
+var readOnly = map[string]bool{
+	"Contact.id": true, "Contact.version": true, "Contact.source": true, "Contact.createdAt": true,
+	"Contact.createdBy": true, "Contact.updatedAt": true, "Contact.updatedBy": true, "Contact.deletedAt": true,
+	"Contact.deletedBy": true, "Contact.blockedAt": true, "Contact.blockedBy": true, "Contact.blockReason": true,
+	"Phone.id": true, "Phone.e164": true, "Email.id": true, "Address.id": true, "Handle.id": true,
+}
+
+// limits documents string lengths, by Go type and JSON field name.
+var limits = map[string]int{
+	"Contact.firstName": 128, "Contact.middleName": 128, "Contact.lastName": 128, "Contact.nickName": 128,
+	"Contact.suffix": 32, "Contact.displayName": 255, "Contact.company": 255, "Contact.department": 128,
+	"Contact.jobTitle": 128, "Contact.ownerId": 128, "Contact.externalId": 255, "Contact.status": 32,
+	"Contact.accountId": 64, "Phone.number": 40, "Email.address": 254, "Handle.value": 255,
+	"Address.street": 255, "Address.streetNumber": 255, "Address.apartment": 255, "Address.city": 255,
+	"Address.county": 255, "Address.state": 255, "Address.postalCode": 16, "Address.country": 255,
+	"Address.notes": 255,
+}
+
+// docs describes fields whose meaning is not obvious from the name.
+var docs = map[string]string{
+	"Contact.version":      "Increments on every change; the ETag.",
+	"Contact.displayName":  "Derived when not given: names, then company, then primary email, then primary phone.",
+	"Contact.birthday":     "YYYY-MM-DD, or --MM-DD without a year.",
+	"Contact.locale":       "A BCP 47 language tag; en_US is accepted and stored as en-US.",
+	"Contact.timezone":     "An IANA time zone name such as America/New_York.",
+	"Contact.profileColor": "#RRGGBB.",
+	"Contact.tags":         "At most 32 tags of 1 to 64 characters.",
+	"Contact.externalId":   "The contact's id in an external CRM; unique among the tenant's live contacts.",
+	"Contact.properties":   "Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels.",
+	"Contact.metadata":     "Integration data not shown in user interfaces: a JSON object of at most 16 KiB.",
+	"Contact.unknown":      "Set for a contact auto-created for an unidentified caller.",
+	"Contact.phones":       "At most 20; one is primary (the first when none is marked).",
+	"Contact.emails":       "At most 20, unique among the tenant's live contacts; one is primary.",
+	"Contact.addresses":    "At most 10; one is primary.",
+	"Contact.handles":      "Messaging and social handles; at most 20.",
+	"Phone.number":         "As entered; parsed with a leading + or the tenant's default region.",
+	"Phone.e164":           "The number in E.164 form, derived from number.",
+	"Phone.extension":      "Digits of the extension, taken from the number when written there.",
+	"Email.address":        "Stored in lower case.",
+	"Change.seq":           "Orders the tenant's changes totally.",
+	"Change.fields":        "The changed top-level fields with their old and new values.",
+	"ChangePage.nextCursor": "Continues after this page; present on every page.",
+}
+
+var tagRE = regexp.MustCompile(`^[A-Za-z]`)
+
+// ref returns a schema for t, registering named struct types as components.
+func (g *schemaGen) ref(t reflect.Type) obj {
+	switch {
+	case t == timeType:
+		return obj{"type": "string", "format": "date-time"}
+	case t == rawType:
+		return obj{"type": "object"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return g.ref(t.Elem())
+	case reflect.String:
+		return obj{"type": "string"}
+	case reflect.Bool:
+		return obj{"type": "boolean"}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return obj{"type": "integer"}
+	case reflect.Slice:
+		return obj{"type": "array", "items": g.ref(t.Elem())}
+	case reflect.Map:
+		return obj{"type": "object", "additionalProperties": g.ref(t.Elem())}
+	case reflect.Struct:
+		name := schemaName(t)
+		if _, ok := g.schemas[name]; !ok {
+			g.schemas[name] = obj{} // placeholder against recursion
+			g.schemas[name] = g.structSchema(t)
+		}
+		return obj{"$ref": "#/components/schemas/" + name}
+	}
+	return obj{}
+}
+
+func schemaName(t reflect.Type) string {
+	n := t.Name()
+	return strings.ToUpper(n[:1]) + n[1:]
+}
+
+func (g *schemaGen) structSchema(t reflect.Type) obj {
+	props := obj{}
+	var required []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if !f.IsExported() || name == "-" || !tagRE.MatchString(name) {
+			continue
+		}
+		key := t.Name() + "." + name
+		s := g.ref(f.Type)
+		if _, isRef := s["$ref"]; isRef && (docs[key] != "" || readOnly[key]) {
+			s = obj{"allOf": []any{s}}
+		}
+		if e, ok := enums[key]; ok {
+			s["enum"] = e
+		}
+		if n, ok := limits[key]; ok {
+			s["maxLength"] = n
+		}
+		if d := docs[key]; d != "" {
+			s["description"] = d
+		} else if d := f.Tag.Get("doc"); d != "" {
+			s["description"] = d
+		}
+		if readOnly[key] {
+			s["readOnly"] = true
+		}
+		props[name] = s
+		if !strings.Contains(opts, "omitempty") {
+			required = append(required, name)
+		}
+	}
+	out := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		out["required"] = required
+	}
+	return out
+}
+
+// writeSchema is the Contact schema as a request body: writable fields plus
+// the name/email/phone conveniences, nothing else.
+func (g *schemaGen) writeSchema(patch bool) obj {
+	g.ref(reflect.TypeOf(contactd.Contact{}))
+	full := g.schemas["Contact"].(obj)["properties"].(obj)
+	props := obj{}
+	for k, v := range full {
+		props[k] = v
+	}
+	props["name"] = obj{"type": "string", "maxLength": 255, "description": "Convenience: sets displayName and, when firstName and lastName are absent, both of them."}
+	props["email"] = obj{"type": "string", "description": "Convenience: makes this address the primary email, adding it when new."}
+	props["phone"] = obj{"type": "string", "description": "Convenience: makes this number the primary phone, adding it when new."}
+	s := obj{"type": "object", "properties": props, "additionalProperties": false,
+		"description": "A contact as a client writes it. Unknown fields are a 400. Read-only fields are ignored when unchanged."}
+	if patch {
+		s["description"] = "A JSON merge patch (RFC 7386) of a contact: absent fields are unchanged, null clears a field, arrays are replaced whole."
+	}
+	return s
+}
+
+func (g *schemaGen) bodySchema(v any) obj {
+	switch v.(type) {
+	case contactWrite:
+		g.schemas["ContactWrite"] = g.writeSchema(false)
+		return obj{"$ref": "#/components/schemas/ContactWrite"}
+	case mergePatch:
+		g.schemas["ContactPatch"] = g.writeSchema(true)
+		return obj{"$ref": "#/components/schemas/ContactPatch"}
+	}
+	return g.ref(reflect.TypeOf(v))
+}
+
+var errorDocs = map[int]string{
+	400: "Invalid input; errors names each field.",
+	401: "No valid token.",
+	403: "The token lacks the scope this operation needs.",
+	404: "No such object in this tenant.",
+	409: "A uniqueness conflict (conflictingId and conflictingField name it) or a reused Idempotency-Key.",
+	412: "If-Match did not match the current ETag.",
+	413: "The body is larger than the limit.",
+	415: "The body is not JSON.",
+	500: "An internal error, logged with the request id.",
+	503: "Not ready.",
+}
+
+// buildOpenAPI builds the OpenAPI 3.1 document of a route table.
+func buildOpenAPI(routes []route, version string) obj {
+	g := &schemaGen{schemas: obj{}}
+	problem := g.ref(reflect.TypeOf(Problem{}))
+	paths := obj{}
+	tags := map[string]bool{}
+	for _, rt := range routes {
+		op := obj{"operationId": rt.ID, "summary": rt.Summary, "tags": []string{rt.Tag}}
+		tags[rt.Tag] = true
+		if rt.Doc != "" {
+			op["description"] = rt.Doc
+		}
+		if rt.Scope == "" {
+			op["security"] = []any{}
+		} else {
+			op["security"] = []any{obj{"bearer": []string{string(rt.Scope)}}}
+			op["description"] = strings.TrimSpace(rt.Doc + "\n\nNeeds the `" + string(rt.Scope) + "` scope.")
+		}
+		var params []any
+		for _, p := range rt.Params {
+			ps := obj{"type": p.Type}
+			if p.Enum != nil {
+				ps["enum"] = p.Enum
+			}
+			if p.Type == "integer" {
+				ps["minimum"], ps["maximum"] = 1, contactd.MaxLimit
+			}
+			params = append(params, obj{"name": p.Name, "in": p.In, "required": p.Required, "description": p.Doc, "schema": ps})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.Body != nil {
+			mt := rt.BodyType
+			if mt == "" {
+				mt = "application/json"
+			}
+			content := obj{mt: obj{"schema": g.bodySchema(rt.Body)}}
+			if mt != "application/json" {
+				content["application/json"] = content[mt]
+			}
+			op["requestBody"] = obj{"required": !rt.OptionalBody, "content": content}
+		}
+		resps := obj{}
+		for _, r := range rt.Responses {
+			ro := obj{"description": r.Doc}
+			switch {
+			case r.Body != nil:
+				ro["content"] = obj{"application/json": obj{"schema": g.ref(reflect.TypeOf(r.Body))}}
+			case r.Raw != "":
+				ro["content"] = obj{r.Raw: obj{"schema": obj{"type": "string"}}}
+			}
+			if len(r.Headers) > 0 {
+				hs := obj{}
+				for _, h := range r.Headers {
+					hs[h] = obj{"schema": obj{"type": "string"}, "description": headerDocs[h]}
+				}
+				ro["headers"] = hs
+			}
+			resps[strconv.Itoa(r.Status)] = ro
+		}
+		errs := append([]int{}, rt.Errors...)
+		if rt.Scope != "" {
+			errs = append(errs, 400, 401, 403, 500)
+			if rt.Body != nil {
+				errs = append(errs, 413, 415)
+			}
+		}
+		sort.Ints(errs)
+		for _, code := range errs {
+			resps[strconv.Itoa(code)] = obj{"description": errorDocs[code],
+				"content": obj{"application/problem+json": obj{"schema": problem}}}
+		}
+		if len(errs) == 0 && rt.Scope == "" {
+			resps["default"] = obj{"description": "An unexpected error.", "content": obj{"application/problem+json": obj{"schema": problem}}}
+		}
+		op["responses"] = resps
+		item, _ := paths[rt.Path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[rt.Path] = item
+		}
+		item[strings.ToLower(rt.Method)] = op
+	}
+	var tagList []any
+	var names []string
+	for t := range tags {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	for _, t := range names {
+		tagList = append(tagList, obj{"name": t, "description": tagDocs[t]})
+	}
+	return obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":       "contactd",
+			"version":     version,
+			"description": "A self-hosted, multi-tenant contacts service for communications products. Errors are RFC 9457 problem details.",
+			"license":     obj{"name": "Apache-2.0", "identifier": "Apache-2.0"},
+		},
+		"servers":    []any{obj{"url": "http://127.0.0.1:8080", "description": "A local contactd"}},
+		"security":   []any{obj{"bearer": []string{}}},
+		"tags":       tagList,
+		"paths":      paths,
+		"components": obj{"schemas": g.schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "A contactd token (cdt_…)."}}},
+	}
+}
+
+var headerDocs = map[string]string{
+	"ETag":     "The contact's version as an entity tag, for If-Match.",
+	"Location": "The URL of the new contact.",
+}
+
+var tagDocs = map[string]string{
+	"Contacts":        "Create, read, change and delete contacts, by id, email or external id.",
+	"Contact entries": "Edit one phone, email or address of a contact.",
+	"Changes":         "The per-tenant change log: a contact's history and the tenant's change feed.",
+	"Meta":            "Health, readiness and this documentation; no token needed.",
+}

@@ -1,0 +1,306 @@
+// Package httpapi serves contactd's REST API: the route table, handlers,
+// middleware, problem+json errors and the OpenAPI document generated from
+// the same route table.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/contactd/contactd"
+)
+
+// MaxBodyBytes is the default limit of a request body.
+const MaxBodyBytes = 1 << 20
+
+// Config configures the API handler.
+type Config struct {
+	// MaxBodyBytes limits request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// Version is reported in the OpenAPI document.
+	Version string
+}
+
+// Server is the REST API as an http.Handler.
+type Server struct {
+	svc    *contactd.Service
+	log    *slog.Logger
+	cfg    Config
+	router chi.Router
+	routes []route
+	doc    []byte
+}
+
+// New returns the API handler for svc.
+func New(svc *contactd.Service, log *slog.Logger, cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = MaxBodyBytes
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{svc: svc, log: log, cfg: cfg}
+	s.routes = s.routeTable()
+	doc, err := json.MarshalIndent(buildOpenAPI(s.routes, cfg.Version), "", "  ")
+	if err != nil {
+		panic(err) // the document is built from static Go types
+	}
+	s.doc = doc
+	r := chi.NewRouter()
+	for _, rt := range s.routes {
+		r.Method(rt.Method, rt.Path, s.handle(rt))
+	}
+	r.NotFound(s.handle(route{Path: "(unmatched)", serve: func(*call) (*reply, error) {
+		return nil, errStatus(http.StatusNotFound, "not_found", "no such endpoint; see /openapi.json")
+	}}).ServeHTTP)
+	r.MethodNotAllowed(s.handle(route{Path: "(unmatched)", serve: func(*call) (*reply, error) {
+		return nil, errStatus(http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not support the method; see /openapi.json")
+	}}).ServeHTTP)
+	s.router = r
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// OpenAPI returns the served OpenAPI document.
+func (s *Server) OpenAPI() []byte { return s.doc }
+
+// call is one request as a handler sees it.
+type call struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	p         contactd.Principal
+	body      []byte
+	requestID string
+}
+
+func (c *call) path(name string) string { return chi.URLParam(c.r, name) }
+
+// reply is what a handler answers; the server renders it.
+type reply struct {
+	status      int
+	body        any
+	raw         []byte // pre-rendered body with contentType
+	contentType string
+	etag        string
+	location    string
+}
+
+// handle wraps a route's handler with the request pipeline: request id,
+// logging, panic recovery, authentication, body reading, idempotency and
+// rendering.
+func (s *Server) handle(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		c := &call{w: w, r: r, requestID: requestID(r)}
+		w.Header().Set("X-Request-Id", c.requestID)
+		status := 0
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "request_id", c.requestID, "panic", v)
+				status = s.writeError(c, errors.New("panic"))
+			}
+			s.log.Info("request", "request_id", c.requestID, "method", r.Method, "route", rt.Path,
+				"status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000, "tenant", c.p.TenantID)
+		}()
+		rep, err := s.run(c, rt)
+		if err != nil {
+			status = s.writeError(c, err)
+			return
+		}
+		status = s.write(c, rep)
+	})
+}
+
+func (s *Server) run(c *call, rt route) (*reply, error) {
+	if rt.Scope != "" {
+		p, err := s.authenticate(c.r)
+		if err != nil {
+			return nil, err
+		}
+		c.p = p
+	}
+	if rt.Body != nil {
+		if err := s.readBody(c, rt.OptionalBody); err != nil {
+			return nil, err
+		}
+	}
+	key := c.r.Header.Get("Idempotency-Key")
+	if c.r.Method != http.MethodPost || key == "" || rt.Scope == "" {
+		return rt.serve(c)
+	}
+	return s.idempotent(c, rt, key)
+}
+
+// idempotent answers a POST with an Idempotency-Key: a retry of the same
+// request replays the first response.
+func (s *Server) idempotent(c *call, rt route, key string) (*reply, error) {
+	h := sha256.New()
+	h.Write([]byte(c.r.Method + " " + c.r.URL.RequestURI() + "\n"))
+	h.Write(c.body)
+	hash := h.Sum(nil)
+	ctx := c.r.Context()
+	stored, err := s.svc.BeginIdempotent(ctx, c.p, key, hash)
+	if err != nil {
+		return nil, err
+	}
+	if stored != nil {
+		c.w.Header().Set("Idempotent-Replayed", "true")
+		return &reply{status: stored.Status, raw: stored.Body, contentType: stored.Headers["Content-Type"],
+			etag: stored.Headers["ETag"], location: stored.Headers["Location"]}, nil
+	}
+	rep, err := rt.serve(c)
+	// The outcome is recorded even if the client has gone away.
+	ctx = context.WithoutCancel(ctx)
+	if err != nil {
+		if contactd.ErrorCodeOf(err) == contactd.EInternal {
+			if aerr := s.svc.AbortIdempotent(ctx, c.p, key); aerr != nil {
+				s.log.Error("idempotency abort", "request_id", c.requestID, "err", aerr)
+			}
+			return nil, err
+		}
+		p := problemFor(err, c.requestID)
+		rep = &reply{status: p.Status, body: p, contentType: "application/problem+json"}
+		err = nil
+	}
+	if err := s.render(rep); err != nil {
+		return nil, err
+	}
+	resp := &contactd.StoredResponse{Status: rep.status, Body: rep.raw, Headers: map[string]string{
+		"Content-Type": rep.contentType, "ETag": rep.etag, "Location": rep.location}}
+	if ferr := s.svc.FinishIdempotent(ctx, c.p, key, hash, resp); ferr != nil {
+		s.log.Error("idempotency finish", "request_id", c.requestID, "err", ferr)
+	}
+	return rep, nil
+}
+
+func (s *Server) authenticate(r *http.Request) (contactd.Principal, error) {
+	h := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(h, " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return contactd.Principal{}, errStatus(http.StatusUnauthorized, "unauthorized", "send a token as Authorization: Bearer <token>")
+	}
+	return s.svc.Authenticate(r.Context(), strings.TrimSpace(secret))
+}
+
+// readBody reads a JSON request body within the size limit.
+func (s *Server) readBody(c *call, optional bool) error {
+	if ct := c.r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "application/merge-patch+json" && !strings.HasSuffix(mt, "+json")) {
+			return errStatus(http.StatusUnsupportedMediaType, "unsupported_media_type",
+				"the body must be JSON (Content-Type: application/json)",
+				contactd.FieldError{Location: "header.Content-Type", Message: "must be application/json", Value: ct})
+		}
+	}
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.w, c.r.Body, s.cfg.MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errStatus(http.StatusRequestEntityTooLarge, "too_large", "the body is larger than the limit of "+itoa(int(mbe.Limit))+" bytes")
+	}
+	if err != nil {
+		return errStatus(http.StatusBadRequest, "bad_body", "the body could not be read")
+	}
+	c.body = buf.Bytes()
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		if optional {
+			c.body = nil
+			return nil
+		}
+		return errStatus(http.StatusBadRequest, "invalid", "body: a JSON body is required",
+			contactd.FieldError{Location: "body", Message: "a JSON body is required"})
+	}
+	return nil
+}
+
+// render serializes a reply's body.
+func (s *Server) render(rep *reply) error {
+	if rep.raw != nil || rep.body == nil {
+		return nil
+	}
+	b, err := json.Marshal(rep.body)
+	if err != nil {
+		return err
+	}
+	rep.raw = append(b, '\n')
+	if rep.contentType == "" {
+		rep.contentType = "application/json"
+	}
+	return nil
+}
+
+func (s *Server) write(c *call, rep *reply) int {
+	if err := s.render(rep); err != nil {
+		return s.writeError(c, err)
+	}
+	h := c.w.Header()
+	if rep.etag != "" {
+		h.Set("ETag", rep.etag)
+	}
+	if rep.location != "" {
+		h.Set("Location", rep.location)
+	}
+	if rep.raw != nil {
+		h.Set("Content-Type", rep.contentType)
+	}
+	c.w.WriteHeader(rep.status)
+	if rep.raw != nil {
+		c.w.Write(rep.raw)
+	}
+	return rep.status
+}
+
+// writeError renders err as problem+json, logging internal errors.
+func (s *Server) writeError(c *call, err error) int {
+	p := problemFor(err, c.requestID)
+	if p.Status >= 500 {
+		s.log.Error("internal error", "request_id", c.requestID, "err", err)
+	}
+	b, _ := json.Marshal(p)
+	c.w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusUnauthorized {
+		c.w.Header().Set("WWW-Authenticate", `Bearer realm="contactd"`)
+	}
+	c.w.WriteHeader(p.Status)
+	c.w.Write(append(b, '\n'))
+	return p.Status
+}
+
+// requestID keeps a sane incoming X-Request-Id or makes a new one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 && printable(id) {
+		return id
+	}
+	var b [12]byte
+	rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,387 @@
+// Package phone normalizes phone numbers for the contacts service.
+//
+// Numbers are parsed with github.com/nyaruka/phonenumbers (a Go port of
+// Google's libphonenumber) and returned in E.164 form together with any
+// extension and the region the number belongs to. Normalize is meant for
+// numbers a user typed into a contact record; NormalizeLookup is more
+// lenient and also accepts the forms in which telephony systems hand over a
+// caller ID (tel: and sip: URIs, arbitrary punctuation).
+//
+// Numbers written without a country code are interpreted in the tenant's
+// default region, but a country code is never prepended to a number that
+// already carries one: when the digits do not form a valid number in the
+// default region but do form a valid number once read as international,
+// the international reading wins.
+package phone
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Number is a parsed phone number.
+type Number struct {
+	E164      string // "+14155552671"
+	Extension string // digits of the extension, "" when none
+	Region    string // ISO 3166 alpha-2 region the number belongs to, e.g. "US", "" if unknown
+}
+
+// ErrNotPossible is returned when the input cannot be read as a possible
+// phone number: it has no digits, too few or too many digits, an unknown
+// country code, or is too long to be a phone number at all.
+var ErrNotPossible = errors.New("is not a possible phone number")
+
+// ErrEmpty is returned when the input is empty or only whitespace.
+var ErrEmpty = errors.New("phone number is empty")
+
+// ErrInvalidRegion is returned when the default region passed in is not a
+// supported ISO 3166 alpha-2 region code.
+var ErrInvalidRegion = errors.New("is not a supported region code")
+
+const (
+	// maxRawLen caps the input of Normalize, in characters.
+	maxRawLen = 40
+	// maxLookupLen caps the input of NormalizeLookup, in bytes; URIs carry
+	// hosts and parameters and so get more room.
+	maxLookupLen = 256
+	// maxE164Len is "+" followed by at most 15 digits (ITU-T E.164).
+	maxE164Len = 16
+	// maxExtLen caps an extension, as libphonenumber does for ";ext=".
+	maxExtLen = 20
+)
+
+// ValidRegion reports whether region is a supported ISO 3166 alpha-2 region
+// code. The check is case-insensitive; callers should store the uppercase
+// form.
+func ValidRegion(region string) bool {
+	if len(region) != 2 {
+		return false
+	}
+	return phonenumbers.GetSupportedRegions()[strings.ToUpper(region)]
+}
+
+// Normalize parses a number as a user typed it into a contact record.
+// region is the tenant default region (ISO alpha-2, may be "" meaning none).
+//
+// A number starting with "+" is read as international whatever the region.
+// Otherwise it is read in region (including the region's international
+// dialling prefix, such as "00" or "011"); with no region, a leading "00"
+// is read as the international prefix and any other number as if it began
+// with "+". Extensions ("ext. 123", "x123", ";ext=123") are returned
+// separately. Errors wrap ErrEmpty, ErrNotPossible or ErrInvalidRegion.
+func Normalize(raw, region string) (n Number, err error) {
+	region, err = checkRegion(region)
+	if err != nil {
+		return Number{}, err
+	}
+	if utf8.RuneCountInString(raw) > maxRawLen {
+		return Number{}, tooLong(maxRawLen)
+	}
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return Number{}, ErrEmpty
+	}
+	defer recoverNotPossible(raw, &n, &err)
+	n, err = parse(s, region, "")
+	if err == ErrNotPossible {
+		err = notPossible(raw)
+	}
+	return n, err
+}
+
+// NormalizeLookup parses a number the way a phone system hands it over for
+// caller-ID lookup: everything Normalize accepts plus tel: URIs (RFC 3966,
+// with ;ext= and ;phone-context=), the user part of "sip:" and "sips:" URIs
+// (optionally in angle brackets), leading and trailing whitespace, and any
+// punctuation between the digits. Inputs up to 256 bytes are accepted.
+func NormalizeLookup(raw, region string) (n Number, err error) {
+	region, err = checkRegion(region)
+	if err != nil {
+		return Number{}, err
+	}
+	if len(raw) > maxLookupLen {
+		return Number{}, tooLong(maxLookupLen)
+	}
+	defer recoverNotPossible(raw, &n, &err)
+	s := strings.TrimSpace(raw)
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	if s == "" {
+		return Number{}, ErrEmpty
+	}
+
+	switch {
+	case hasPrefixFold(s, "sips:"):
+		s = sipUser(s[len("sips:"):])
+	case hasPrefixFold(s, "sip:"):
+		s = sipUser(s[len("sip:"):])
+	}
+
+	var ext string
+	if hasPrefixFold(s, "tel:") || strings.Contains(s, ";") {
+		if hasPrefixFold(s, "tel:") {
+			s = s[len("tel:"):]
+		}
+		s, ext, err = telURI(s)
+		if err != nil {
+			return Number{}, err
+		}
+	} else {
+		var e string
+		s, e = phonenumbers.MaybeSeparateExtensionFromPhone(s)
+		if e != "" {
+			ext = phonenumbers.NormalizeDigitsOnly(e)
+		}
+	}
+	if s = stripPunctuation(s); s == "" {
+		return Number{}, notPossible(raw)
+	}
+	n, err = parse(s, region, ext)
+	if err == ErrNotPossible {
+		err = notPossible(raw)
+	}
+	return n, err
+}
+
+// checkRegion validates and uppercases a default region; "" stays "".
+func checkRegion(region string) (string, error) {
+	if region == "" {
+		return "", nil
+	}
+	if !ValidRegion(region) {
+		return "", fmt.Errorf("%s %w", quote(region), ErrInvalidRegion)
+	}
+	return strings.ToUpper(region), nil
+}
+
+// parse is the core of Normalize and NormalizeLookup. s is trimmed and not
+// empty; region is "" or a valid uppercase region. A non-empty ext
+// overrides any extension found in s. The bare ErrNotPossible it returns is
+// wrapped with the caller's input by the exported functions.
+func parse(s, region, ext string) (Number, error) {
+	start := strings.IndexFunc(s, isStartChar)
+	if start < 0 {
+		return Number{}, ErrNotPossible
+	}
+	rest := s[start:]
+	intl := rest[0] == '+' || strings.HasPrefix(rest, "＋")
+
+	// Readings of s in order of preference; the first acceptable one wins.
+	type reading struct {
+		text, region string
+		mustBeValid  bool
+	}
+	var readings []reading
+	switch {
+	case intl:
+		// International regardless of the region.
+		readings = []reading{{rest, "", false}}
+	case region == "":
+		if strings.HasPrefix(rest, "00") {
+			readings = []reading{{"+" + rest[2:], "", false}}
+		} else {
+			readings = []reading{{"+" + rest, "", false}}
+		}
+	default:
+		// A valid number in the region comes first. But never prepend a
+		// country code to a number that already has one: if the digits
+		// are a valid international number, that beats a number that is
+		// merely possible in the region.
+		readings = []reading{{rest, region, true}}
+		for _, text := range internationalReadings(rest) {
+			readings = append(readings, reading{text, "", true})
+		}
+		readings = append(readings, reading{rest, region, false})
+	}
+	for _, r := range readings {
+		num := tryParse(r.text, r.region)
+		if num == nil || !possible(num) || (r.mustBeValid && !phonenumbers.IsValidNumber(num)) {
+			continue
+		}
+		if n, err := result(num, ext); err != ErrNotPossible {
+			return n, err
+		}
+	}
+	return Number{}, ErrNotPossible
+}
+
+// internationalReadings returns s read as an international number: with
+// "+" in front and, if it starts with "00", with that prefix replaced by "+".
+func internationalReadings(s string) []string {
+	if strings.HasPrefix(s, "00") {
+		return []string{"+" + s[2:], "+" + s}
+	}
+	return []string{"+" + s}
+}
+
+// tryParse parses s, returning nil on any error.
+func tryParse(s, region string) *phonenumbers.PhoneNumber {
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+// possible reports whether num is a possible number that can be dialled
+// from anywhere: numbers only possible for local dialling (a US number
+// without area code, say) have no meaningful E.164 form.
+func possible(num *phonenumbers.PhoneNumber) bool {
+	if num.GetCountryCode() == 0 {
+		return false
+	}
+	return phonenumbers.IsPossibleNumberWithReason(num) == phonenumbers.IS_POSSIBLE
+}
+
+// result builds a Number from a parsed, possible number.
+func result(num *phonenumbers.PhoneNumber, ext string) (Number, error) {
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if !isE164(e164) || !stable(e164) {
+		return Number{}, ErrNotPossible
+	}
+	if ext == "" {
+		ext = phonenumbers.NormalizeDigitsOnly(num.GetExtension())
+	}
+	if len(ext) > maxExtLen {
+		return Number{}, extTooLong()
+	}
+	region := phonenumbers.GetRegionCodeForNumber(num)
+	if len(region) != 2 || region == phonenumbers.UNKNOWN_REGION {
+		region = ""
+	}
+	return Number{E164: e164, Extension: ext, Region: region}, nil
+}
+
+// stable reports whether e164 parses back to itself. libphonenumber strips
+// a national prefix even from international input, so a few degenerate
+// numbers (such as +358 followed by zeros) change when parsed again; they
+// are rejected so that every E164 we hand out normalizes to itself.
+func stable(e164 string) bool {
+	num := tryParse(e164, "")
+	return num != nil && possible(num) && phonenumbers.Format(num, phonenumbers.E164) == e164
+}
+
+// isE164 reports whether s is "+" followed by 2 to 15 ASCII digits.
+func isE164(s string) bool {
+	if len(s) < 3 || len(s) > maxE164Len || s[0] != '+' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isStartChar matches what libphonenumber takes as the start of a number.
+func isStartChar(r rune) bool {
+	return r == '+' || r == '＋' || unicode.IsDigit(r)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// sipUser returns the user part of a SIP URI whose scheme was removed:
+// everything before "@", without a ":password", percent-decoded. URI
+// parameters and headers after the host are dropped with the host.
+func sipUser(s string) string {
+	if i := strings.IndexByte(s, '@'); i >= 0 {
+		s = s[:i]
+	} else if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[:i]
+	}
+	if u, err := url.PathUnescape(s); err == nil {
+		s = u
+	}
+	return s
+}
+
+// telURI splits an RFC 3966 telephone-subscriber (without "tel:") into the
+// number and its extension, applying a global-number phone-context prefix
+// to a local number. Unknown parameters are ignored.
+func telURI(s string) (number, ext string, err error) {
+	parts := strings.Split(s, ";")
+	number = strings.TrimSpace(parts[0])
+	var context string
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(p, "=")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "ext":
+			ext = phonenumbers.NormalizeDigitsOnly(v)
+			if len(ext) > maxExtLen {
+				return "", "", extTooLong()
+			}
+		case "phone-context":
+			context = strings.TrimSpace(v)
+		}
+	}
+	if strings.HasPrefix(context, "+") && !strings.HasPrefix(number, "+") {
+		number = context + number
+	}
+	return number, ext, nil
+}
+
+// stripPunctuation removes everything but digits and letters from s, keeping
+// a plus sign only when it comes before the first digit.
+func stripPunctuation(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	seenDigit, seenPlus := false, false
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			seenDigit = true
+			b.WriteRune(r)
+		case unicode.IsLetter(r):
+			b.WriteRune(r)
+		case (r == '+' || r == '＋') && !seenDigit && !seenPlus:
+			seenPlus = true
+			b.WriteByte('+')
+		}
+	}
+	return b.String()
+}
+
+func tooLong(limit int) error {
+	return fmt.Errorf("input longer than %d characters %w", limit, ErrNotPossible)
+}
+
+func extTooLong() error {
+	return fmt.Errorf("number with an extension longer than %d digits %w", maxExtLen, ErrNotPossible)
+}
+
+// notPossible wraps ErrNotPossible with the (quoted, shortened) input, as in
+// `"12" is not a possible phone number`.
+func notPossible(input string) error {
+	return fmt.Errorf("%s %w", quote(input), ErrNotPossible)
+}
+
+// quote quotes s for an error message, cutting it to a readable length.
+func quote(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// recoverNotPossible turns a panic in the parsing library into an
+// ErrNotPossible error, so that no input can crash a caller.
+func recoverNotPossible(raw string, n *Number, err *error) {
+	if r := recover(); r != nil {
+		*n, *err = Number{}, notPossible(raw)
+	}
+}

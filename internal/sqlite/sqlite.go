@@ -1,0 +1,150 @@
+// Package sqlite is the embedded SQLite store of contactd.
+//
+// It keeps two connection pools on one database file in WAL mode: a single
+// writer connection, so that writes never contend for the lock inside the
+// process, and a pool of readers that never wait for the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/contactd/contactd"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the embedded migration files.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+// Store is a contactd.Store on SQLite.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ contactd.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and migrates it to
+// the current schema.
+func Open(ctx context.Context, path string) (*Store, error) {
+	s, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func open(path string) (*Store, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("sqlite: an in-memory database cannot be shared by the reader and writer pools; give a file path")
+	}
+	write, err := sql.Open(driverName, dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open(driverName, dsn(path, false))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxLifetime(0)
+	return &Store{write: write, read: read}, nil
+}
+
+// pragmas are applied, in this order, to every connection.
+var pragmas = []string{
+	"busy_timeout(10000)",
+	"journal_mode(WAL)",
+	"synchronous(NORMAL)",
+	"foreign_keys(ON)",
+	"temp_store(MEMORY)",
+	"cache_size(-32000)",
+}
+
+func dsn(path string, write bool) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if write {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(ON)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Migrate applies the embedded migrations that the database lacks.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) provider() (*goose.Provider, error) {
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, Migrations())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// SchemaCurrent implements contactd.Store.
+func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
+	var v int64
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
+	if err != nil {
+		return false, interpretError(err)
+	}
+	want, err := latestMigration()
+	return v == want, err
+}
+
+func latestMigration() (int64, error) {
+	files, err := fs.Glob(Migrations(), "*.sql")
+	if err != nil || len(files) == 0 {
+		return 0, fmt.Errorf("sqlite: no embedded migrations")
+	}
+	var v int64
+	_, err = fmt.Sscanf(files[len(files)-1], "%d_", &v)
+	return v, err
+}
+
+// Ping implements contactd.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	return interpretError(s.read.PingContext(ctx))
+}
+
+// Close implements contactd.Store.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}

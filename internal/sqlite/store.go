@@ -1,0 +1,360 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/contactd/contactd"
+)
+
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(timeFormat, s) }
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// inTx runs f in a write transaction (BEGIN IMMEDIATE on the writer).
+func (s *Store) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return interpretError(err)
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return interpretError(err)
+	}
+	return interpretError(tx.Commit())
+}
+
+// CreateTenant implements contactd.Store.
+func (s *Store) CreateTenant(ctx context.Context, t *contactd.Tenant) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE name = ?`, t.Name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return &contactd.Error{Code: contactd.EConflict, Message: fmt.Sprintf("a tenant named %q exists", t.Name), ConflictingField: "name"}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, created_at) VALUES (?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.DefaultRegion, boolInt(t.UniquePhones), formatTime(t.CreatedAt))
+		return err
+	})
+}
+
+const tenantColumns = `id, name, default_region, unique_phones, created_at`
+
+func scanTenant(row *sql.Row) (*contactd.Tenant, error) {
+	var t contactd.Tenant
+	var created string
+	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &created); err != nil {
+		return nil, interpretError(err)
+	}
+	var err error
+	t.CreatedAt, err = parseTime(created)
+	return &t, err
+}
+
+// Tenant implements contactd.Store.
+func (s *Store) Tenant(ctx context.Context, id string) (*contactd.Tenant, error) {
+	return scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
+}
+
+// TenantByName implements contactd.Store.
+func (s *Store) TenantByName(ctx context.Context, name string) (*contactd.Tenant, error) {
+	return scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = ?`, name))
+}
+
+// CountTenants implements contactd.Store.
+func (s *Store) CountTenants(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n)
+	return n, interpretError(err)
+}
+
+// CreateToken implements contactd.Store.
+func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
+	scopes := make([]string, len(t.Scopes))
+	for i, sc := range t.Scopes {
+		scopes[i] = string(sc)
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO tokens (tenant_id, id, name, kind, user_id, scopes, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.TenantID, t.ID, t.Name, string(t.Kind), t.UserID, strings.Join(scopes, ","), t.Hash, formatTime(t.CreatedAt))
+	return interpretError(err)
+}
+
+// TokenByHash implements contactd.Store.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, error) {
+	var t contactd.Token
+	var kind, scopes, created string
+	err := s.read.QueryRowContext(ctx, `SELECT tenant_id, id, name, kind, user_id, scopes, hash, created_at FROM tokens WHERE hash = ? AND revoked_at IS NULL`, hash).
+		Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &created)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	t.Kind = contactd.TokenKind(kind)
+	for _, sc := range strings.Split(scopes, ",") {
+		t.Scopes = append(t.Scopes, contactd.Scope(sc))
+	}
+	t.CreatedAt, err = parseTime(created)
+	return &t, err
+}
+
+func scanContact(row *sql.Row) (*contactd.Contact, error) {
+	var doc []byte
+	var set bool
+	if err := row.Scan(&doc, &set); err != nil {
+		return nil, interpretError(err)
+	}
+	var c contactd.Contact
+	if err := json.Unmarshal(doc, &c); err != nil {
+		return nil, fmt.Errorf("sqlite: corrupt contact document: %w", err)
+	}
+	c.DisplayNameSet = set
+	return &c, nil
+}
+
+// Contact implements contactd.Store.
+func (s *Store) Contact(ctx context.Context, tenantID, id string) (*contactd.Contact, error) {
+	return scanContact(s.read.QueryRowContext(ctx, `SELECT doc, display_name_set FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id))
+}
+
+// ContactByEmail implements contactd.Store.
+func (s *Store) ContactByEmail(ctx context.Context, tenantID, email string) (*contactd.Contact, error) {
+	return scanContact(s.read.QueryRowContext(ctx, `SELECT c.doc, c.display_name_set FROM contact_emails e
+		JOIN contacts c ON c.tenant_id = e.tenant_id AND c.id = e.contact_id
+		WHERE e.tenant_id = ? AND e.address = ? AND e.live = 1`, tenantID, email))
+}
+
+// ContactByExternalID implements contactd.Store.
+func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID string) (*contactd.Contact, error) {
+	return scanContact(s.read.QueryRowContext(ctx, `SELECT doc, display_name_set FROM contacts
+		WHERE tenant_id = ? AND external_id = ? AND deleted_at IS NULL`, tenantID, externalID))
+}
+
+// WriteContact implements contactd.Store.
+func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams) error {
+	c := p.Contact
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if c.Live() {
+			if err := checkUnique(ctx, tx, p.TenantID, c); err != nil {
+				return err
+			}
+		}
+		if p.PrevVersion == 0 {
+			_, err = tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, version, display_name, display_name_set, external_id, created_at, updated_at, deleted_at, doc)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.TenantID, c.ID, c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID),
+				formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc)
+			if err != nil {
+				return err
+			}
+		} else {
+			res, err := tx.ExecContext(ctx, `UPDATE contacts SET version = ?, display_name = ?, display_name_set = ?, external_id = ?, updated_at = ?, deleted_at = ?, doc = ?
+				WHERE tenant_id = ? AND id = ? AND version = ?`,
+				c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc,
+				p.TenantID, c.ID, p.PrevVersion)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+			}
+			for _, q := range []string{`DELETE FROM contact_emails WHERE tenant_id = ? AND contact_id = ?`, `DELETE FROM contact_phones WHERE tenant_id = ? AND contact_id = ?`} {
+				if _, err := tx.ExecContext(ctx, q, p.TenantID, c.ID); err != nil {
+					return err
+				}
+			}
+		}
+		live := boolInt(c.Live())
+		for _, e := range c.Emails {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_emails (tenant_id, contact_id, address, live) VALUES (?, ?, ?, ?)`,
+				p.TenantID, c.ID, e.Address, live); err != nil {
+				return err
+			}
+		}
+		for _, ph := range c.Phones {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_phones (tenant_id, contact_id, phone_id, e164, is_primary, live) VALUES (?, ?, ?, ?, ?, ?)`,
+				p.TenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live); err != nil {
+				return err
+			}
+		}
+		return appendChange(ctx, tx, p.Change)
+	})
+}
+
+// checkUnique finds a live contact other than c holding one of c's emails
+// or its external id. The unique indexes enforce the same rules; this check
+// runs first to name the contact that conflicts.
+func checkUnique(ctx context.Context, tx *sql.Tx, tenantID string, c *contactd.Contact) error {
+	var other string
+	for i, e := range c.Emails {
+		err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_emails WHERE tenant_id = ? AND address = ? AND live = 1 AND contact_id <> ?`,
+			tenantID, e.Address, c.ID).Scan(&other)
+		if err == nil {
+			return conflict(other, "email", fmt.Sprintf("emails[%d].address", i), fmt.Sprintf("the email %s belongs to contact %s", e.Address, other))
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+	}
+	if c.ExternalID != "" {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM contacts WHERE tenant_id = ? AND external_id = ? AND deleted_at IS NULL AND id <> ?`,
+			tenantID, c.ExternalID, c.ID).Scan(&other)
+		if err == nil {
+			return conflict(other, "externalId", "externalId", fmt.Sprintf("the external id %s belongs to contact %s", c.ExternalID, other))
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+	}
+	return nil
+}
+
+func conflict(id, field, location, msg string) error {
+	return &contactd.Error{Code: contactd.EConflict, Message: msg, ConflictingID: id, ConflictingField: field,
+		Fields: []contactd.FieldError{{Location: location, Message: msg}}}
+}
+
+func appendChange(ctx context.Context, tx *sql.Tx, ch *contactd.Change) error {
+	if err := tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + 1 WHERE id = ? RETURNING change_seq`, ch.TenantID).Scan(&ch.Seq); err != nil {
+		return err
+	}
+	var fields any
+	if len(ch.Fields) > 0 {
+		b, err := json.Marshal(ch.Fields)
+		if err != nil {
+			return err
+		}
+		fields = b
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields)
+	return err
+}
+
+// EraseContact implements contactd.Store.
+func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE tenant_id = ? AND contact_id = ?`, tenantID, id); err != nil {
+			return err
+		}
+		return appendChange(ctx, tx, change)
+	})
+}
+
+// Changes implements contactd.Store.
+func (s *Store) Changes(ctx context.Context, p contactd.ChangesParams) ([]contactd.Change, error) {
+	q := `SELECT seq, contact_id, type, version, actor, at, fields FROM changes WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`
+	args := []any{p.TenantID, p.After, p.Limit}
+	if p.ContactID != "" {
+		q = `SELECT seq, contact_id, type, version, actor, at, fields FROM changes WHERE tenant_id = ? AND contact_id = ? AND seq > ? ORDER BY seq LIMIT ?`
+		args = []any{p.TenantID, p.ContactID, p.After, p.Limit}
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []contactd.Change
+	for rows.Next() {
+		ch := contactd.Change{TenantID: p.TenantID}
+		var at string
+		var fields []byte
+		if err := rows.Scan(&ch.Seq, &ch.ContactID, &ch.Type, &ch.Version, &ch.Actor, &at, &fields); err != nil {
+			return nil, interpretError(err)
+		}
+		if ch.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		if len(fields) > 0 {
+			if err := json.Unmarshal(fields, &ch.Fields); err != nil {
+				return nil, fmt.Errorf("sqlite: corrupt change %d: %w", ch.Seq, err)
+			}
+		}
+		out = append(out, ch)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// ReserveIdempotencyKey implements contactd.Store.
+func (s *Store) ReserveIdempotencyKey(ctx context.Context, r *contactd.IdempotencyRecord) (*contactd.IdempotencyRecord, error) {
+	var existing *contactd.IdempotencyRecord
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old := contactd.IdempotencyRecord{TenantID: r.TenantID, Key: r.Key}
+		var created string
+		var resp []byte
+		err := tx.QueryRowContext(ctx, `SELECT request_hash, created_at, response FROM idempotency_keys WHERE tenant_id = ? AND key = ?`, r.TenantID, r.Key).
+			Scan(&old.RequestHash, &created, &resp)
+		switch {
+		case err == sql.ErrNoRows:
+			_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at) VALUES (?, ?, ?, ?)`,
+				r.TenantID, r.Key, r.RequestHash, formatTime(r.CreatedAt))
+			return err
+		case err != nil:
+			return err
+		}
+		if old.CreatedAt, err = parseTime(created); err != nil {
+			return err
+		}
+		if resp != nil {
+			old.Response = new(contactd.StoredResponse)
+			if err := json.Unmarshal(resp, old.Response); err != nil {
+				return err
+			}
+		}
+		existing = &old
+		return nil
+	})
+	return existing, err
+}
+
+// CompleteIdempotencyKey implements contactd.Store.
+func (s *Store) CompleteIdempotencyKey(ctx context.Context, r *contactd.IdempotencyRecord) error {
+	b, err := json.Marshal(r.Response)
+	if err != nil {
+		return err
+	}
+	_, err = s.write.ExecContext(ctx, `UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND key = ?`, b, r.TenantID, r.Key)
+	return interpretError(err)
+}
+
+// ReleaseIdempotencyKey implements contactd.Store.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, tenantID, key string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ?`, tenantID, key)
+	return interpretError(err)
+}

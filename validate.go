@@ -1,0 +1,565 @@
+package contactd
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // timezone validation must not depend on the host's zoneinfo
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+
+	"github.com/contactd/contactd/internal/phone"
+)
+
+var (
+	colorRE       = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	birthdayRE    = regexp.MustCompile(`^(\d{4}|-)-(\d{2})-(\d{2})$`)
+	digitsRE      = regexp.MustCompile(`^[0-9]{1,16}$`)
+	MaxEmailBytes = 254
+)
+
+// builder turns a ContactInput into a valid, normalized Contact, collecting
+// every field problem.
+type builder struct {
+	errs   []FieldError
+	region string
+	prev   *Contact
+}
+
+func (b *builder) fail(loc, format string, args ...any) {
+	b.errs = append(b.errs, FieldError{Location: loc, Message: fmt.Sprintf(format, args...)})
+}
+
+// text trims s and checks its length in characters.
+func (b *builder) text(loc, s string, max int) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		b.fail(loc, "must be valid UTF-8")
+		return s
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		b.fail(loc, "must be at most %d characters (got %d)", max, n)
+	}
+	return s
+}
+
+func (b *builder) enum(loc, s string, allowed []string, def string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return def
+	}
+	if !slices.Contains(allowed, s) {
+		b.fail(loc, "must be one of %s", strings.Join(allowed, ", "))
+	}
+	return s
+}
+
+// buildContact validates in and returns the contact it describes. prev is
+// the contact being replaced (nil on create); its sub-entry ids are kept for
+// entries that name them.
+func buildContact(in *ContactInput, prev *Contact, region string) (*Contact, error) {
+	b := &builder{region: region, prev: prev}
+	c := &Contact{}
+	if prev != nil {
+		*c = *prev
+	}
+	c.Kind = b.enum("kind", in.Kind, Kinds, "person")
+	c.ContactType = b.enum("contactType", in.ContactType, ContactTypes, "company")
+	c.FirstName = b.text("firstName", in.FirstName, 128)
+	c.MiddleName = b.text("middleName", in.MiddleName, 128)
+	c.LastName = b.text("lastName", in.LastName, 128)
+	c.NickName = b.text("nickName", in.NickName, 128)
+	c.Suffix = b.text("suffix", in.Suffix, 32)
+	c.DisplayName = b.text("displayName", in.DisplayName, 255)
+	c.Company = b.text("company", in.Company, 255)
+	c.Department = b.text("department", in.Department, 128)
+	c.JobTitle = b.text("jobTitle", in.JobTitle, 128)
+	c.Birthday = b.birthday("birthday", in.Birthday)
+	c.Locale = b.locale("locale", in.Locale)
+	c.Timezone = b.timezone("timezone", in.Timezone)
+	c.ProfileColor = b.color("profileColor", in.ProfileColor)
+	c.AccountID = b.text("accountId", in.AccountID, 64)
+	c.OwnerID = b.text("ownerId", in.OwnerID, 128)
+	c.ExternalID = b.text("externalId", in.ExternalID, 255)
+	c.Status = b.text("status", in.Status, 32)
+	c.Properties = b.jsonDoc("properties", in.Properties, MaxPropertyDepth)
+	c.Metadata = b.jsonDoc("metadata", in.Metadata, 0)
+	c.DoNotCall, c.EmailOptOut, c.SMSOptOut, c.Unknown = in.DoNotCall, in.EmailOptOut, in.SMSOptOut, in.Unknown
+
+	if name := b.text("name", in.Name, 255); name != "" {
+		if c.DisplayName == "" {
+			c.DisplayName = name
+		}
+		if c.FirstName == "" && c.LastName == "" {
+			c.FirstName, c.LastName = splitName(name)
+		}
+	}
+	c.Phones = b.phones(in.Phones)
+	c.Emails = b.emails(in.Emails)
+	c.Addresses = b.addresses(in.Addresses)
+	c.Handles = b.handles(in.Handles)
+	c.Tags = b.tags(in.Tags)
+	if in.Email != "" {
+		c.Emails = b.promoteEmail(c.Emails, in.Email)
+	}
+	if in.Phone != "" {
+		c.Phones = b.promotePhone(c.Phones, in.Phone)
+	}
+	c.DisplayNameSet = c.DisplayName != ""
+	if !c.DisplayNameSet {
+		c.DisplayName = deriveDisplayName(c)
+	}
+	if c.DisplayName == "" && len(b.errs) == 0 {
+		b.fail("body", "a contact must identify something: give a name, company, email or phone")
+	}
+	if len(b.errs) > 0 {
+		return nil, invalid(b.errs)
+	}
+	return c, nil
+}
+
+// splitName splits "Ada King Lovelace" into "Ada King" and "Lovelace".
+func splitName(name string) (first, last string) {
+	fields := strings.Fields(name)
+	switch len(fields) {
+	case 0:
+		return "", ""
+	case 1:
+		return fields[0], ""
+	}
+	return strings.Join(fields[:len(fields)-1], " "), fields[len(fields)-1]
+}
+
+// deriveDisplayName returns names → company → primary email → primary phone.
+func deriveDisplayName(c *Contact) string {
+	var parts []string
+	for _, s := range []string{c.FirstName, c.MiddleName, c.LastName, c.Suffix} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) > 0 {
+		return truncate(strings.Join(parts, " "), 255)
+	}
+	if c.NickName != "" {
+		return c.NickName
+	}
+	if c.Company != "" {
+		return c.Company
+	}
+	if e := c.PrimaryEmail(); e != "" {
+		return e
+	}
+	if p := c.PrimaryPhone(); p != nil {
+		return p.Number
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+func (b *builder) birthday(loc, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	m := birthdayRE.FindStringSubmatch(s)
+	if m == nil {
+		b.fail(loc, "must be YYYY-MM-DD or --MM-DD")
+		return s
+	}
+	year := m[1]
+	if year == "-" {
+		year = "2000" // a leap year, so --02-29 is accepted
+	}
+	if _, err := time.Parse("2006-01-02", year+"-"+m[2]+"-"+m[3]); err != nil {
+		b.fail(loc, "is not a calendar date")
+	}
+	return s
+}
+
+func (b *builder) locale(loc, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	tag, err := language.Parse(strings.ReplaceAll(s, "_", "-"))
+	if err != nil {
+		b.fail(loc, "must be a BCP 47 language tag such as en-US")
+		return s
+	}
+	return tag.String()
+}
+
+func (b *builder) timezone(loc, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if !validTimezone(s) {
+		b.fail(loc, "must be an IANA time zone name such as America/New_York")
+	}
+	return s
+}
+
+func validTimezone(s string) bool {
+	if s == "Local" || len(s) > 64 {
+		return false
+	}
+	_, err := time.LoadLocation(s)
+	return err == nil
+}
+
+func (b *builder) color(loc, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if !colorRE.MatchString(s) {
+		b.fail(loc, "must be a colour in the form #RRGGBB")
+		return s
+	}
+	return strings.ToUpper(s)
+}
+
+// jsonDoc checks the size and (when maxDepth > 0) the nesting of a JSON object.
+func (b *builder) jsonDoc(loc string, raw json.RawMessage, maxDepth int) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	if len(raw) > MaxPropertyBytes {
+		b.fail(loc, "must be at most %d bytes when serialized (got %d)", MaxPropertyBytes, len(raw))
+		return raw
+	}
+	if maxDepth > 0 {
+		if d := jsonDepth(raw); d > maxDepth {
+			b.fail(loc, "must nest at most %d levels deep (got %d)", maxDepth, d)
+		}
+	}
+	if bytes.Equal(raw, []byte("{}")) {
+		return nil
+	}
+	return raw
+}
+
+// jsonDepth returns the nesting depth of objects and arrays in valid JSON.
+func jsonDepth(raw []byte) int {
+	depth, max, inString, escaped := 0, 0, false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return max
+}
+
+// keepID returns id if it names an entry of the previous version, else a new id.
+func (b *builder) keepID(id, prefix string, existing func(string) bool) string {
+	if id != "" && b.prev != nil && existing(id) {
+		return id
+	}
+	return NewID(prefix)
+}
+
+func (b *builder) phones(in []Phone) []Phone {
+	out := make([]Phone, 0, len(in))
+	if len(in) > MaxPhones {
+		b.fail("phones", "must have at most %d entries (got %d)", MaxPhones, len(in))
+		return out
+	}
+	seen := map[string]bool{}
+	for i, p := range in {
+		loc := fmt.Sprintf("phones[%d]", i)
+		p, ok := b.phone(loc, p)
+		if !ok {
+			continue
+		}
+		key := p.E164 + "x" + p.Extension
+		if seen[key] {
+			b.fail(loc+".number", "duplicates another phone of this contact")
+			continue
+		}
+		seen[key] = true
+		out = append(out, p)
+	}
+	b.primaries("phones", len(out), func(i int) *bool { return &out[i].Primary })
+	return out
+}
+
+// phone validates and normalizes one phone entry; loc names the entry.
+func (b *builder) phone(loc string, p Phone) (Phone, bool) {
+	n0 := len(b.errs)
+	p.Number = b.text(join(loc, "number"), p.Number, 40)
+	p.Type = b.enum(join(loc, "type"), p.Type, PhoneTypes, "other")
+	p.Extension = strings.TrimSpace(p.Extension)
+	if p.Extension != "" && !digitsRE.MatchString(p.Extension) {
+		b.fail(join(loc, "extension"), "must be 1 to 16 digits")
+	}
+	if p.Number == "" {
+		b.fail(join(loc, "number"), "is required")
+	} else if len(b.errs) == n0 {
+		n, err := phone.Normalize(p.Number, b.region)
+		if err != nil {
+			b.fail(join(loc, "number"), "%s", phoneMessage(err, b.region))
+		} else {
+			p.E164 = n.E164
+			if p.Extension == "" {
+				p.Extension = n.Extension
+			}
+		}
+	}
+	p.ID = b.keepID(p.ID, PrefixPhone, func(id string) bool {
+		return slices.ContainsFunc(b.prev.Phones, func(q Phone) bool { return q.ID == id })
+	})
+	return p, len(b.errs) == n0
+}
+
+func phoneMessage(err error, region string) string {
+	switch {
+	case errors.Is(err, phone.ErrEmpty):
+		return "is required"
+	case region == "":
+		return "is not a possible phone number (give it in international form, starting with +)"
+	default:
+		return fmt.Sprintf("is not a possible phone number (national numbers are read as %s; give others in international form, starting with +)", region)
+	}
+}
+
+func (b *builder) emails(in []Email) []Email {
+	out := make([]Email, 0, len(in))
+	if len(in) > MaxEmails {
+		b.fail("emails", "must have at most %d entries (got %d)", MaxEmails, len(in))
+		return out
+	}
+	seen := map[string]bool{}
+	for i, e := range in {
+		loc := fmt.Sprintf("emails[%d]", i)
+		e, ok := b.email(loc, e)
+		if !ok {
+			continue
+		}
+		if seen[e.Address] {
+			b.fail(loc+".address", "duplicates another email of this contact")
+			continue
+		}
+		seen[e.Address] = true
+		out = append(out, e)
+	}
+	b.primaries("emails", len(out), func(i int) *bool { return &out[i].Primary })
+	return out
+}
+
+// email validates and normalizes one email entry; loc names the entry.
+func (b *builder) email(loc string, e Email) (Email, bool) {
+	n0 := len(b.errs)
+	e.Address = b.emailAddress(join(loc, "address"), e.Address)
+	e.Type = b.enum(join(loc, "type"), e.Type, EmailTypes, "other")
+	e.ID = b.keepID(e.ID, PrefixEmail, func(id string) bool {
+		return slices.ContainsFunc(b.prev.Emails, func(q Email) bool { return q.ID == id })
+	})
+	return e, len(b.errs) == n0
+}
+
+// emailAddress checks the syntax of a bare address and lower-cases it.
+func (b *builder) emailAddress(loc, s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case s == "":
+		b.fail(loc, "is required")
+	case len(s) > MaxEmailBytes:
+		b.fail(loc, "must be at most %d characters", MaxEmailBytes)
+	case !validEmail(s):
+		b.fail(loc, "is not a valid email address")
+	}
+	return s
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n")
+}
+
+func (b *builder) addresses(in []Address) []Address {
+	out := make([]Address, 0, len(in))
+	if len(in) > MaxAddresses {
+		b.fail("addresses", "must have at most %d entries (got %d)", MaxAddresses, len(in))
+		return out
+	}
+	for i, a := range in {
+		if a, ok := b.address(fmt.Sprintf("addresses[%d]", i), a); ok {
+			out = append(out, a)
+		}
+	}
+	b.primaries("addresses", len(out), func(i int) *bool { return &out[i].Primary })
+	return out
+}
+
+// address validates one address entry; loc names the entry.
+func (b *builder) address(loc string, a Address) (Address, bool) {
+	n0 := len(b.errs)
+	a.Type = b.enum(join(loc, "type"), a.Type, AddressTypes, "other")
+	fields := []struct {
+		name string
+		p    *string
+		max  int
+	}{
+		{"street", &a.Street, 255}, {"streetNumber", &a.StreetNumber, 255}, {"apartment", &a.Apartment, 255},
+		{"city", &a.City, 255}, {"county", &a.County, 255}, {"state", &a.State, 255},
+		{"postalCode", &a.PostalCode, 16}, {"country", &a.Country, 255}, {"notes", &a.Notes, 255},
+	}
+	empty := true
+	for _, f := range fields {
+		*f.p = b.text(join(loc, f.name), *f.p, f.max)
+		empty = empty && *f.p == ""
+	}
+	a.Timezone = b.timezone(join(loc, "timezone"), a.Timezone)
+	if empty {
+		b.fail(locOrBody(loc), "an address needs at least one of street, city, state, postalCode, country or notes")
+	}
+	a.ID = b.keepID(a.ID, PrefixAddress, func(id string) bool {
+		return slices.ContainsFunc(b.prev.Addresses, func(q Address) bool { return q.ID == id })
+	})
+	return a, len(b.errs) == n0
+}
+
+func (b *builder) handles(in []Handle) []Handle {
+	out := make([]Handle, 0, len(in))
+	if len(in) > MaxHandles {
+		b.fail("handles", "must have at most %d entries (got %d)", MaxHandles, len(in))
+		return out
+	}
+	for i, h := range in {
+		loc := fmt.Sprintf("handles[%d]", i)
+		n0 := len(b.errs)
+		if strings.TrimSpace(h.Type) == "" {
+			b.fail(loc+".type", "is required")
+		}
+		h.Type = b.enum(loc+".type", h.Type, HandleTypes, "")
+		h.Value = b.text(loc+".value", h.Value, 255)
+		if h.Value == "" {
+			b.fail(loc+".value", "is required")
+		}
+		h.ID = b.keepID(h.ID, PrefixHandle, func(id string) bool {
+			return slices.ContainsFunc(b.prev.Handles, func(q Handle) bool { return q.ID == id })
+		})
+		if len(b.errs) == n0 {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (b *builder) tags(in []string) []string {
+	out := make([]string, 0, len(in))
+	seen := map[string]bool{}
+	for i, t := range in {
+		loc := fmt.Sprintf("tags[%d]", i)
+		t = strings.TrimSpace(t)
+		n := utf8.RuneCountInString(t)
+		if n < 1 || n > MaxTagLen {
+			b.fail(loc, "must be 1 to %d characters", MaxTagLen)
+			continue
+		}
+		if k := strings.ToLower(t); !seen[k] {
+			seen[k] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTags {
+		b.fail("tags", "must have at most %d tags (got %d)", MaxTags, len(out))
+	}
+	return out
+}
+
+// primaries enforces "at most one primary; the first when none is marked".
+func (b *builder) primaries(list string, n int, primary func(int) *bool) {
+	count := 0
+	for i := 0; i < n; i++ {
+		if *primary(i) {
+			count++
+			if count > 1 {
+				b.fail(fmt.Sprintf("%s[%d].primary", list, i), "only one entry may be primary")
+			}
+		}
+	}
+	if count == 0 && n > 0 {
+		*primary(0) = true
+	}
+}
+
+// promoteEmail makes addr the primary email, adding it when it is new.
+func (b *builder) promoteEmail(list []Email, addr string) []Email {
+	addr = b.emailAddress("email", addr)
+	if len(b.errs) > 0 {
+		return list
+	}
+	i := slices.IndexFunc(list, func(e Email) bool { return e.Address == addr })
+	if i < 0 {
+		if len(list) >= MaxEmails {
+			b.fail("email", "the contact already has %d emails", MaxEmails)
+			return list
+		}
+		list = slices.Insert(list, 0, Email{ID: NewID(PrefixEmail), Address: addr, Type: "other"})
+		i = 0
+	}
+	for j := range list {
+		list[j].Primary = j == i
+	}
+	return list
+}
+
+// promotePhone makes number the primary phone, adding it when it is new.
+func (b *builder) promotePhone(list []Phone, number string) []Phone {
+	p, ok := b.phone("phone", Phone{Number: number})
+	if !ok {
+		// Report the scalar's own location, not "phone.number".
+		for i := range b.errs {
+			if b.errs[i].Location == "phone.number" {
+				b.errs[i].Location = "phone"
+			}
+		}
+		return list
+	}
+	i := slices.IndexFunc(list, func(q Phone) bool { return q.E164 == p.E164 && q.Extension == p.Extension })
+	if i < 0 {
+		if len(list) >= MaxPhones {
+			b.fail("phone", "the contact already has %d phones", MaxPhones)
+			return list
+		}
+		list = slices.Insert(list, 0, p)
+		i = 0
+	}
+	for j := range list {
+		list[j].Primary = j == i
+	}
+	return list
+}
