@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
+		"io"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/postgres"
 	"github.com/contactd/contactd/internal/sqlite"
 )
 
@@ -22,7 +22,7 @@ func newFlags(name string, stderr io.Writer, getenv func(string) string) (*pflag
 	if def == "" {
 		def = defaultDB
 	}
-	db := fs.String("db", def, "database: a SQLite file path (sqlite:PATH also works); env CONTACTD_DB")
+	db := fs.String("db", def, "database: a SQLite file path (sqlite:PATH also works) or a postgres:// URL; env CONTACTD_DB")
 	return fs, db
 }
 
@@ -38,9 +38,8 @@ func parse(fs *pflag.FlagSet, args []string) error {
 
 // openStore opens and migrates the database named by a --db value.
 func openStore(ctx context.Context, db string) (contactd.Store, error) {
-	switch {
-	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		return nil, fmt.Errorf("PostgreSQL is not supported by this build yet; use a SQLite path")
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return postgres.Open(ctx, db)
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(db, "sqlite://"), "sqlite:")
 	return sqlite.Open(ctx, path)

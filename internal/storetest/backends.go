@@ -5,10 +5,17 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/postgres"
 	"github.com/contactd/contactd/internal/sqlite"
 )
 
@@ -20,10 +27,57 @@ type Backend struct {
 	Open func(t testing.TB) contactd.Store
 }
 
+// PostgresURLEnv names the environment variable with the URL of a
+// PostgreSQL database for tests; each store gets its own schema in it.
+const PostgresURLEnv = "CONTACTD_TEST_POSTGRES_URL"
+
 // Backends returns every backend available in this environment: SQLite
-// always.
+// always, PostgreSQL when CONTACTD_TEST_POSTGRES_URL is set.
 func Backends() []Backend {
-	return []Backend{{Name: "sqlite", Open: openSQLite}}
+	bs := []Backend{{Name: "sqlite", Open: openSQLite}}
+	if url := os.Getenv(PostgresURLEnv); url != "" {
+		bs = append(bs, Backend{Name: "postgres", Open: func(t testing.TB) contactd.Store { return openPostgres(t, url) }})
+	}
+	return bs
+}
+
+// openPostgres opens a store in a new schema of the test database, dropped
+// when the test ends, so tests run in parallel without seeing each other.
+func openPostgres(t testing.TB, url string) contactd.Store {
+	t.Helper()
+	ctx := context.Background()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "test_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", PostgresURLEnv, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := postgres.Open(ctx, url+sep+"search_path="+schema+"&pool_max_conns=8")
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func openSQLite(t testing.TB) contactd.Store {

@@ -88,5 +88,3 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (tenant_id, key)
 ) WITHOUT ROWID;
 
--- +goose Down
--- Migrations are forward-only.

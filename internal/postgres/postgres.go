@@ -1,0 +1,152 @@
+// Package postgres is the PostgreSQL store of contactd, for deployments that
+// run several stateless contactd nodes over one database.
+//
+// It implements the same contactd.Store contract as the SQLite store and
+// passes the same conformance suite. Uniqueness, optimistic concurrency and
+// the order of the change log are enforced by the database, so any number of
+// nodes may write concurrently.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/contactd/contactd"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the embedded migration files.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+// Store is a contactd.Store on PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ contactd.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// connection string) and migrates it to the current schema.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Migrate applies the embedded migrations that the database lacks. Nodes
+// starting together serialize on goose's session lock.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+func provider(db *sql.DB) (*goose.Provider, error) {
+	p, err := goose.NewProvider(goose.DialectPostgres, db, Migrations())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// SchemaCurrent implements contactd.Store.
+func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
+	if err != nil {
+		return false, interpretError(err)
+	}
+	want, err := latestMigration()
+	return v == want, err
+}
+
+func latestMigration() (int64, error) {
+	files, err := fs.Glob(Migrations(), "*.sql")
+	if err != nil || len(files) == 0 {
+		return 0, fmt.Errorf("postgres: no embedded migrations")
+	}
+	var v int64
+	_, err = fmt.Sscanf(files[len(files)-1], "%d_", &v)
+	return v, err
+}
+
+// Ping implements contactd.Store.
+func (s *Store) Ping(ctx context.Context) error { return interpretError(s.pool.Ping(ctx)) }
+
+// Close implements contactd.Store.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// SQLSTATE codes the store translates.
+const (
+	uniqueViolation      = "23505"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+)
+
+// interpretError translates driver errors into contactd errors by SQLSTATE.
+// Errors it does not recognise are returned unchanged (internal).
+func interpretError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *contactd.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &contactd.Error{Code: contactd.ENotFound, Message: "not found"}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case uniqueViolation:
+			return &contactd.Error{Code: contactd.EConflict, Message: "the object conflicts with an existing one"}
+		}
+	}
+	return err
+}
+
+// constraintOf returns the name of the constraint a unique violation broke.
+func constraintOf(err error) (string, bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == uniqueViolation {
+		return pe.ConstraintName, true
+	}
+	return "", false
+}

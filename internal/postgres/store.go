@@ -1,0 +1,393 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/contactd/contactd"
+)
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// inTx runs f in a read-committed transaction, retrying a transaction that
+// lost a deadlock or serialization race.
+func (s *Store) inTx(ctx context.Context, f func(tx pgx.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := pgx.BeginFunc(ctx, s.pool, f)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == serializationFailure || pe.Code == deadlockDetected) && attempt < 5 {
+			continue
+		}
+		return err
+	}
+}
+
+// CreateTenant implements contactd.Store.
+func (s *Store) CreateTenant(ctx context.Context, t *contactd.Tenant) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		t.ID, t.Name, t.DefaultRegion, t.UniquePhones, t.CreatedAt)
+	if c, ok := constraintOf(err); ok && c == "tenants_name" {
+		return &contactd.Error{Code: contactd.EConflict, Message: fmt.Sprintf("a tenant named %q exists", t.Name), ConflictingField: "name"}
+	}
+	return interpretError(err)
+}
+
+const tenantColumns = `id, name, default_region, unique_phones, created_at`
+
+func scanTenant(row pgx.Row) (*contactd.Tenant, error) {
+	var t contactd.Tenant
+	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.CreatedAt); err != nil {
+		return nil, interpretError(err)
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	return &t, nil
+}
+
+// Tenant implements contactd.Store.
+func (s *Store) Tenant(ctx context.Context, id string) (*contactd.Tenant, error) {
+	return scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
+}
+
+// TenantByName implements contactd.Store.
+func (s *Store) TenantByName(ctx context.Context, name string) (*contactd.Tenant, error) {
+	return scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = $1`, name))
+}
+
+// CountTenants implements contactd.Store.
+func (s *Store) CountTenants(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n)
+	return n, interpretError(err)
+}
+
+// CreateToken implements contactd.Store.
+func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
+	scopes := make([]string, len(t.Scopes))
+	for i, sc := range t.Scopes {
+		scopes[i] = string(sc)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (tenant_id, id, name, kind, user_id, scopes, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.TenantID, t.ID, t.Name, string(t.Kind), t.UserID, strings.Join(scopes, ","), t.Hash, t.CreatedAt)
+	return interpretError(err)
+}
+
+// TokenByHash implements contactd.Store.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, error) {
+	var t contactd.Token
+	var kind, scopes string
+	err := s.pool.QueryRow(ctx, `SELECT tenant_id, id, name, kind, user_id, scopes, hash, created_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL`, hash).
+		Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &t.CreatedAt)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	t.Kind = contactd.TokenKind(kind)
+	for _, sc := range strings.Split(scopes, ",") {
+		t.Scopes = append(t.Scopes, contactd.Scope(sc))
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	return &t, nil
+}
+
+func scanContact(row pgx.Row) (*contactd.Contact, error) {
+	var doc []byte
+	var set bool
+	if err := row.Scan(&doc, &set); err != nil {
+		return nil, interpretError(err)
+	}
+	var c contactd.Contact
+	if err := json.Unmarshal(doc, &c); err != nil {
+		return nil, fmt.Errorf("postgres: corrupt contact document: %w", err)
+	}
+	c.DisplayNameSet = set
+	return &c, nil
+}
+
+// Contact implements contactd.Store.
+func (s *Store) Contact(ctx context.Context, tenantID, id string) (*contactd.Contact, error) {
+	return scanContact(s.pool.QueryRow(ctx, `SELECT doc::text, display_name_set FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+}
+
+// ContactByEmail implements contactd.Store.
+func (s *Store) ContactByEmail(ctx context.Context, tenantID, email string) (*contactd.Contact, error) {
+	return scanContact(s.pool.QueryRow(ctx, `SELECT c.doc::text, c.display_name_set FROM contact_emails e
+		JOIN contacts c ON c.tenant_id = e.tenant_id AND c.id = e.contact_id
+		WHERE e.tenant_id = $1 AND e.address = $2 AND e.live`, tenantID, email))
+}
+
+// ContactByExternalID implements contactd.Store.
+func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID string) (*contactd.Contact, error) {
+	return scanContact(s.pool.QueryRow(ctx, `SELECT doc::text, display_name_set FROM contacts
+		WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL`, tenantID, externalID))
+}
+
+// WriteContact implements contactd.Store.
+func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams) error {
+	c := p.Contact
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	seq := int64(0)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if c.Live() {
+			if err := checkUnique(ctx, tx, p.TenantID, c); err != nil {
+				return err
+			}
+		}
+		if p.PrevVersion == 0 {
+			_, err := tx.Exec(ctx, `INSERT INTO contacts (tenant_id, id, version, display_name, display_name_set, external_id, created_at, updated_at, deleted_at, doc)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				p.TenantID, c.ID, c.Version, c.DisplayName, c.DisplayNameSet, nullString(c.ExternalID), c.CreatedAt, c.UpdatedAt, c.DeletedAt, string(doc))
+			if err != nil {
+				return err
+			}
+		} else {
+			tag, err := tx.Exec(ctx, `UPDATE contacts SET version = $1, display_name = $2, display_name_set = $3, external_id = $4, updated_at = $5, deleted_at = $6, doc = $7
+				WHERE tenant_id = $8 AND id = $9 AND version = $10`,
+				c.Version, c.DisplayName, c.DisplayNameSet, nullString(c.ExternalID), c.UpdatedAt, c.DeletedAt, string(doc), p.TenantID, c.ID, p.PrevVersion)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM contact_emails WHERE tenant_id = $1 AND contact_id = $2`, p.TenantID, c.ID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM contact_phones WHERE tenant_id = $1 AND contact_id = $2`, p.TenantID, c.ID); err != nil {
+				return err
+			}
+		}
+		var b pgx.Batch
+		for _, e := range c.Emails {
+			b.Queue(`INSERT INTO contact_emails (tenant_id, contact_id, address, live) VALUES ($1, $2, $3, $4)`, p.TenantID, c.ID, e.Address, c.Live())
+		}
+		for _, ph := range c.Phones {
+			b.Queue(`INSERT INTO contact_phones (tenant_id, contact_id, phone_id, e164, is_primary, live) VALUES ($1, $2, $3, $4, $5, $6)`,
+				p.TenantID, c.ID, ph.ID, ph.E164, ph.Primary, c.Live())
+		}
+		if b.Len() > 0 {
+			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+				return err
+			}
+		}
+		var err error
+		seq, err = appendChange(ctx, tx, p.Change)
+		return err
+	})
+	if err != nil {
+		return s.uniqueConflict(ctx, p.TenantID, c, err)
+	}
+	p.Change.Seq = seq
+	return nil
+}
+
+// checkUnique finds a live contact other than c holding one of c's emails
+// or its external id, to name it in the conflict. Two transactions may both
+// pass it; the unique indexes then stop the second (see uniqueConflict).
+func checkUnique(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact) error {
+	if len(c.Emails) > 0 {
+		addrs := make([]string, len(c.Emails))
+		for i, e := range c.Emails {
+			addrs[i] = e.Address
+		}
+		var other, addr string
+		err := tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live AND contact_id <> $3 LIMIT 1`,
+			tenantID, addrs, c.ID).Scan(&other, &addr)
+		if err == nil {
+			return emailConflict(c, addr, other)
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	if c.ExternalID != "" {
+		var other string
+		err := tx.QueryRow(ctx, `SELECT id FROM contacts WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL AND id <> $3`,
+			tenantID, c.ExternalID, c.ID).Scan(&other)
+		if err == nil {
+			return externalIDConflict(c, other)
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	return nil
+}
+
+func emailConflict(c *contactd.Contact, addr, other string) error {
+	loc := "emails"
+	for i, e := range c.Emails {
+		if e.Address == addr {
+			loc = fmt.Sprintf("emails[%d].address", i)
+		}
+	}
+	msg := fmt.Sprintf("the email %s belongs to contact %s", addr, other)
+	return &contactd.Error{Code: contactd.EConflict, Message: msg, ConflictingID: other, ConflictingField: "email",
+		Fields: []contactd.FieldError{{Location: loc, Message: msg}}}
+}
+
+func externalIDConflict(c *contactd.Contact, other string) error {
+	msg := fmt.Sprintf("the external id %s belongs to contact %s", c.ExternalID, other)
+	return &contactd.Error{Code: contactd.EConflict, Message: msg, ConflictingID: other, ConflictingField: "externalId",
+		Fields: []contactd.FieldError{{Location: "externalId", Message: msg}}}
+}
+
+// uniqueConflict turns a unique violation that a concurrent writer caused
+// after checkUnique into the conflict naming the other contact.
+func (s *Store) uniqueConflict(ctx context.Context, tenantID string, c *contactd.Contact, err error) error {
+	name, ok := constraintOf(err)
+	if !ok {
+		return interpretError(err)
+	}
+	switch name {
+	case "contact_emails_live":
+		for _, e := range c.Emails {
+			var other string
+			if s.pool.QueryRow(ctx, `SELECT contact_id FROM contact_emails WHERE tenant_id = $1 AND address = $2 AND live AND contact_id <> $3`,
+				tenantID, e.Address, c.ID).Scan(&other) == nil {
+				return emailConflict(c, e.Address, other)
+			}
+		}
+	case "contacts_external_id":
+		var other string
+		if s.pool.QueryRow(ctx, `SELECT id FROM contacts WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL AND id <> $3`,
+			tenantID, c.ExternalID, c.ID).Scan(&other) == nil {
+			return externalIDConflict(c, other)
+		}
+	}
+	return interpretError(err)
+}
+
+// appendChange allocates the tenant's next change seq and inserts the
+// change. The tenant row stays locked until commit, so a tenant's changes
+// are numbered in commit order without gaps.
+func appendChange(ctx context.Context, tx pgx.Tx, ch *contactd.Change) (int64, error) {
+	var seq int64
+	if err := tx.QueryRow(ctx, `UPDATE tenants SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq`, ch.TenantID).Scan(&seq); err != nil {
+		return 0, err
+	}
+	var fields any
+	if len(ch.Fields) > 0 {
+		b, err := json.Marshal(ch.Fields)
+		if err != nil {
+			return 0, err
+		}
+		fields = string(b)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ch.TenantID, seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, fields)
+	return seq, err
+}
+
+// EraseContact implements contactd.Store.
+func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
+	var seq int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM changes WHERE tenant_id = $1 AND contact_id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		seq, err = appendChange(ctx, tx, change)
+		return err
+	})
+	if err != nil {
+		return interpretError(err)
+	}
+	change.Seq = seq
+	return nil
+}
+
+// Changes implements contactd.Store.
+func (s *Store) Changes(ctx context.Context, p contactd.ChangesParams) ([]contactd.Change, error) {
+	q := `SELECT seq, contact_id, type, version, actor, at, fields::text FROM changes WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`
+	args := []any{p.TenantID, p.After, p.Limit}
+	if p.ContactID != "" {
+		q = `SELECT seq, contact_id, type, version, actor, at, fields::text FROM changes WHERE tenant_id = $1 AND contact_id = $4 AND seq > $2 ORDER BY seq LIMIT $3`
+		args = append(args, p.ContactID)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []contactd.Change
+	for rows.Next() {
+		ch := contactd.Change{TenantID: p.TenantID}
+		var fields *string
+		if err := rows.Scan(&ch.Seq, &ch.ContactID, &ch.Type, &ch.Version, &ch.Actor, &ch.At, &fields); err != nil {
+			return nil, interpretError(err)
+		}
+		ch.At = ch.At.UTC()
+		if fields != nil {
+			if err := json.Unmarshal([]byte(*fields), &ch.Fields); err != nil {
+				return nil, fmt.Errorf("postgres: corrupt change %d: %w", ch.Seq, err)
+			}
+		}
+		out = append(out, ch)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// ReserveIdempotencyKey implements contactd.Store.
+func (s *Store) ReserveIdempotencyKey(ctx context.Context, r *contactd.IdempotencyRecord) (*contactd.IdempotencyRecord, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		r.TenantID, r.Key, r.RequestHash, r.CreatedAt)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	old := contactd.IdempotencyRecord{TenantID: r.TenantID, Key: r.Key}
+	var resp *string
+	err = s.pool.QueryRow(ctx, `SELECT request_hash, created_at, response::text FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`, r.TenantID, r.Key).
+		Scan(&old.RequestHash, &old.CreatedAt, &resp)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Released between our insert and read: try once more.
+		return s.ReserveIdempotencyKey(ctx, r)
+	}
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	old.CreatedAt = old.CreatedAt.UTC()
+	if resp != nil {
+		old.Response = new(contactd.StoredResponse)
+		if err := json.Unmarshal([]byte(*resp), old.Response); err != nil {
+			return nil, err
+		}
+	}
+	return &old, nil
+}
+
+// CompleteIdempotencyKey implements contactd.Store.
+func (s *Store) CompleteIdempotencyKey(ctx context.Context, r *contactd.IdempotencyRecord) error {
+	b, err := json.Marshal(r.Response)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `UPDATE idempotency_keys SET response = $1 WHERE tenant_id = $2 AND key = $3`, string(b), r.TenantID, r.Key)
+	return interpretError(err)
+}
+
+// ReleaseIdempotencyKey implements contactd.Store.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, tenantID, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`, tenantID, key)
+	return interpretError(err)
+}
+
