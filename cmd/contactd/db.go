@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-		"io"
+	"io"
 	"strings"
 
 	"github.com/spf13/pflag"

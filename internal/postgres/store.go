@@ -390,4 +390,3 @@ func (s *Store) ReleaseIdempotencyKey(ctx context.Context, tenantID, key string)
 	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`, tenantID, key)
 	return interpretError(err)
 }
-
