@@ -138,6 +138,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	if err != nil {
 		return err
 	}
+	p.Change.TenantID = p.TenantID
 	seq := int64(0)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if c.Live() {
@@ -291,6 +292,7 @@ func appendChange(ctx context.Context, tx pgx.Tx, ch *contactd.Change) (int64, e
 
 // EraseContact implements contactd.Store.
 func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
+	change.TenantID = tenantID
 	var seq int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)

@@ -164,6 +164,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	if err != nil {
 		return err
 	}
+	p.Change.TenantID = p.TenantID
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if c.Live() {
 			if err := checkUnique(ctx, tx, p.TenantID, c); err != nil {
@@ -262,6 +263,7 @@ func appendChange(ctx context.Context, tx *sql.Tx, ch *contactd.Change) error {
 
 // EraseContact implements contactd.Store.
 func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
+	change.TenantID = tenantID
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id)
 		if err != nil {
