@@ -1,0 +1,286 @@
+// Package filter parses and validates the JSON filter language of contact
+// lists (SPEC §3, "Filter:") into an abstract syntax tree.
+//
+// A filter is a JSON object whose keys are field names or the logical
+// operators $and, $or and $not:
+//
+//	{"tags":{"$in":["vip","enterprise"]},"properties.tier":{"$gte":2},
+//	 "$or":[{"status":"active"},{"doNotCall":false}]}
+//
+// Several keys in one object are ANDed. A field's value is either a bare
+// value, meaning $eq, or an object of operators, which are ANDed too.
+// Parse checks every field name, operator and value against [Fields],
+// normalizes values (emails lower-cased, phone numbers converted to E.164,
+// timestamps parsed to UTC) and enforces the limits of [Options]. Every
+// problem is reported as an [*Error] naming the path of the offending part
+// of the document.
+//
+// The package produces no SQL: the per-database stores compile the tree
+// returned by Parse into parameterized queries. The semantics a compiler
+// must give each operator are documented on [Op] and [Cond].
+package filter
+
+import (
+	"fmt"
+	"time"
+)
+
+// Type is the value type of a filterable field.
+type Type int
+
+// The field types.
+const (
+	// String is a text field; values are JSON strings.
+	String Type = iota
+	// Bool is a boolean field; values are JSON booleans.
+	Bool
+	// Time is a timestamp field; values are RFC 3339 strings, parsed to
+	// time.Time in UTC.
+	Time
+	// Enum is a text field restricted to Field.Values.
+	Enum
+	// StringArray is a list of strings (tags, segments); values are
+	// trimmed, case is kept and the compiler compares case-insensitively.
+	StringArray
+	// PhoneArray is a contact's phone numbers; values are normalized to
+	// E.164 with phone.NormalizeLookup.
+	PhoneArray
+	// EmailArray is a contact's email addresses; values are trimmed and
+	// lower-cased.
+	EmailArray
+	// JSON is the free-form properties object, addressed as
+	// properties.<path>; values are JSON scalars.
+	JSON
+)
+
+// typeName returns the name of t used in error messages.
+func typeName(t Type) string {
+	switch t {
+	case String:
+		return "string"
+	case Bool:
+		return "boolean"
+	case Time:
+		return "timestamp"
+	case Enum:
+		return "enum"
+	case StringArray:
+		return "string array"
+	case PhoneArray:
+		return "phone array"
+	case EmailArray:
+		return "email array"
+	case JSON:
+		return "JSON"
+	}
+	return fmt.Sprintf("type %d", int(t))
+}
+
+// Field describes one filterable field.
+type Field struct {
+	// Name is the field as written in a filter, e.g. "lastName" or
+	// "address.city"; for JSON properties it is "properties".
+	Name string
+	// Type is the value type of the field.
+	Type Type
+	// Values lists the allowed values of an Enum field.
+	Values []string
+}
+
+// propertiesField is the name of the JSON properties field, addressed in a
+// filter as properties.<path>.
+const propertiesField = "properties"
+
+// Property path limits for properties.<path>.
+const (
+	maxPathSegments = 5
+	maxSegmentLen   = 64
+)
+
+// Fields is the contact filter schema: every field of SPEC §3's filter list,
+// keyed by name. The address.* fields have "any address" semantics, which
+// the compiler implements. The "properties" entry is the JSON properties
+// object, addressed as properties.<path> with 1 to 5 path segments of
+// [A-Za-z0-9_-]{1,64}; "properties" alone is not a valid filter key.
+var Fields = map[string]Field{
+	"id":                 {Name: "id", Type: String},
+	"kind":               {Name: "kind", Type: Enum, Values: []string{"person", "organization"}},
+	"contactType":        {Name: "contactType", Type: Enum, Values: []string{"company", "corporate", "service"}},
+	"firstName":          {Name: "firstName", Type: String},
+	"lastName":           {Name: "lastName", Type: String},
+	"displayName":        {Name: "displayName", Type: String},
+	"company":            {Name: "company", Type: String},
+	"department":         {Name: "department", Type: String},
+	"jobTitle":           {Name: "jobTitle", Type: String},
+	"status":             {Name: "status", Type: String},
+	"source":             {Name: "source", Type: Enum, Values: []string{"manual", "import", "api", "sync", "carddav"}},
+	"ownerId":            {Name: "ownerId", Type: String},
+	"accountId":          {Name: "accountId", Type: String},
+	"externalId":         {Name: "externalId", Type: String},
+	"tags":               {Name: "tags", Type: StringArray},
+	"segments":           {Name: "segments", Type: StringArray},
+	"phones":             {Name: "phones", Type: PhoneArray},
+	"emails":             {Name: "emails", Type: EmailArray},
+	"doNotCall":          {Name: "doNotCall", Type: Bool},
+	"emailOptOut":        {Name: "emailOptOut", Type: Bool},
+	"smsOptOut":          {Name: "smsOptOut", Type: Bool},
+	"blocked":            {Name: "blocked", Type: Bool},
+	"unknown":            {Name: "unknown", Type: Bool},
+	"createdAt":          {Name: "createdAt", Type: Time},
+	"updatedAt":          {Name: "updatedAt", Type: Time},
+	"deletedAt":          {Name: "deletedAt", Type: Time},
+	"address.country":    {Name: "address.country", Type: String},
+	"address.city":       {Name: "address.city", Type: String},
+	"address.state":      {Name: "address.state", Type: String},
+	"address.postalCode": {Name: "address.postalCode", Type: String},
+	propertiesField:      {Name: propertiesField, Type: JSON},
+}
+
+// Op is a comparison operator of a Cond.
+type Op string
+
+// The comparison operators. On StringArray, PhoneArray and EmailArray fields
+// they compare the elements of the array: see each operator.
+const (
+	// OpEq: equal. On arrays: contains the value.
+	OpEq Op = "$eq"
+	// OpNe: not equal. On arrays: does not contain the value.
+	OpNe Op = "$ne"
+	// OpIn: equal to one of Values. On arrays: contains any of Values.
+	OpIn Op = "$in"
+	// OpNin: equal to none of Values. On arrays: contains none of Values.
+	OpNin Op = "$nin"
+	// OpExists: Value (a bool) says whether the field is present and not
+	// empty. On arrays: whether the array is non-empty.
+	OpExists Op = "$exists"
+	// OpGt: greater than Value.
+	OpGt Op = "$gt"
+	// OpGte: greater than or equal to Value.
+	OpGte Op = "$gte"
+	// OpLt: less than Value.
+	OpLt Op = "$lt"
+	// OpLte: less than or equal to Value.
+	OpLte Op = "$lte"
+	// OpPrefix: starts with Value. On EmailArray: some element starts
+	// with Value.
+	OpPrefix Op = "$prefix"
+	// OpContains: contains Value as a substring.
+	OpContains Op = "$contains"
+	// OpAll: on arrays only, contains every one of Values.
+	OpAll Op = "$all"
+)
+
+// opsByType lists the operators allowed on each field type.
+var opsByType = map[Type][]Op{
+	String:      {OpEq, OpNe, OpIn, OpNin, OpExists, OpGt, OpGte, OpLt, OpLte, OpPrefix, OpContains},
+	Enum:        {OpEq, OpNe, OpIn, OpNin, OpExists},
+	Bool:        {OpEq, OpNe, OpExists},
+	Time:        {OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpExists},
+	StringArray: {OpEq, OpNe, OpIn, OpNin, OpAll, OpExists},
+	PhoneArray:  {OpEq, OpNe, OpIn, OpNin, OpAll, OpExists},
+	EmailArray:  {OpEq, OpNe, OpIn, OpNin, OpAll, OpExists, OpPrefix},
+	JSON:        {OpEq, OpNe, OpIn, OpNin, OpExists, OpGt, OpGte, OpLt, OpLte, OpPrefix, OpContains},
+}
+
+// knownOps is the set of all comparison operators.
+var knownOps = map[Op]bool{
+	OpEq: true, OpNe: true, OpIn: true, OpNin: true, OpExists: true, OpGt: true,
+	OpGte: true, OpLt: true, OpLte: true, OpPrefix: true, OpContains: true, OpAll: true,
+}
+
+// allowed reports whether op may be applied to a field of type t.
+func allowed(t Type, op Op) bool {
+	for _, o := range opsByType[t] {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// Node is a filter expression: *And, *Or, *Not or *Cond.
+type Node interface{ node() }
+
+// And is true when all of Nodes are; Parse never returns one with fewer
+// than two nodes.
+type And struct{ Nodes []Node }
+
+// Or is true when any of Nodes is; Parse never returns one with fewer than
+// two nodes.
+type Or struct{ Nodes []Node }
+
+// Not is true when Node is false.
+type Not struct{ Node Node }
+
+// Cond compares one field.
+//
+// Value holds the operand of single-value operators: a string (String,
+// Enum, StringArray, EmailArray, and PhoneArray as E.164), a bool (Bool),
+// a time.Time in UTC (Time), or for JSON properties a string, float64, bool
+// or nil (JSON null). Exists is the operand of $exists: for OpExists, Value
+// is a bool. A null compared with $eq ($ne) on a String, Enum, Time or
+// array field is represented as OpExists with Value false (true).
+//
+// Values holds the operands of OpIn, OpNin and OpAll (never empty), each of
+// the same kind as Value; Value is nil for these operators.
+type Cond struct {
+	// Field is the compared field, a copy of an entry of Fields.
+	Field Field
+	// Path holds the segments of properties.<path>; nil for other fields.
+	Path []string
+	// Op is the comparison.
+	Op Op
+	// Value is the operand of single-value operators, see above.
+	Value any
+	// Values are the operands of $in, $nin and $all.
+	Values []any
+}
+
+func (*And) node()  {}
+func (*Or) node()   {}
+func (*Not) node()  {}
+func (*Cond) node() {}
+
+// Options control parsing. Zero (or negative) limits take their defaults.
+type Options struct {
+	// Region is the default region (ISO 3166 alpha-2) for phone values
+	// written without a country code; "" means none.
+	Region string
+	// MaxDepth is the maximum nesting of $and, $or and $not; default 8.
+	MaxDepth int
+	// MaxClauses is the maximum number of conditions (each Cond counts
+	// one); default 100.
+	MaxClauses int
+	// MaxIn is the maximum number of values of $in, $nin and $all;
+	// default 1000.
+	MaxIn int
+}
+
+// Default limits.
+const (
+	defaultMaxDepth   = 8
+	defaultMaxClauses = 100
+	defaultMaxIn      = 1000
+)
+
+// Error is a problem at a path of the filter, e.g. Path "tags.$in[3]" or
+// "$or[1].status". Keys are joined with "." and array indices written as
+// "[i]"; the root of the document is "".
+type Error struct {
+	// Path locates the problem in the filter document.
+	Path string
+	// Message says what is wrong, e.g. "must be a string".
+	Message string
+}
+
+// Error returns "path: message", or the message alone at the root.
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return "filter: " + e.Message
+	}
+	return "filter: " + e.Path + ": " + e.Message
+}
+
+// timeLayout is the accepted timestamp format (RFC 3339, optional
+// fractional seconds).
+const timeLayout = time.RFC3339Nano
