@@ -77,6 +77,9 @@ type Token struct {
 	Hash      []byte
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// TenantRegion is the tenant's default region, read with the token so
+	// that a request needs no second query for it.
+	TenantRegion string
 }
 
 // TokenPrefix starts every token secret so that leaked tokens are easy to
@@ -105,6 +108,8 @@ type Principal struct {
 	// Actor is recorded as createdBy/updatedBy/deletedBy and in history.
 	Actor  string
 	Scopes []Scope
+	// Region is the tenant's default region for reading phone numbers.
+	Region string
 }
 
 // Has reports whether the principal carries scope s.
@@ -124,7 +129,7 @@ func principalFor(t *Token) Principal {
 	if t.Kind == TokenPersonal && t.UserID != "" {
 		actor = t.UserID
 	}
-	return Principal{TenantID: t.TenantID, TokenID: t.ID, Actor: actor, Scopes: t.Scopes}
+	return Principal{TenantID: t.TenantID, TokenID: t.ID, Actor: actor, Scopes: t.Scopes, Region: t.TenantRegion}
 }
 
 // tokenMatches compares a presented secret with a stored hash in constant time.

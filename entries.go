@@ -17,6 +17,9 @@ const (
 	AddressesList EntryList = "addresses"
 )
 
+// entryNoun names one entry of each list.
+var entryNoun = map[EntryList]string{PhonesList: "phone", EmailsList: "email", AddressesList: "address"}
+
 // listOps gives generic code access to one kind of sub-entry.
 type listOps[T any] struct {
 	name    EntryList
@@ -116,7 +119,7 @@ func editEntry[T any](ctx context.Context, s *Service, p Principal, contactID, e
 			*list = append(*list, added)
 			idx = len(*list) - 1
 		case idx < 0:
-			return nil, "", Errorf(ENotFound, "contact %q has no %s entry %q", contactID, strings.TrimSuffix(string(ops.name), "es"), entryID)
+			return nil, "", Errorf(ENotFound, "contact %q has no %s entry %q", contactID, entryNoun[ops.name], entryID)
 		case body == nil:
 			*list = append((*list)[:idx], (*list)[idx+1:]...)
 			idx = -1

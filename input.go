@@ -3,7 +3,9 @@ package contactd
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 )
@@ -105,20 +107,44 @@ func (d *decoder) jsonObject(raw json.RawMessage, loc string, dst *json.RawMessa
 		return
 	}
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+	if err := unmarshalNumbers(raw, &m); err != nil || m == nil {
 		d.fail(loc, "must be a JSON object")
 		return
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
+	// The canonical form (sorted keys, numbers as written, Go's escaping)
+	// is what is measured, stored and compared, so that the same object
+	// sent again, or read back from a store that reorders keys, is equal.
+	b, err := json.Marshal(m)
+	if err != nil {
 		d.fail(loc, "must be a JSON object")
 		return
 	}
-	*dst = buf.Bytes()
+	*dst = b
 }
 
-func (d *decoder) unknownField(loc string) {
-	d.fail(loc, "unknown field")
+// unmarshalNumbers is json.Unmarshal keeping numbers as json.Number, so
+// that custom data survives a decode and encode exactly (no float64
+// rounding of large integers or of "1.50").
+func unmarshalNumbers(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// unknownField reports the member key of the object at loc as unknown.
+func (d *decoder) unknownField(loc, key string) {
+	if key == "" {
+		// An empty key would make an empty location: name the object.
+		d.fail(locOrBody(loc), `unknown field ""`)
+		return
+	}
+	d.fail(join(loc, key), "unknown field")
 }
 
 // DecodeContactInput decodes a contact document strictly: malformed JSON, a
@@ -200,7 +226,7 @@ func (d *decoder) contactInput(data []byte) *ContactInput {
 				in.ReadOnly[k] = raw
 				continue
 			}
-			d.unknownField(k)
+			d.unknownField("", k)
 		}
 	}
 	return in
@@ -252,7 +278,7 @@ func (d *decoder) phone(raw json.RawMessage, loc string) Phone {
 		case "verified":
 			d.boolean(m[k], l, &p.Verified)
 		default:
-			d.unknownField(l)
+			d.unknownField(loc, k)
 		}
 	}
 	return p
@@ -276,7 +302,7 @@ func (d *decoder) email(raw json.RawMessage, loc string) Email {
 		case "primary":
 			d.boolean(m[k], l, &e.Primary)
 		default:
-			d.unknownField(l)
+			d.unknownField(loc, k)
 		}
 	}
 	return e
@@ -300,7 +326,7 @@ func (d *decoder) address(raw json.RawMessage, loc string) Address {
 		} else if k == "primary" {
 			d.boolean(m[k], l, &a.Primary)
 		} else {
-			d.unknownField(l)
+			d.unknownField(loc, k)
 		}
 	}
 	return a
@@ -322,7 +348,7 @@ func (d *decoder) handle(raw json.RawMessage, loc string) Handle {
 		case "value":
 			d.str(m[k], l, &h.Value)
 		default:
-			d.unknownField(l)
+			d.unknownField(loc, k)
 		}
 	}
 	return h

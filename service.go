@@ -275,7 +275,7 @@ func (s *Service) PatchContact(ctx context.Context, p Principal, sel Selector, p
 	if !json.Valid(patch) {
 		return nil, invalidField("body", "is not valid JSON")
 	}
-	if err := json.Unmarshal(patch, &pm); err != nil || pm == nil {
+	if err := unmarshalNumbers(patch, &pm); err != nil || pm == nil {
 		return nil, invalidField("body", "must be a JSON object (a JSON merge patch)")
 	}
 	return s.update(ctx, p, sel, pc, func(cur *Contact, region string) (*Contact, string, error) {
@@ -326,7 +326,7 @@ func writableDoc(c *Contact) (map[string]any, error) {
 		return nil, err
 	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := unmarshalNumbers(b, &m); err != nil {
 		return nil, err
 	}
 	if !c.DisplayNameSet {
@@ -348,9 +348,12 @@ func checkReadOnly(cur *Contact, sent map[string]json.RawMessage) error {
 	}
 	var fe []FieldError
 	for k, raw := range sent {
-		var v any
+		// Compared as plain JSON values, so that 1 and 1.0 are equal.
+		var v, cv any
 		_ = json.Unmarshal(raw, &v)
-		if !reflect.DeepEqual(v, doc[k]) {
+		cb, _ := json.Marshal(doc[k])
+		_ = json.Unmarshal(cb, &cv)
+		if !reflect.DeepEqual(v, cv) {
 			fe = append(fe, FieldError{Location: k, Message: "is read-only"})
 		}
 	}
@@ -514,6 +517,16 @@ func fieldsOf(c *Contact) map[string]json.RawMessage {
 	}
 	var m map[string]json.RawMessage
 	_ = json.Unmarshal(b, &m)
+	for _, k := range []string{"properties", "metadata"} {
+		// Compare custom data in canonical form: a store may hand it back
+		// with its keys in another order (PostgreSQL's jsonb does).
+		var v any
+		if raw, ok := m[k]; ok && unmarshalNumbers(raw, &v) == nil {
+			if cb, err := json.Marshal(v); err == nil {
+				m[k] = cb
+			}
+		}
+	}
 	return m
 }
 

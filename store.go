@@ -3,6 +3,8 @@ package contactd
 import (
 	"context"
 	"time"
+
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 // Store persists tenants, tokens, contacts and the change log. It holds no
@@ -24,7 +26,8 @@ type Store interface {
 
 	// CreateToken inserts a token (its hash, never its secret).
 	CreateToken(ctx context.Context, t *Token) error
-	// TokenByHash returns the unrevoked token with the given hash. ENotFound.
+	// TokenByHash returns the unrevoked token with the given hash, with its
+	// tenant's default region. ENotFound.
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 
 	// Contact returns a contact by id, deleted or not. ENotFound.
@@ -35,6 +38,14 @@ type Store interface {
 	// ContactByExternalID returns the live contact with the given external
 	// id. ENotFound.
 	ContactByExternalID(ctx context.Context, tenantID, externalID string) (*Contact, error)
+	// LookupPhone returns up to limit live contacts having a phone with the
+	// given E.164 number: those where it is the primary phone first, then the
+	// most recently updated.
+	LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]PhoneMatch, error)
+	// ListContacts returns one page of a tenant's contacts.
+	ListContacts(ctx context.Context, q sqlq.ListQuery) ([]*Contact, error)
+	// CountContacts counts every contact of a list, ignoring pages.
+	CountContacts(ctx context.Context, q sqlq.ListQuery) (int, error)
 	// WriteContact inserts (PrevVersion 0) or replaces a contact and appends
 	// its change to the tenant's change log, in one transaction. It returns
 	// EPreconditionFailed when the stored version is not PrevVersion, and
@@ -73,6 +84,8 @@ type WriteContactParams struct {
 	PrevVersion int64
 	// Change is appended to the change log; its Seq is set on success.
 	Change *Change
+	// Terms replace the contact's full-text index entries.
+	Terms []Term
 }
 
 // ChangesParams is the input of Store.Changes.

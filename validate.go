@@ -31,6 +31,9 @@ type builder struct {
 	errs   []FieldError
 	region string
 	prev   *Contact
+	// named holds the entry ids the input names; used those already given
+	// to an entry of the result.
+	named, used map[string]bool
 }
 
 func (b *builder) fail(loc, format string, args ...any) {
@@ -65,7 +68,19 @@ func (b *builder) enum(loc, s string, allowed []string, def string) string {
 // the contact being replaced (nil on create); its sub-entry ids are kept for
 // entries that name them.
 func buildContact(in *ContactInput, prev *Contact, region string) (*Contact, error) {
-	b := &builder{region: region, prev: prev}
+	b := &builder{region: region, prev: prev, named: map[string]bool{}, used: map[string]bool{}}
+	for _, p := range in.Phones {
+		b.named[p.ID] = true
+	}
+	for _, e := range in.Emails {
+		b.named[e.ID] = true
+	}
+	for _, a := range in.Addresses {
+		b.named[a.ID] = true
+	}
+	for _, h := range in.Handles {
+		b.named[h.ID] = true
+	}
 	c := &Contact{}
 	if prev != nil {
 		*c = *prev
@@ -278,12 +293,38 @@ func jsonDepth(raw []byte) int {
 	return max
 }
 
-// keepID returns id if it names an entry of the previous version, else a new id.
-func (b *builder) keepID(id, prefix string, existing func(string) bool) string {
-	if id != "" && b.prev != nil && existing(id) {
+// keepID returns the id an entry keeps: its own when it names an entry of
+// the previous version (prevIDs) not taken by an earlier entry; otherwise
+// the id of a previous entry with the same content (same(i) for the i-th)
+// that the input does not name, so that sending a list again without ids
+// (a PUT, an import, a PATCH of a whole array) does not churn them;
+// otherwise a new id.
+func (b *builder) keepID(id, prefix string, prevIDs []string, same func(i int) bool) string {
+	if id != "" && slices.Contains(prevIDs, id) && !b.used[id] {
+		b.used[id] = true
 		return id
 	}
+	for i, pid := range prevIDs {
+		if !b.used[pid] && !b.named[pid] && same(i) {
+			b.used[pid] = true
+			return pid
+		}
+	}
 	return NewID(prefix)
+}
+
+// prevEntries returns a list of the previous version (nil on create) and
+// the ids of its entries.
+func prevEntries[T any](b *builder, list func(*Contact) []T, id func(T) string) ([]T, []string) {
+	if b.prev == nil {
+		return nil, nil
+	}
+	l := list(b.prev)
+	ids := make([]string, len(l))
+	for i, e := range l {
+		ids[i] = id(e)
+	}
+	return l, ids
 }
 
 func (b *builder) phones(in []Phone) []Phone {
@@ -333,8 +374,9 @@ func (b *builder) phone(loc string, p Phone) (Phone, bool) {
 			}
 		}
 	}
-	p.ID = b.keepID(p.ID, PrefixPhone, func(id string) bool {
-		return slices.ContainsFunc(b.prev.Phones, func(q Phone) bool { return q.ID == id })
+	prev, ids := prevEntries(b, func(c *Contact) []Phone { return c.Phones }, func(q Phone) string { return q.ID })
+	p.ID = b.keepID(p.ID, PrefixPhone, ids, func(i int) bool {
+		return p.E164 != "" && prev[i].E164 == p.E164 && prev[i].Extension == p.Extension
 	})
 	return p, len(b.errs) == n0
 }
@@ -379,9 +421,7 @@ func (b *builder) email(loc string, e Email) (Email, bool) {
 	n0 := len(b.errs)
 	e.Address = b.emailAddress(join(loc, "address"), e.Address)
 	e.Type = b.enum(join(loc, "type"), e.Type, EmailTypes, "other")
-	e.ID = b.keepID(e.ID, PrefixEmail, func(id string) bool {
-		return slices.ContainsFunc(b.prev.Emails, func(q Email) bool { return q.ID == id })
-	})
+	e.ID = b.emailID(e.ID, e.Address)
 	return e, len(b.errs) == n0
 }
 
@@ -406,6 +446,12 @@ func validEmail(s string) bool {
 	}
 	at := strings.LastIndexByte(s, '@')
 	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n")
+}
+
+// emailID is keepID for an email entry.
+func (b *builder) emailID(id, addr string) string {
+	prev, ids := prevEntries(b, func(c *Contact) []Email { return c.Emails }, func(q Email) string { return q.ID })
+	return b.keepID(id, PrefixEmail, ids, func(i int) bool { return addr != "" && prev[i].Address == addr })
 }
 
 func (b *builder) addresses(in []Address) []Address {
@@ -445,8 +491,11 @@ func (b *builder) address(loc string, a Address) (Address, bool) {
 	if empty {
 		b.fail(locOrBody(loc), "an address needs at least one of street, city, state, postalCode, country or notes")
 	}
-	a.ID = b.keepID(a.ID, PrefixAddress, func(id string) bool {
-		return slices.ContainsFunc(b.prev.Addresses, func(q Address) bool { return q.ID == id })
+	prev, ids := prevEntries(b, func(c *Contact) []Address { return c.Addresses }, func(q Address) string { return q.ID })
+	a.ID = b.keepID(a.ID, PrefixAddress, ids, func(i int) bool {
+		q := prev[i]
+		q.ID, q.Primary = a.ID, a.Primary
+		return q == a
 	})
 	return a, len(b.errs) == n0
 }
@@ -468,8 +517,9 @@ func (b *builder) handles(in []Handle) []Handle {
 		if h.Value == "" {
 			b.fail(loc+".value", "is required")
 		}
-		h.ID = b.keepID(h.ID, PrefixHandle, func(id string) bool {
-			return slices.ContainsFunc(b.prev.Handles, func(q Handle) bool { return q.ID == id })
+		prev, ids := prevEntries(b, func(c *Contact) []Handle { return c.Handles }, func(q Handle) string { return q.ID })
+		h.ID = b.keepID(h.ID, PrefixHandle, ids, func(i int) bool {
+			return prev[i].Type == h.Type && prev[i].Value == h.Value
 		})
 		if len(b.errs) == n0 {
 			out = append(out, h)
@@ -528,7 +578,7 @@ func (b *builder) promoteEmail(list []Email, addr string) []Email {
 			b.fail("email", "the contact already has %d emails", MaxEmails)
 			return list
 		}
-		list = slices.Insert(list, 0, Email{ID: NewID(PrefixEmail), Address: addr, Type: "other"})
+		list = slices.Insert(list, 0, Email{ID: b.emailID("", addr), Address: addr, Type: "other"})
 		i = 0
 	}
 	for j := range list {

@@ -40,6 +40,11 @@ func refName(s map[string]any) string {
 	if r, ok := s["$ref"].(string); ok {
 		return strings.TrimPrefix(r, "#/components/schemas/")
 	}
+	if alt, ok := s["anyOf"].([]any); ok && len(alt) == 2 {
+		if m, ok := alt[0].(map[string]any); ok {
+			return refName(m) + " or null"
+		}
+	}
 	if all, ok := s["allOf"].([]any); ok && len(all) == 1 {
 		if m, ok := all[0].(map[string]any); ok {
 			return refName(m)

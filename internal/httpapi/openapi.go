@@ -83,6 +83,9 @@ var docs = map[string]string{
 	"ChangePage.nextCursor": "Continues after this page; present on every page.",
 }
 
+// anyValue lists raw JSON fields that hold any JSON value, not an object.
+var anyValue = map[string]bool{"FieldChange.old": true, "FieldChange.new": true}
+
 var tagRE = regexp.MustCompile(`^[A-Za-z]`)
 
 // ref returns a schema for t, registering named struct types as components.
@@ -134,6 +137,11 @@ func (g *schemaGen) structSchema(t reflect.Type) obj {
 		}
 		key := t.Name() + "." + name
 		s := g.ref(f.Type)
+		if anyValue[key] {
+			// Any JSON value, null included (what {} means, spelled out
+			// for validators with OpenAPI 3.0 habits).
+			s = obj{"type": []string{"null", "boolean", "integer", "number", "string", "array", "object"}}
+		}
 		if _, isRef := s["$ref"]; isRef && (docs[key] != "" || readOnly[key]) {
 			s = obj{"allOf": []any{s}}
 		}
@@ -170,11 +178,23 @@ func (g *schemaGen) writeSchema(patch bool) obj {
 	full := g.schemas["Contact"].(obj)["properties"].(obj)
 	props := obj{}
 	for k, v := range full {
+		if t, ok := entryTypes[k]; ok {
+			// Entries are written in their request form.
+			a := obj{}
+			for ak, av := range v.(obj) {
+				a[ak] = av
+			}
+			a["items"] = g.entrySchema(t, false)
+			v = a
+		}
 		props[k] = v
 	}
 	props["name"] = obj{"type": "string", "maxLength": 255, "description": "Convenience: sets displayName and, when firstName and lastName are absent, both of them."}
 	props["email"] = obj{"type": "string", "description": "Convenience: makes this address the primary email, adding it when new."}
 	props["phone"] = obj{"type": "string", "description": "Convenience: makes this number the primary phone, adding it when new."}
+	if patch {
+		props = nullable(props)
+	}
 	s := obj{"type": "object", "properties": props, "additionalProperties": false,
 		"description": "A contact as a client writes it. Unknown fields are a 400. Read-only fields are ignored when unchanged."}
 	if patch {
@@ -183,7 +203,58 @@ func (g *schemaGen) writeSchema(patch bool) obj {
 	return s
 }
 
-func (g *schemaGen) bodySchema(v any) obj {
+// entryTypes are the types of a contact's entry lists, by JSON field.
+var entryTypes = map[string]reflect.Type{
+	"phones": reflect.TypeOf(contactd.Phone{}), "emails": reflect.TypeOf(contactd.Email{}),
+	"addresses": reflect.TypeOf(contactd.Address{}), "handles": reflect.TypeOf(contactd.Handle{}),
+}
+
+// entryRequired lists what a client must give in a new entry.
+var entryRequired = map[string][]string{"Phone": {"number"}, "Email": {"address"}, "Handle": {"type", "value"}}
+
+// entrySchema returns the request form of an entry type (PhoneWrite, or
+// PhonePatch for a merge patch): its fields (read-only ones may be sent
+// back unchanged), no others, and only what the server needs required.
+func (g *schemaGen) entrySchema(t reflect.Type, patch bool) obj {
+	g.ref(t)
+	base := schemaName(t)
+	name := base + "Write"
+	if patch {
+		name = base + "Patch"
+	}
+	if _, ok := g.schemas[name]; !ok {
+		props := g.schemas[base].(obj)["properties"].(obj)
+		s := obj{"type": "object", "properties": props, "additionalProperties": false}
+		if patch {
+			s["properties"] = nullable(props)
+			s["description"] = "A JSON merge patch (RFC 7386) of one entry: absent fields are unchanged, null clears a field."
+		} else if req := entryRequired[base]; req != nil {
+			s["required"] = req
+		}
+		g.schemas[name] = s
+	}
+	return obj{"$ref": "#/components/schemas/" + name}
+}
+
+// nullable returns properties that also accept null, as in a merge patch.
+func nullable(props obj) obj {
+	out := obj{}
+	for k, v := range props {
+		n := obj{"anyOf": []any{v, obj{"type": "null"}}}
+		if d, ok := v.(obj)["description"]; ok {
+			n["description"] = d
+		}
+		out[k] = n
+	}
+	return out
+}
+
+func (g *schemaGen) bodySchema(v any, patch bool) obj {
+	for _, t := range entryTypes {
+		if t == reflect.TypeOf(v) {
+			return g.entrySchema(t, patch)
+		}
+	}
 	switch v.(type) {
 	case contactWrite:
 		g.schemas["ContactWrite"] = g.writeSchema(false)
@@ -245,7 +316,7 @@ func buildOpenAPI(routes []route, version string) obj {
 			if mt == "" {
 				mt = "application/json"
 			}
-			content := obj{mt: obj{"schema": g.bodySchema(rt.Body)}}
+			content := obj{mt: obj{"schema": g.bodySchema(rt.Body, mt == "application/merge-patch+json")}}
 			if mt != "application/json" {
 				content["application/json"] = content[mt]
 			}
@@ -257,6 +328,8 @@ func buildOpenAPI(routes []route, version string) obj {
 			switch {
 			case r.Body != nil:
 				ro["content"] = obj{"application/json": obj{"schema": g.ref(reflect.TypeOf(r.Body))}}
+			case r.Raw == "application/json":
+				ro["content"] = obj{r.Raw: obj{"schema": obj{"type": "object"}}}
 			case r.Raw != "":
 				ro["content"] = obj{r.Raw: obj{"schema": obj{"type": "string"}}}
 			}

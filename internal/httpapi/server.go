@@ -68,9 +68,24 @@ func New(svc *contactd.Service, log *slog.Logger, cfg Config) *Server {
 	r.NotFound(s.handle(route{Path: "(unmatched)", serve: func(*call) (*reply, error) {
 		return nil, errStatus(http.StatusNotFound, "not_found", "no such endpoint; see /openapi.json")
 	}}).ServeHTTP)
-	r.MethodNotAllowed(s.handle(route{Path: "(unmatched)", serve: func(*call) (*reply, error) {
+	notAllowed := s.handle(route{Path: "(unmatched)", serve: func(*call) (*reply, error) {
 		return nil, errStatus(http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not support the method; see /openapi.json")
-	}}).ServeHTTP)
+	}})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		// RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+		path := req.URL.RawPath
+		if path == "" {
+			path = req.URL.Path
+		}
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if r.Match(chi.NewRouteContext(), m, path) {
+				allow = append(allow, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		notAllowed.ServeHTTP(w, req)
+	})
 	s.router = r
 	return s
 }
@@ -138,6 +153,12 @@ func (s *Server) run(c *call, rt route) (*reply, error) {
 			return nil, err
 		}
 		c.p = p
+		// The scope is checked before the body, query and headers are
+		// looked at, so a token without it learns nothing and reserves no
+		// Idempotency-Key; the Service checks it again.
+		if !p.Has(rt.Scope) {
+			return nil, contactd.Errorf(contactd.EForbidden, "this operation needs the %s scope", rt.Scope)
+		}
 	}
 	if rt.Body != nil {
 		if err := s.readBody(c, rt.OptionalBody); err != nil {

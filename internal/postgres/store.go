@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 func nullString(s string) any {
@@ -86,8 +87,9 @@ func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, error) {
 	var t contactd.Token
 	var kind, scopes string
-	err := s.pool.QueryRow(ctx, `SELECT tenant_id, id, name, kind, user_id, scopes, hash, created_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL`, hash).
-		Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &t.CreatedAt)
+	err := s.pool.QueryRow(ctx, `SELECT k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, t.default_region
+		FROM tokens k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = $1 AND k.revoked_at IS NULL`, hash).
+		Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &t.CreatedAt, &t.TenantRegion)
 	if err != nil {
 		return nil, interpretError(err)
 	}
@@ -105,12 +107,22 @@ func scanContact(row pgx.Row) (*contactd.Contact, error) {
 	if err := row.Scan(&doc, &set); err != nil {
 		return nil, interpretError(err)
 	}
-	var c contactd.Contact
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return nil, fmt.Errorf("postgres: corrupt contact document: %w", err)
+	c := &contactd.Contact{DisplayNameSet: set}
+	if err := decodeContact(doc, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decodeContact decodes a stored contact document into c, keeping the
+// fields that are stored beside it.
+func decodeContact(doc []byte, c *contactd.Contact) error {
+	set := c.DisplayNameSet
+	if err := json.Unmarshal(doc, c); err != nil {
+		return fmt.Errorf("postgres: corrupt contact document: %w", err)
 	}
 	c.DisplayNameSet = set
-	return &c, nil
+	return nil
 }
 
 // Contact implements contactd.Store.
@@ -129,6 +141,32 @@ func (s *Store) ContactByEmail(ctx context.Context, tenantID, email string) (*co
 func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID string) (*contactd.Contact, error) {
 	return scanContact(s.pool.QueryRow(ctx, `SELECT doc::text, display_name_set FROM contacts
 		WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL`, tenantID, externalID))
+}
+
+// LookupPhone implements contactd.Store.
+func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.doc::text, c.display_name_set, bool_or(p.is_primary) AS prim
+		FROM contact_phones p JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
+		WHERE p.tenant_id = $1 AND p.e164 = $2 AND p.live
+		GROUP BY c.tenant_id, c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT $3`, tenantID, e164, limit)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []contactd.PhoneMatch
+	for rows.Next() {
+		var doc []byte
+		var m contactd.PhoneMatch
+		m.Contact = new(contactd.Contact)
+		if err := rows.Scan(&doc, &m.Contact.DisplayNameSet, &m.PrimaryMatch); err != nil {
+			return nil, interpretError(err)
+		}
+		if err := decodeContact(doc, m.Contact); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, interpretError(rows.Err())
 }
 
 // WriteContact implements contactd.Store.
@@ -166,8 +204,14 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 			if _, err := tx.Exec(ctx, `DELETE FROM contact_emails WHERE tenant_id = $1 AND contact_id = $2`, p.TenantID, c.ID); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM contact_phones WHERE tenant_id = $1 AND contact_id = $2`, p.TenantID, c.ID); err != nil {
-				return err
+			for _, q := range []string{
+				`DELETE FROM contact_phones WHERE tenant_id = $1 AND contact_id = $2`,
+				`DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2`,
+				`DELETE FROM contact_terms WHERE tenant_id = $1 AND contact_id = $2`,
+			} {
+				if _, err := tx.Exec(ctx, q, p.TenantID, c.ID); err != nil {
+					return err
+				}
 			}
 		}
 		var b pgx.Batch
@@ -177,6 +221,12 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		for _, ph := range c.Phones {
 			b.Queue(`INSERT INTO contact_phones (tenant_id, contact_id, phone_id, e164, is_primary, live) VALUES ($1, $2, $3, $4, $5, $6)`,
 				p.TenantID, c.ID, ph.ID, ph.E164, ph.Primary, c.Live())
+		}
+		for _, t := range tagKeys(c.Tags) {
+			b.Queue(`INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ($1, $2, $3)`, p.TenantID, c.ID, t)
+		}
+		for _, t := range p.Terms {
+			b.Queue(`INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES ($1, $2, $3, $4)`, p.TenantID, t.Term, c.ID, t.Weight)
 		}
 		if b.Len() > 0 {
 			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
@@ -192,6 +242,51 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	}
 	p.Change.Seq = seq
 	return nil
+}
+
+// tagKeys returns the distinct lower-cased tags that filters match on.
+func tagKeys(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		k := strings.ToLower(t)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ListContacts implements contactd.Store.
+func (s *Store) ListContacts(ctx context.Context, q sqlq.ListQuery) ([]*contactd.Contact, error) {
+	b := sqlq.NewBuilder(sqlq.Postgres)
+	rows, err := s.pool.Query(ctx, b.List(q), b.Args()...)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []*contactd.Contact
+	for rows.Next() {
+		var doc []byte
+		c := new(contactd.Contact)
+		if err := rows.Scan(&doc, &c.DisplayNameSet); err != nil {
+			return nil, interpretError(err)
+		}
+		if err := decodeContact(doc, c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// CountContacts implements contactd.Store.
+func (s *Store) CountContacts(ctx context.Context, q sqlq.ListQuery) (int, error) {
+	b := sqlq.NewBuilder(sqlq.Postgres)
+	var n int
+	err := s.pool.QueryRow(ctx, b.Count(q), b.Args()...).Scan(&n)
+	return n, interpretError(err)
 }
 
 // checkUnique finds a live contact other than c holding one of c's emails

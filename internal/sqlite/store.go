@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
-const timeFormat = "2006-01-02T15:04:05.000Z"
+const timeFormat = sqlq.TimeFormat
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
@@ -112,8 +113,9 @@ func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, error) {
 	var t contactd.Token
 	var kind, scopes, created string
-	err := s.read.QueryRowContext(ctx, `SELECT tenant_id, id, name, kind, user_id, scopes, hash, created_at FROM tokens WHERE hash = ? AND revoked_at IS NULL`, hash).
-		Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &created)
+	err := s.read.QueryRowContext(ctx, `SELECT k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, t.default_region
+		FROM tokens k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ? AND k.revoked_at IS NULL`, hash).
+		Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &created, &t.TenantRegion)
 	if err != nil {
 		return nil, interpretError(err)
 	}
@@ -131,12 +133,22 @@ func scanContact(row *sql.Row) (*contactd.Contact, error) {
 	if err := row.Scan(&doc, &set); err != nil {
 		return nil, interpretError(err)
 	}
-	var c contactd.Contact
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return nil, fmt.Errorf("sqlite: corrupt contact document: %w", err)
+	c := &contactd.Contact{DisplayNameSet: set}
+	if err := decodeContact(doc, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decodeContact decodes a stored contact document into c, keeping the
+// fields that are stored beside it.
+func decodeContact(doc []byte, c *contactd.Contact) error {
+	set := c.DisplayNameSet
+	if err := json.Unmarshal(doc, c); err != nil {
+		return fmt.Errorf("sqlite: corrupt contact document: %w", err)
 	}
 	c.DisplayNameSet = set
-	return &c, nil
+	return nil
 }
 
 // Contact implements contactd.Store.
@@ -155,6 +167,32 @@ func (s *Store) ContactByEmail(ctx context.Context, tenantID, email string) (*co
 func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID string) (*contactd.Contact, error) {
 	return scanContact(s.read.QueryRowContext(ctx, `SELECT doc, display_name_set FROM contacts
 		WHERE tenant_id = ? AND external_id = ? AND deleted_at IS NULL`, tenantID, externalID))
+}
+
+// LookupPhone implements contactd.Store.
+func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT c.doc, c.display_name_set, MAX(p.is_primary) AS prim
+		FROM contact_phones p JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
+		WHERE p.tenant_id = ? AND p.e164 = ? AND p.live = 1
+		GROUP BY c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT ?`, tenantID, e164, limit)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []contactd.PhoneMatch
+	for rows.Next() {
+		var doc []byte
+		var m contactd.PhoneMatch
+		m.Contact = new(contactd.Contact)
+		if err := rows.Scan(&doc, &m.Contact.DisplayNameSet, &m.PrimaryMatch); err != nil {
+			return nil, interpretError(err)
+		}
+		if err := decodeContact(doc, m.Contact); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, interpretError(rows.Err())
 }
 
 // WriteContact implements contactd.Store.
@@ -190,7 +228,12 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 			if n, _ := res.RowsAffected(); n == 0 {
 				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
 			}
-			for _, q := range []string{`DELETE FROM contact_emails WHERE tenant_id = ? AND contact_id = ?`, `DELETE FROM contact_phones WHERE tenant_id = ? AND contact_id = ?`} {
+			for _, q := range []string{
+				`DELETE FROM contact_emails WHERE tenant_id = ? AND contact_id = ?`,
+				`DELETE FROM contact_phones WHERE tenant_id = ? AND contact_id = ?`,
+				`DELETE FROM contact_tags WHERE tenant_id = ? AND contact_id = ?`,
+				`DELETE FROM contact_terms WHERE tenant_id = ? AND contact_id = ?`,
+			} {
 				if _, err := tx.ExecContext(ctx, q, p.TenantID, c.ID); err != nil {
 					return err
 				}
@@ -209,8 +252,63 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 				return err
 			}
 		}
+		for _, t := range tagKeys(c.Tags) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES (?, ?, ?)`, p.TenantID, c.ID, t); err != nil {
+				return err
+			}
+		}
+		for _, t := range p.Terms {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES (?, ?, ?, ?)`, p.TenantID, t.Term, c.ID, t.Weight); err != nil {
+				return err
+			}
+		}
 		return appendChange(ctx, tx, p.Change)
 	})
+}
+
+// tagKeys returns the distinct lower-cased tags that filters match on.
+func tagKeys(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		k := strings.ToLower(t)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ListContacts implements contactd.Store.
+func (s *Store) ListContacts(ctx context.Context, q sqlq.ListQuery) ([]*contactd.Contact, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	rows, err := s.read.QueryContext(ctx, b.List(q), b.Args()...)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []*contactd.Contact
+	for rows.Next() {
+		var doc []byte
+		c := new(contactd.Contact)
+		if err := rows.Scan(&doc, &c.DisplayNameSet); err != nil {
+			return nil, interpretError(err)
+		}
+		if err := decodeContact(doc, c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// CountContacts implements contactd.Store.
+func (s *Store) CountContacts(ctx context.Context, q sqlq.ListQuery) (int, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	var n int
+	err := s.read.QueryRowContext(ctx, b.Count(q), b.Args()...).Scan(&n)
+	return n, interpretError(err)
 }
 
 // checkUnique finds a live contact other than c holding one of c's emails

@@ -1,0 +1,173 @@
+package contactd
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+)
+
+// requireInvalid fails unless err is an EInvalid *Error naming at least one
+// field.
+func requireInvalid(t *testing.T, err error, input []byte) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) || e.Code != EInvalid {
+		t.Fatalf("error %v (%T) is not EInvalid; input %q", err, err, input)
+	}
+	if len(e.Fields) == 0 {
+		t.Fatalf("EInvalid without field errors: %v; input %q", err, input)
+	}
+	for _, f := range e.Fields {
+		if f.Location == "" || f.Message == "" {
+			t.Fatalf("field error without location or message: %+v; input %q", f, input)
+		}
+	}
+}
+
+var fuzzSeeds = []string{
+	`{"firstName":"Ada","lastName":"Lovelace"}`,
+	`{"name":"Ada King Lovelace","email":"Ada@Example.com","phone":"(415) 555-2671"}`,
+	`{"phones":[{"number":"+44 20 7946 0000","type":"work"},{"number":"+1 415 555 2671 x123","primary":true}]}`,
+	`{"emails":[{"address":"a@example.com"},{"address":"A@example.com"}]}`,
+	`{"company":"Acme","properties":{"tier":2,"nested":{"a":[1,{"b":null}]},"big":12345678901234567890},"metadata":{"x":"<&>"}}`,
+	`{"firstName":"Zoë","birthday":"--02-29","locale":"en_US","timezone":"America/New_York","profileColor":"#a1b2c3"}`,
+	`{"addresses":[{"city":"Paris","postalCode":"75001","timezone":"Europe/Paris"}],"handles":[{"type":"whatsapp","value":"+14155552671"}],"nickName":"x"}`,
+	`{"id":"ct_1","version":3,"createdAt":"2001-01-01T00:00:00Z","firstName":"Ada","tags":["vip","VIP"," gold "]}`,
+	`{"firstName":1,"bogus":true,"phones":{},"tags":"x"}`,
+	`[{"firstName":"Ada"}]`,
+}
+
+// FuzzDecodeContactInput checks that decoding and validating any input
+// never panics, that every rejection is an EInvalid naming a field, and that
+// a valid contact's own JSON decodes and validates to the same contact
+// (normalization is idempotent).
+func FuzzDecodeContactInput(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := DecodeContactInput(data)
+		if err != nil {
+			requireInvalid(t, err, data)
+			return
+		}
+		c, err := buildContact(in, nil, "US")
+		if err != nil {
+			requireInvalid(t, err, data)
+			return
+		}
+		doc, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("a valid contact does not marshal: %v; input %q", err, data)
+		}
+		in2, err := DecodeContactInput(doc)
+		if err != nil {
+			t.Fatalf("a valid contact's JSON does not decode: %v\ninput %q\njson  %s", err, data, doc)
+		}
+		c2, err := buildContact(in2, c, "US")
+		if err != nil {
+			t.Fatalf("a valid contact's JSON is not valid: %v\ninput %q\njson  %s", err, data, doc)
+		}
+		doc2, _ := json.Marshal(c2)
+		if !bytes.Equal(doc, doc2) {
+			t.Fatalf("normalization is not idempotent:\ninput %q\nonce  %s\ntwice %s", data, doc, doc2)
+		}
+		if d := diff(c, c2); len(d) != 0 {
+			t.Fatalf("rebuilding a contact from its JSON changes %v; input %q", d, data)
+		}
+	})
+}
+
+// FuzzMergePatch checks PATCH's merge logic (applyPatch, strict decoding,
+// read-only checks, validation) on a valid contact: it never panics, every
+// rejection is an EInvalid, an empty patch changes nothing, and applying the
+// same patch twice changes nothing the second time (RFC 7386 patches are
+// idempotent).
+func FuzzMergePatch(f *testing.F) {
+	patches := []string{
+		`{}`,
+		`{"firstName":null,"company":"Acme"}`,
+		`{"name":"Grace Hopper"}`,
+		`{"name":"Grace Hopper","lastName":"Murray"}`,
+		`{"displayName":"The Countess"}`,
+		`{"phones":[{"number":"+14155552672"}],"email":"NEW@example.com"}`,
+		`{"properties":{"tier":null,"prefs":{"lang":"fr"},"n":1.50}}`,
+		`{"version":1,"id":"ct_fuzz","source":"api"}`,
+		`{"version":2}`,
+		`{"emails":null,"phones":null,"firstName":null,"lastName":null}`,
+		`{"phone":"+1 415 555 2671 ext. 9","tags":["a","A","b"]}`,
+	}
+	for i, p := range patches {
+		f.Add([]byte(fuzzSeeds[i%len(fuzzSeeds)]), []byte(p))
+	}
+	f.Fuzz(func(t *testing.T, docData, patchData []byte) {
+		in, err := DecodeContactInput(docData)
+		if err != nil {
+			return
+		}
+		cur, err := buildContact(in, nil, "US")
+		if err != nil {
+			return
+		}
+		at := time.Date(2025, 1, 2, 3, 4, 5, 6e6, time.UTC)
+		cur.ID, cur.Version, cur.Source = "ct_fuzz", 1, "api"
+		cur.CreatedAt, cur.UpdatedAt, cur.CreatedBy, cur.UpdatedBy = at, at, "fuzz", "fuzz"
+
+		// patch runs PatchContact's mutation of c; ok reports success.
+		patch := func(c *Contact, pm map[string]any) (*Contact, bool) {
+			merged, err := applyPatch(c, pm)
+			if err != nil {
+				t.Fatalf("applyPatch: %v; doc %q patch %q", err, docData, patchData)
+			}
+			in, err := DecodeContactInput(merged)
+			if err != nil {
+				requireInvalid(t, err, merged)
+				return nil, false
+			}
+			if err := checkReadOnly(c, in.ReadOnly); err != nil {
+				requireInvalid(t, err, merged)
+				return nil, false
+			}
+			next, err := buildContact(in, clone(c), "US")
+			if err != nil {
+				requireInvalid(t, err, merged)
+				return nil, false
+			}
+			return next, true
+		}
+
+		if same, ok := patch(cur, map[string]any{}); !ok {
+			t.Fatalf("an empty patch is rejected; doc %q", docData)
+		} else if d := diff(cur, same); len(d) != 0 {
+			t.Fatalf("an empty patch changes %v; doc %q", d, docData)
+		}
+
+		var pm map[string]any
+		if unmarshalNumbers(patchData, &pm) != nil || pm == nil {
+			return
+		}
+		next, ok := patch(cur, pm)
+		if !ok {
+			return
+		}
+		again, ok := patch(next, pm)
+		if !ok {
+			t.Fatalf("a patch accepted once is rejected the second time; doc %q patch %q", docData, patchData)
+		}
+		if d := diff(next, again); len(d) != 0 {
+			b1, _ := json.Marshal(next)
+			b2, _ := json.Marshal(again)
+			t.Fatalf("applying a patch twice changes %v the second time\ndoc   %q\npatch %q\nonce  %s\ntwice %s", keys(d), docData, patchData, b1, b2)
+		}
+	})
+}
+
+func keys(m map[string]FieldChange) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

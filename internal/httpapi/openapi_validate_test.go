@@ -1,0 +1,93 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// documentServer is the server URL the document names; requests are
+// matched against the document as if sent there.
+const documentServer = "http://127.0.0.1:8080"
+
+// validateExchanges checks, with kin-openapi, that the document is valid
+// OpenAPI 3.1, that every exchange's request finds the operation of its
+// route, that requests meant to be valid validate, and that every response
+// (status, headers and body) validates against the document.
+func validateExchanges(t *testing.T, raw []byte, exs []exchange) {
+	t.Helper()
+	ctx := context.Background()
+	// kin-openapi decodes no HTML by itself; /docs is a string.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(raw)
+	if err != nil {
+		t.Fatalf("kin-openapi cannot load the document: %v", err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		t.Fatalf("the document is not valid OpenAPI: %v", err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("kin-openapi cannot route the document: %v", err)
+	}
+	// Problems are reported once each, with how often they occurred.
+	problems := map[string]int{}
+	report := func(format string, args ...any) { problems[fmt.Sprintf(format, args...)]++ }
+	validated := 0
+	for _, x := range exs {
+		req := httptest.NewRequest(x.method, documentServer+x.url, bytes.NewReader(x.body))
+		req.Header = x.header.Clone()
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			report("%s: %s %s finds no operation: %v", x.key, x.method, x.url, err)
+			continue
+		}
+		if got := route.Method + " " + route.Path; got != x.key {
+			report("%s: %s %s is routed to %s by the document", x.key, x.method, x.url, got)
+			continue
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+		if x.valid {
+			if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+				report("%s: a request the server takes as well-formed does not validate: %s", x.key, oneLine(err))
+			}
+		}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: x.resp.status, Header: x.resp.header,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
+		out.SetBodyBytes(x.resp.body)
+		if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+			report("%s: response %d does not validate: %s", x.key, x.resp.status, oneLine(err))
+		}
+		validated++
+	}
+	var msgs []string
+	for m, n := range problems {
+		msgs = append(msgs, fmt.Sprintf("%s (%d×)", m, n))
+	}
+	sort.Strings(msgs)
+	for _, m := range msgs {
+		t.Error(m)
+	}
+	if validated == 0 {
+		t.Error("no exchange was validated")
+	}
+	t.Logf("validated %d exchanges against the document", validated)
+}
+
+func oneLine(err error) string {
+	s := strings.Join(strings.Fields(err.Error()), " ")
+	if len(s) > 600 {
+		s = s[:600] + "…"
+	}
+	return s
+}

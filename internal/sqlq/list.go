@@ -1,0 +1,132 @@
+package sqlq
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/contactd/contactd/internal/filter"
+)
+
+// SortColumns maps the sortable fields to columns of contacts c. Each is
+// NOT NULL, so keyset comparisons need no NULL handling.
+var SortColumns = map[string]string{
+	"id": "c.id", "displayName": "c.display_name", "firstName": "c.first_name", "lastName": "c.last_name",
+	"company": "c.company", "department": "c.department", "jobTitle": "c.job_title", "status": "c.status",
+	"ownerId": "c.owner_id", "kind": "c.kind", "createdAt": "c.created_at", "updatedAt": "c.updated_at",
+}
+
+// SortKey orders a list by one field.
+type SortKey struct {
+	Field string
+	Desc  bool
+}
+
+// ListQuery describes one page of a contact list.
+type ListQuery struct {
+	TenantID string
+	Filter   filter.Node
+	// Terms are normalized full-text tokens; a contact matches when each
+	// is a prefix of one of its terms.
+	Terms []string
+	// Rank orders by relevance (then display name and id) instead of Sort.
+	Rank bool
+	// Sort ends with "id"; After holds the previous page's last values of
+	// the sort keys (strings, or time.Time for times), nil on the first page.
+	Sort           []SortKey
+	After          []any
+	Offset, Limit  int
+	IncludeDeleted bool
+}
+
+// List builds the query of a page. Its columns are doc and
+// display_name_set.
+func (b *Builder) List(q ListQuery) string {
+	var s strings.Builder
+	s.WriteString("SELECT c.doc, c.display_name_set FROM contacts c")
+	b.from(&s, q)
+	if q.Rank {
+		s.WriteString(" ORDER BY s.score DESC, c.display_name, c.id")
+	} else {
+		s.WriteString(" ORDER BY ")
+		for i, k := range q.Sort {
+			if i > 0 {
+				s.WriteString(", ")
+			}
+			s.WriteString(SortColumns[k.Field])
+			if k.Desc {
+				s.WriteString(" DESC")
+			}
+		}
+	}
+	s.WriteString(" LIMIT " + b.Arg(q.Limit))
+	if q.Offset > 0 {
+		s.WriteString(" OFFSET " + b.Arg(q.Offset))
+	}
+	return s.String()
+}
+
+// Count builds the query counting every row of the list (ignoring pages).
+func (b *Builder) Count(q ListQuery) string {
+	q.After = nil
+	var s strings.Builder
+	s.WriteString("SELECT COUNT(*) FROM contacts c")
+	b.from(&s, q)
+	return s.String()
+}
+
+func (b *Builder) from(s *strings.Builder, q ListQuery) {
+	if len(q.Terms) > 0 {
+		s.WriteString(" JOIN (" + b.search(q.TenantID, q.Terms) + ") s ON s.contact_id = c.id")
+	}
+	s.WriteString(" WHERE c.tenant_id = " + b.Arg(q.TenantID))
+	if !q.IncludeDeleted {
+		s.WriteString(" AND c.deleted_at IS NULL")
+	}
+	if q.Filter != nil {
+		s.WriteString(" AND (" + b.Filter(q.Filter) + ")")
+	}
+	if len(q.After) > 0 && !q.Rank {
+		s.WriteString(" AND (" + b.keyset(q.Sort, q.After) + ")")
+	}
+}
+
+// search selects the contacts matching every token, with a score: per
+// token, the best of its matching terms' weight×2, plus one for an exact
+// term; summed over tokens.
+func (b *Builder) search(tenantID string, terms []string) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best" +
+			" FROM contact_terms WHERE tenant_id = " + b.Arg(tenantID) +
+			" AND term >= " + b.Arg(t) + " AND term < " + b.Arg(t+"\U0010FFFF") + " GROUP BY contact_id"
+	}
+	return "SELECT contact_id, SUM(best) AS score FROM (" + strings.Join(parts, " UNION ALL ") +
+		") t GROUP BY contact_id HAVING COUNT(*) = " + strconv.Itoa(len(terms))
+}
+
+// keyset returns the condition selecting rows after the given sort values:
+// (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …, with < for descending keys.
+func (b *Builder) keyset(sort []SortKey, after []any) string {
+	var ors []string
+	for i := range sort {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, SortColumns[sort[j].Field]+" = "+b.sortArg(after[j]))
+		}
+		op := " > "
+		if sort[i].Desc {
+			op = " < "
+		}
+		ands = append(ands, SortColumns[sort[i].Field]+op+b.sortArg(after[i]))
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return strings.Join(ors, " OR ")
+}
+
+func (b *Builder) sortArg(v any) string {
+	if t, ok := v.(time.Time); ok {
+		return b.Arg(b.d.timeArg(t))
+	}
+	return b.Arg(v)
+}

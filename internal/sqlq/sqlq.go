@@ -1,0 +1,374 @@
+// Package sqlq builds the SQL of contact list queries — filters, full-text
+// search, sort and keyset pagination — for both stores from one compiler.
+// The two dialects differ only in placeholders, JSON access and a few
+// functions; the schema (generated columns, side tables) is the same.
+//
+// No input becomes SQL text: every value, JSON path included, is a
+// parameter. Column names come from fixed tables in this package.
+package sqlq
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/contactd/contactd/internal/filter"
+)
+
+// Dialect is one database's flavour of SQL.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// placeholder returns the n-th (1-based) parameter placeholder.
+	placeholder func(n int) string
+	// timeArg converts a time to the stored representation.
+	timeArg func(t time.Time) any
+	// contains returns an expression that is true when needle occurs in hay.
+	contains func(hay, needle string) string
+	// prop returns a JSON path argument for properties.<path>.
+	propPath func(path []string) any
+	// propType returns the JSON type of the property at a path parameter,
+	// normalized to "string", "number", "boolean", "null", or NULL when
+	// missing.
+	propType func(p string) string
+	// propText returns the property at a path parameter as text.
+	propText func(p string) string
+	// propNumber returns the property at a path parameter as a number,
+	// NULL unless it is a JSON number.
+	propNumber func(p string) string
+	// addresses returns "FROM … WHERE" for the addresses of contact c, with
+	// field(name) giving an address field's text.
+	addressFrom  string
+	addressField func(name string) string
+	// boolArg converts a bool to a parameter.
+	boolArg func(b bool) any
+}
+
+// SQLite is the dialect of the SQLite store.
+var SQLite = &Dialect{
+	Name:        "sqlite",
+	placeholder: func(int) string { return "?" },
+	timeArg:     func(t time.Time) any { return t.UTC().Format(TimeFormat) },
+	contains:    func(hay, needle string) string { return "instr(" + hay + ", " + needle + ") > 0" },
+	propPath: func(path []string) any {
+		var b strings.Builder
+		b.WriteString("$.properties")
+		for _, s := range path {
+			b.WriteString(`."` + s + `"`)
+		}
+		return b.String()
+	},
+	propType: func(p string) string {
+		return "(CASE json_type(c.doc, " + p + ") WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +
+			"WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' WHEN 'null' THEN 'null' ELSE json_type(c.doc, " + p + ") END)"
+	},
+	propText: func(p string) string { return "json_extract(c.doc, " + p + ")" },
+	propNumber: func(p string) string {
+		return "(CASE WHEN json_type(c.doc, " + p + ") IN ('integer', 'real') THEN json_extract(c.doc, " + p + ") END)"
+	},
+	addressFrom:  "json_each(c.doc, '$.addresses') a",
+	addressField: func(name string) string { return "COALESCE(json_extract(a.value, '$." + name + "'), '')" },
+	boolArg: func(b bool) any {
+		if b {
+			return 1
+		}
+		return 0
+	},
+}
+
+// Postgres is the dialect of the PostgreSQL store.
+var Postgres = &Dialect{
+	Name:        "postgres",
+	placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+	timeArg:     func(t time.Time) any { return t.UTC() },
+	contains:    func(hay, needle string) string { return "strpos(" + hay + ", " + needle + ") > 0" },
+	propPath: func(path []string) any {
+		return append([]string{"properties"}, path...)
+	},
+	propType: func(p string) string { return "jsonb_typeof(c.doc #> " + p + "::text[])" },
+	propText: func(p string) string { return "(c.doc #>> " + p + "::text[])" },
+	propNumber: func(p string) string {
+		return "(CASE WHEN jsonb_typeof(c.doc #> " + p + "::text[]) = 'number' THEN (c.doc #>> " + p + "::text[])::numeric END)"
+	},
+	addressFrom:  "jsonb_array_elements(CASE WHEN jsonb_typeof(c.doc->'addresses') = 'array' THEN c.doc->'addresses' ELSE '[]'::jsonb END) a",
+	addressField: func(name string) string { return "COALESCE(a->>'" + name + "', '')" },
+	boolArg:      func(b bool) any { return b },
+}
+
+// TimeFormat is how the SQLite store writes timestamps: fixed width, so
+// that text order is time order.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// Builder accumulates SQL text and its parameters.
+type Builder struct {
+	d    *Dialect
+	args []any
+}
+
+// NewBuilder returns a builder for a dialect.
+func NewBuilder(d *Dialect) *Builder { return &Builder{d: d} }
+
+// Arg adds a parameter and returns its placeholder.
+func (b *Builder) Arg(v any) string {
+	b.args = append(b.args, v)
+	return b.d.placeholder(len(b.args))
+}
+
+// Args returns the parameters added so far.
+func (b *Builder) Args() []any { return b.args }
+
+// scalarColumns maps scalar filter fields to columns of contacts c.
+var scalarColumns = map[string]string{
+	"id": "c.id", "kind": "c.kind", "contactType": "c.contact_type", "firstName": "c.first_name",
+	"lastName": "c.last_name", "displayName": "c.display_name", "company": "c.company",
+	"department": "c.department", "jobTitle": "c.job_title", "status": "c.status", "source": "c.source",
+	"ownerId": "c.owner_id", "accountId": "c.account_id", "externalId": "COALESCE(c.external_id, '')",
+	"doNotCall": "c.do_not_call", "emailOptOut": "c.email_opt_out", "smsOptOut": "c.sms_opt_out",
+	"blocked": "c.blocked", "unknown": "c.is_unknown",
+	"createdAt": "c.created_at", "updatedAt": "c.updated_at", "deletedAt": "c.deleted_at",
+}
+
+// arrayTables maps array filter fields to the side table and column
+// holding their values.
+var arrayTables = map[string][2]string{
+	"tags":     {"contact_tags", "tag"},
+	"segments": {"segment_members", "segment_id"},
+	"phones":   {"contact_phones", "e164"},
+	"emails":   {"contact_emails", "address"},
+}
+
+var comparisons = map[filter.Op]string{
+	filter.OpEq: "=", filter.OpNe: "<>", filter.OpGt: ">", filter.OpGte: ">=", filter.OpLt: "<", filter.OpLte: "<=",
+}
+
+// Filter compiles a filter to a boolean SQL expression over contacts c.
+func (b *Builder) Filter(n filter.Node) string {
+	switch n := n.(type) {
+	case nil:
+		return "1 = 1"
+	case *filter.And:
+		return b.join(n.Nodes, " AND ")
+	case *filter.Or:
+		return b.join(n.Nodes, " OR ")
+	case *filter.Not:
+		return "NOT (" + b.Filter(n.Node) + ")"
+	case *filter.Cond:
+		return b.cond(n)
+	}
+	panic(fmt.Sprintf("sqlq: unknown filter node %T", n))
+}
+
+func (b *Builder) join(nodes []filter.Node, sep string) string {
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		parts[i] = "(" + b.Filter(n) + ")"
+	}
+	return strings.Join(parts, sep)
+}
+
+func (b *Builder) cond(c *filter.Cond) string {
+	switch c.Field.Type {
+	case filter.StringArray, filter.PhoneArray, filter.EmailArray:
+		return b.arrayCond(c)
+	case filter.JSON:
+		return b.propCond(c)
+	}
+	if strings.HasPrefix(c.Field.Name, "address.") {
+		return b.addressCond(c)
+	}
+	return b.scalarCond(scalarColumns[c.Field.Name], c)
+}
+
+// value converts a filter operand of a scalar field to a parameter.
+func (b *Builder) value(t filter.Type, v any) string {
+	switch v := v.(type) {
+	case time.Time:
+		return b.Arg(b.d.timeArg(v))
+	case bool:
+		return b.Arg(b.d.boolArg(v))
+	}
+	return b.Arg(v)
+}
+
+func (b *Builder) list(t filter.Type, vs []any) string {
+	ps := make([]string, len(vs))
+	for i, v := range vs {
+		ps[i] = b.value(t, v)
+	}
+	return "(" + strings.Join(ps, ", ") + ")"
+}
+
+func (b *Builder) scalarCond(col string, c *filter.Cond) string {
+	t := c.Field.Type
+	switch c.Op {
+	case filter.OpExists:
+		want := c.Value.(bool)
+		switch {
+		case t == filter.Bool || c.Field.Name == "createdAt" || c.Field.Name == "updatedAt":
+			return boolConst(want) // always present
+		case t == filter.Time:
+			if want {
+				return col + " IS NOT NULL"
+			}
+			return col + " IS NULL"
+		case want:
+			return col + " <> ''"
+		default:
+			return col + " = ''"
+		}
+	case filter.OpIn:
+		return col + " IN " + b.list(t, c.Values)
+	case filter.OpNin:
+		return col + " NOT IN " + b.list(t, c.Values)
+	case filter.OpPrefix:
+		s := c.Value.(string)
+		return "substr(" + col + ", 1, " + b.Arg(len([]rune(s))) + ") = " + b.Arg(s)
+	case filter.OpContains:
+		return b.d.contains(col, b.Arg(c.Value))
+	}
+	op := comparisons[c.Op]
+	if t == filter.Time && c.Op == filter.OpNe && c.Field.Name == "deletedAt" {
+		return "(" + col + " IS NULL OR " + col + " <> " + b.value(t, c.Value) + ")"
+	}
+	return col + " " + op + " " + b.value(t, c.Value)
+}
+
+func boolConst(v bool) string {
+	if v {
+		return "1 = 1"
+	}
+	return "1 = 0"
+}
+
+// arrayCond compiles a condition on a list field: $eq means "contains".
+func (b *Builder) arrayCond(c *filter.Cond) string {
+	tc := arrayTables[c.Field.Name]
+	norm := func(v any) any {
+		if c.Field.Name == "tags" {
+			return strings.ToLower(v.(string))
+		}
+		return v
+	}
+	exists := func(pred string) string {
+		s := "EXISTS (SELECT 1 FROM " + tc[0] + " x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id"
+		if pred != "" {
+			s += " AND " + pred
+		}
+		return s + ")"
+	}
+	col := "x." + tc[1]
+	switch c.Op {
+	case filter.OpEq:
+		return exists(col + " = " + b.Arg(norm(c.Value)))
+	case filter.OpNe:
+		return "NOT " + exists(col+" = "+b.Arg(norm(c.Value)))
+	case filter.OpIn, filter.OpNin:
+		ps := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			ps[i] = b.Arg(norm(v))
+		}
+		e := exists(col + " IN (" + strings.Join(ps, ", ") + ")")
+		if c.Op == filter.OpNin {
+			return "NOT " + e
+		}
+		return e
+	case filter.OpAll:
+		parts := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			parts[i] = exists(col + " = " + b.Arg(norm(v)))
+		}
+		return strings.Join(parts, " AND ")
+	case filter.OpExists:
+		if c.Value.(bool) {
+			return exists("")
+		}
+		return "NOT " + exists("")
+	case filter.OpPrefix:
+		s := norm(c.Value).(string)
+		return exists("substr(" + col + ", 1, " + b.Arg(len([]rune(s))) + ") = " + b.Arg(s))
+	}
+	panic(fmt.Sprintf("sqlq: operator %s on %s", c.Op, c.Field.Name))
+}
+
+// addressCond compiles a condition on an address field: true when any
+// address satisfies it ($ne and $nin: when none has the value).
+func (b *Builder) addressCond(c *filter.Cond) string {
+	field := b.d.addressField(strings.TrimPrefix(c.Field.Name, "address."))
+	any := func(pred string) string {
+		return "EXISTS (SELECT 1 FROM " + b.d.addressFrom + " WHERE " + pred + ")"
+	}
+	switch c.Op {
+	case filter.OpNe:
+		return "NOT " + any(field+" = "+b.Arg(c.Value))
+	case filter.OpNin:
+		return "NOT " + any(field+" IN "+b.list(filter.String, c.Values))
+	case filter.OpExists:
+		if c.Value.(bool) {
+			return any(field + " <> ''")
+		}
+		return "NOT " + any(field+" <> ''")
+	}
+	return any(b.scalarCond(field, c))
+}
+
+// propCond compiles a condition on properties.<path>, comparing values of
+// the same JSON type only.
+func (b *Builder) propCond(c *filter.Cond) string {
+	path := b.Arg(b.d.propPath(c.Path))
+	typ := b.d.propType(path)
+	eq := func(v any) string {
+		switch v := v.(type) {
+		case nil:
+			return typ + " = 'null'"
+		case bool:
+			return "(" + typ + " = 'boolean' AND " + b.d.propText(path) + " = " + b.Arg(boolText(b.d, v)) + ")"
+		case float64:
+			return b.d.propNumber(path) + " = " + b.Arg(v)
+		default:
+			return "(" + typ + " = 'string' AND " + b.d.propText(path) + " = " + b.Arg(v) + ")"
+		}
+	}
+	switch c.Op {
+	case filter.OpExists:
+		if c.Value.(bool) {
+			return typ + " IS NOT NULL"
+		}
+		return typ + " IS NULL"
+	case filter.OpEq:
+		return eq(c.Value)
+	case filter.OpNe:
+		return "NOT COALESCE(" + eq(c.Value) + ", 1 = 0)"
+	case filter.OpIn, filter.OpNin:
+		parts := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			parts[i] = eq(v)
+		}
+		e := "(" + strings.Join(parts, " OR ") + ")"
+		if c.Op == filter.OpNin {
+			return "NOT COALESCE(" + e + ", 1 = 0)"
+		}
+		return e
+	case filter.OpPrefix:
+		s := c.Value.(string)
+		return "(" + typ + " = 'string' AND substr(" + b.d.propText(path) + ", 1, " + b.Arg(len([]rune(s))) + ") = " + b.Arg(s) + ")"
+	case filter.OpContains:
+		return "(" + typ + " = 'string' AND " + b.d.contains(b.d.propText(path), b.Arg(c.Value)) + ")"
+	}
+	op := comparisons[c.Op]
+	if f, ok := c.Value.(float64); ok {
+		return b.d.propNumber(path) + " " + op + " " + b.Arg(f)
+	}
+	return "(" + typ + " = 'string' AND " + b.d.propText(path) + " " + op + " " + b.Arg(c.Value) + ")"
+}
+
+// boolText is how a JSON boolean reads as text in the dialect.
+func boolText(d *Dialect, v bool) any {
+	if d.Name == "sqlite" {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	return strconv.FormatBool(v)
+}

@@ -1,0 +1,120 @@
+package contactd
+
+import (
+	"context"
+	"strings"
+
+	"github.com/contactd/contactd/internal/phone"
+)
+
+// LookupQuery asks who a caller is: exactly one of Phone, Email and
+// ExternalID. Region overrides the tenant's default region for parsing.
+type LookupQuery struct {
+	Phone, Email, ExternalID string
+	Region                   string
+}
+
+// LookupResult answers a LookupQuery.
+type LookupResult struct {
+	// Match is "exact" (one contact), "ambiguous" (several) or "none".
+	Match string       `json:"match"`
+	Data  []LookupItem `json:"data"`
+}
+
+// LookupItem is one matching contact and the entries of it that matched.
+type LookupItem struct {
+	*Contact
+	// MatchedEntries lists the ids of the phones or emails that matched;
+	// empty for a match on externalId.
+	MatchedEntries []string `json:"matchedEntries"`
+}
+
+// PhoneMatch is a contact found by phone number, as a store returns it.
+type PhoneMatch struct {
+	Contact *Contact
+	// PrimaryMatch is set when the contact's primary phone matched.
+	PrimaryMatch bool
+}
+
+// MaxLookupResults bounds the contacts a lookup returns.
+const MaxLookupResults = 20
+
+// Lookup identifies a caller, reading from the primary store so that a
+// contact written a moment ago is found. Deleted contacts are never
+// returned; blocked ones are, with their block fields. Best match first: a
+// match on the primary phone before another, then the most recently updated.
+// EInvalid (no or several keys, a phone that is not a number), EForbidden.
+func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*LookupResult, error) {
+	if err := p.require(ScopeRead); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, v := range []string{q.Phone, q.Email, q.ExternalID} {
+		if strings.TrimSpace(v) != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, invalidField("query", "give exactly one of phone, email and externalId")
+	}
+	res := &LookupResult{Data: []LookupItem{}}
+	switch {
+	case q.Phone != "":
+		region := strings.ToUpper(strings.TrimSpace(q.Region))
+		if region == "" {
+			region = p.Region
+		} else if !phone.ValidRegion(region) {
+			return nil, invalidField("query.region", "must be an ISO 3166 alpha-2 region code such as US")
+		}
+		num, err := phone.NormalizeLookup(q.Phone, region)
+		if err != nil {
+			return nil, &Error{Code: EInvalid, Message: "query.phone: is not a phone number",
+				Fields: []FieldError{{Location: "query.phone", Message: "is not a phone number", Value: q.Phone}}}
+		}
+		matches, err := s.store.LookupPhone(ctx, p.TenantID, num.E164, MaxLookupResults)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range matches {
+			var ids []string
+			for _, ph := range m.Contact.Phones {
+				if ph.E164 == num.E164 {
+					ids = append(ids, ph.ID)
+				}
+			}
+			res.Data = append(res.Data, LookupItem{Contact: m.Contact, MatchedEntries: ids})
+		}
+	case q.Email != "":
+		addr := strings.ToLower(strings.TrimSpace(q.Email))
+		c, err := s.store.ContactByEmail(ctx, p.TenantID, addr)
+		if err != nil && ErrorCodeOf(err) != ENotFound {
+			return nil, err
+		}
+		if c != nil {
+			var ids []string
+			for _, e := range c.Emails {
+				if e.Address == addr {
+					ids = append(ids, e.ID)
+				}
+			}
+			res.Data = append(res.Data, LookupItem{Contact: c, MatchedEntries: ids})
+		}
+	default:
+		c, err := s.store.ContactByExternalID(ctx, p.TenantID, strings.TrimSpace(q.ExternalID))
+		if err != nil && ErrorCodeOf(err) != ENotFound {
+			return nil, err
+		}
+		if c != nil {
+			res.Data = append(res.Data, LookupItem{Contact: c, MatchedEntries: []string{}})
+		}
+	}
+	switch len(res.Data) {
+	case 0:
+		res.Match = "none"
+	case 1:
+		res.Match = "exact"
+	default:
+		res.Match = "ambiguous"
+	}
+	return res, nil
+}
