@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -247,7 +248,7 @@ func (s *Service) CreateContact(ctx context.Context, p Principal, in *ContactInp
 	c.Source = "api"
 	c.CreatedAt, c.CreatedBy, c.UpdatedAt, c.UpdatedBy = now, p.Actor, now, p.Actor
 	change := s.change(p, "created", nil, c)
-	if err := s.store.WriteContact(ctx, WriteContactParams{TenantID: p.TenantID, Contact: c, Change: change}); err != nil {
+	if err := s.store.WriteContact(ctx, WriteContactParams{TenantID: p.TenantID, Contact: c, Change: change, Terms: SearchTerms(c)}); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -313,6 +314,12 @@ func applyPatch(cur *Contact, patch map[string]any) ([]byte, error) {
 		if _, ok := patch["displayName"]; !ok {
 			delete(base, "displayName")
 		}
+	}
+	if dn, ok := patch["displayName"].(string); ok && !cur.DisplayNameSet && dn == cur.DisplayName {
+		// The derived name sent back unchanged, as with the rest of what
+		// a client read: it stays derived and follows the names.
+		patch = maps.Clone(patch)
+		delete(patch, "displayName")
 	}
 	merged := mergePatch(base, patch)
 	return json.Marshal(merged)
@@ -446,7 +453,7 @@ func (s *Service) write(ctx context.Context, p Principal, sel Selector, pc Preco
 		next.Version = cur.Version + 1
 		next.UpdatedAt, next.UpdatedBy = change.At, p.Actor
 		change.Version = next.Version
-		err = s.store.WriteContact(ctx, WriteContactParams{TenantID: p.TenantID, Contact: next, PrevVersion: cur.Version, Change: change})
+		err = s.store.WriteContact(ctx, WriteContactParams{TenantID: p.TenantID, Contact: next, PrevVersion: cur.Version, Change: change, Terms: SearchTerms(next)})
 		if ErrorCodeOf(err) == EPreconditionFailed && !pc.set() && attempt < 10 {
 			continue // lost a race with another writer: re-read and re-apply
 		}

@@ -128,8 +128,13 @@ func schemaName(t reflect.Type) string {
 func (g *schemaGen) structSchema(t reflect.Type) obj {
 	props := obj{}
 	var required []string
+	var embedded []any
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" {
+			embedded = append(embedded, g.ref(f.Type))
+			continue
+		}
 		tag := f.Tag.Get("json")
 		name, opts, _ := strings.Cut(tag, ",")
 		if !f.IsExported() || name == "-" || !tagRE.MatchString(name) {
@@ -159,6 +164,9 @@ func (g *schemaGen) structSchema(t reflect.Type) obj {
 		if readOnly[key] {
 			s["readOnly"] = true
 		}
+		if f.Type.Kind() == reflect.Pointer && !strings.Contains(opts, "omitempty") {
+			s = obj{"anyOf": []any{s, obj{"type": "null"}}}
+		}
 		props[name] = s
 		if !strings.Contains(opts, "omitempty") {
 			required = append(required, name)
@@ -167,6 +175,9 @@ func (g *schemaGen) structSchema(t reflect.Type) obj {
 	out := obj{"type": "object", "properties": props}
 	if len(required) > 0 {
 		out["required"] = required
+	}
+	if len(embedded) > 0 {
+		out = obj{"allOf": append(embedded, out)}
 	}
 	return out
 }
