@@ -30,7 +30,7 @@ import (
 type Number struct {
 	E164      string // "+14155552671"
 	Extension string // digits of the extension, "" when none
-	Region    string // ISO 3166 alpha-2 region the number belongs to, e.g. "US", "" if unknown
+	Region    string // ISO 3166 alpha-2 region the number belongs to, e.g. "US", "" if unknown; not set by NormalizeLookup
 }
 
 // ErrNotPossible is returned when the input cannot be read as a possible
@@ -89,7 +89,7 @@ func Normalize(raw, region string) (n Number, err error) {
 		return Number{}, ErrEmpty
 	}
 	defer recoverNotPossible(raw, &n, &err)
-	n, err = parse(s, region, "")
+	n, err = parse(s, region, "", true)
 	if err == ErrNotPossible {
 		err = notPossible(raw)
 	}
@@ -144,7 +144,7 @@ func NormalizeLookup(raw, region string) (n Number, err error) {
 	if s = stripPunctuation(s); s == "" {
 		return Number{}, notPossible(raw)
 	}
-	n, err = parse(s, region, ext)
+	n, err = parse(s, region, ext, false)
 	if err == ErrNotPossible {
 		err = notPossible(raw)
 	}
@@ -165,8 +165,9 @@ func checkRegion(region string) (string, error) {
 // parse is the core of Normalize and NormalizeLookup. s is trimmed and not
 // empty; region is "" or a valid uppercase region. A non-empty ext
 // overrides any extension found in s. The bare ErrNotPossible it returns is
-// wrapped with the caller's input by the exported functions.
-func parse(s, region, ext string) (Number, error) {
+// wrapped with the caller's input by the exported functions. withRegion
+// also works out the number's region, which lookups do not need.
+func parse(s, region, ext string, withRegion bool) (Number, error) {
 	start := strings.IndexFunc(s, isStartChar)
 	if start < 0 {
 		return Number{}, ErrNotPossible
@@ -206,7 +207,7 @@ func parse(s, region, ext string) (Number, error) {
 		if num == nil || !possible(num) || (r.mustBeValid && !phonenumbers.IsValidNumber(num)) {
 			continue
 		}
-		if n, err := result(num, ext); err != ErrNotPossible {
+		if n, err := result(num, ext, r.mustBeValid, withRegion); err != ErrNotPossible {
 			return n, err
 		}
 	}
@@ -241,10 +242,11 @@ func possible(num *phonenumbers.PhoneNumber) bool {
 	return phonenumbers.IsPossibleNumberWithReason(num) == phonenumbers.IS_POSSIBLE
 }
 
-// result builds a Number from a parsed, possible number.
-func result(num *phonenumbers.PhoneNumber, ext string) (Number, error) {
+// result builds a Number from a parsed, possible number. A valid number's
+// E.164 form is known to parse back to itself; another's is checked.
+func result(num *phonenumbers.PhoneNumber, ext string, valid, withRegion bool) (Number, error) {
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
-	if !isE164(e164) || !stable(e164) {
+	if !isE164(e164) || (!valid && !stable(e164)) {
 		return Number{}, ErrNotPossible
 	}
 	if ext == "" {
@@ -252,6 +254,9 @@ func result(num *phonenumbers.PhoneNumber, ext string) (Number, error) {
 	}
 	if len(ext) > maxExtLen {
 		return Number{}, extTooLong()
+	}
+	if !withRegion {
+		return Number{E164: e164, Extension: ext}, nil
 	}
 	region := phonenumbers.GetRegionCodeForNumber(num)
 	if len(region) != 2 || region == phonenumbers.UNKNOWN_REGION {
