@@ -52,6 +52,10 @@ type Store interface {
 	// EConflict with ConflictingID/ConflictingField when a live contact of
 	// the tenant already has one of its emails or its external id.
 	WriteContact(ctx context.Context, p WriteContactParams) error
+	// InsertContacts inserts new contacts with their changes in one
+	// transaction, all or nothing. EConflict (with ConflictingID when it can
+	// be told) if one has an email or external id of a live contact.
+	InsertContacts(ctx context.Context, tenantID string, batch []WriteContactParams) error
 	// EraseContact deletes a contact and its change history, then appends
 	// the given change ("erased", without field values). ENotFound.
 	EraseContact(ctx context.Context, tenantID, id string, change *Change) error

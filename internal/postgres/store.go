@@ -244,6 +244,97 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	return nil
 }
 
+// InsertContacts implements contactd.Store. It copies the rows in with
+// COPY, after one query per kind of unique key for conflicts with stored
+// contacts.
+func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []contactd.WriteContactParams) error {
+	var contacts, emails, phones, tags, terms, changes [][]any
+	var addrs, exts []string
+	byEmail := map[string]*contactd.Contact{}
+	byExt := map[string]*contactd.Contact{}
+	for _, p := range batch {
+		c := p.Contact
+		doc, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		contacts = append(contacts, []any{tenantID, c.ID, c.Version, c.DisplayName, c.DisplayNameSet, nullString(c.ExternalID), c.CreatedAt, c.UpdatedAt, c.DeletedAt, string(doc)})
+		for _, e := range c.Emails {
+			emails = append(emails, []any{tenantID, c.ID, e.Address, c.Live()})
+			addrs = append(addrs, e.Address)
+			byEmail[e.Address] = c
+		}
+		for _, ph := range c.Phones {
+			phones = append(phones, []any{tenantID, c.ID, ph.ID, ph.E164, ph.Primary, c.Live()})
+		}
+		for _, t := range tagKeys(c.Tags) {
+			tags = append(tags, []any{tenantID, c.ID, t})
+		}
+		for _, t := range p.Terms {
+			terms = append(terms, []any{tenantID, t.Term, c.ID, int16(t.Weight)})
+		}
+		if c.ExternalID != "" {
+			exts = append(exts, c.ExternalID)
+			byExt[c.ExternalID] = c
+		}
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var other, key string
+		err := tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live LIMIT 1`, tenantID, addrs).Scan(&other, &key)
+		if err == nil {
+			return emailConflict(byEmail[key], key, other)
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT id, external_id FROM contacts WHERE tenant_id = $1 AND external_id = ANY($2) AND deleted_at IS NULL LIMIT 1`, tenantID, exts).Scan(&other, &key)
+		if err == nil {
+			return externalIDConflict(byExt[key], other)
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var last int64
+		if err := tx.QueryRow(ctx, `UPDATE tenants SET change_seq = change_seq + $1 WHERE id = $2 RETURNING change_seq`, len(batch), tenantID).Scan(&last); err != nil {
+			return err
+		}
+		seq := last - int64(len(batch))
+		for _, p := range batch {
+			seq++
+			ch := p.Change
+			ch.TenantID, ch.Seq = tenantID, seq
+			var fields any
+			if len(ch.Fields) > 0 {
+				b, err := json.Marshal(ch.Fields)
+				if err != nil {
+					return err
+				}
+				fields = string(b)
+			}
+			changes = append(changes, []any{tenantID, seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, fields})
+		}
+		copies := []struct {
+			table string
+			cols  []string
+			rows  [][]any
+		}{
+			{"contacts", []string{"tenant_id", "id", "version", "display_name", "display_name_set", "external_id", "created_at", "updated_at", "deleted_at", "doc"}, contacts},
+			{"contact_emails", []string{"tenant_id", "contact_id", "address", "live"}, emails},
+			{"contact_phones", []string{"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"}, phones},
+			{"contact_tags", []string{"tenant_id", "contact_id", "tag"}, tags},
+			{"contact_terms", []string{"tenant_id", "term", "contact_id", "weight"}, terms},
+			{"changes", []string{"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"}, changes},
+		}
+		for _, cp := range copies {
+			if len(cp.rows) == 0 {
+				continue
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{cp.table}, cp.cols, pgx.CopyFromRows(cp.rows)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // tagKeys returns the distinct lower-cased tags that filters match on.
 func tagKeys(tags []string) []string {
 	var out []string

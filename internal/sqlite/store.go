@@ -204,17 +204,14 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	}
 	p.Change.TenantID = p.TenantID
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx}
 		if c.Live() {
 			if err := checkUnique(ctx, tx, p.TenantID, c); err != nil {
 				return err
 			}
 		}
 		if p.PrevVersion == 0 {
-			_, err = tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, version, display_name, display_name_set, external_id, created_at, updated_at, deleted_at, doc)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				p.TenantID, c.ID, c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID),
-				formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc)
-			if err != nil {
+			if err := x.insertContact(p.TenantID, c, doc); err != nil {
 				return err
 			}
 		} else {
@@ -234,36 +231,135 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 				`DELETE FROM contact_tags WHERE tenant_id = ? AND contact_id = ?`,
 				`DELETE FROM contact_terms WHERE tenant_id = ? AND contact_id = ?`,
 			} {
-				if _, err := tx.ExecContext(ctx, q, p.TenantID, c.ID); err != nil {
+				if err := x.exec(q, p.TenantID, c.ID); err != nil {
 					return err
 				}
 			}
 		}
-		live := boolInt(c.Live())
-		for _, e := range c.Emails {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_emails (tenant_id, contact_id, address, live) VALUES (?, ?, ?, ?)`,
-				p.TenantID, c.ID, e.Address, live); err != nil {
-				return err
-			}
-		}
-		for _, ph := range c.Phones {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_phones (tenant_id, contact_id, phone_id, e164, is_primary, live) VALUES (?, ?, ?, ?, ?, ?)`,
-				p.TenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live); err != nil {
-				return err
-			}
-		}
-		for _, t := range tagKeys(c.Tags) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES (?, ?, ?)`, p.TenantID, c.ID, t); err != nil {
-				return err
-			}
-		}
-		for _, t := range p.Terms {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES (?, ?, ?, ?)`, p.TenantID, t.Term, c.ID, t.Weight); err != nil {
-				return err
-			}
+		if err := x.insertEntries(p.TenantID, c, p.Terms); err != nil {
+			return err
 		}
 		return appendChange(ctx, tx, p.Change)
 	})
+}
+
+// InsertContacts implements contactd.Store.
+func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []contactd.WriteContactParams) error {
+	docs := make([][]byte, len(batch))
+	for i, p := range batch {
+		var err error
+		if docs[i], err = json.Marshal(p.Contact); err != nil {
+			return err
+		}
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
+		defer x.close()
+		var last int64
+		if err := tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + ? WHERE id = ? RETURNING change_seq`, len(batch), tenantID).Scan(&last); err != nil {
+			return err
+		}
+		seq := last - int64(len(batch))
+		for i, p := range batch {
+			c := p.Contact
+			if err := checkUnique(ctx, tx, tenantID, c); err != nil {
+				return err
+			}
+			if err := x.insertContact(tenantID, c, docs[i]); err != nil {
+				return err
+			}
+			if err := x.insertEntries(tenantID, c, p.Terms); err != nil {
+				return err
+			}
+			seq++
+			ch := p.Change
+			ch.TenantID, ch.Seq = tenantID, seq
+			if err := x.insertChange(ch); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// txExec runs statements in a transaction, preparing each once when stmts
+// is not nil (the bulk path).
+type txExec struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (x *txExec) exec(q string, args ...any) error {
+	if x.stmts == nil {
+		_, err := x.tx.ExecContext(x.ctx, q, args...)
+		return err
+	}
+	st, ok := x.stmts[q]
+	if !ok {
+		var err error
+		if st, err = x.tx.PrepareContext(x.ctx, q); err != nil {
+			return err
+		}
+		x.stmts[q] = st
+	}
+	_, err := st.ExecContext(x.ctx, args...)
+	return err
+}
+
+func (x *txExec) close() {
+	for _, st := range x.stmts {
+		st.Close()
+	}
+}
+
+func (x *txExec) insertContact(tenantID string, c *contactd.Contact, doc []byte) error {
+	return x.exec(`INSERT INTO contacts (tenant_id, id, version, display_name, display_name_set, external_id, created_at, updated_at, deleted_at, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenantID, c.ID, c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID),
+		formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc)
+}
+
+// insertEntries writes the side-table rows of a contact: emails, phones,
+// tags and full-text terms.
+func (x *txExec) insertEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) error {
+	live := boolInt(c.Live())
+	for _, e := range c.Emails {
+		if err := x.exec(`INSERT INTO contact_emails (tenant_id, contact_id, address, live) VALUES (?, ?, ?, ?)`,
+			tenantID, c.ID, e.Address, live); err != nil {
+			return err
+		}
+	}
+	for _, ph := range c.Phones {
+		if err := x.exec(`INSERT INTO contact_phones (tenant_id, contact_id, phone_id, e164, is_primary, live) VALUES (?, ?, ?, ?, ?, ?)`,
+			tenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live); err != nil {
+			return err
+		}
+	}
+	for _, t := range tagKeys(c.Tags) {
+		if err := x.exec(`INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES (?, ?, ?)`, tenantID, c.ID, t); err != nil {
+			return err
+		}
+	}
+	for _, t := range terms {
+		if err := x.exec(`INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES (?, ?, ?, ?)`, tenantID, t.Term, c.ID, t.Weight); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *txExec) insertChange(ch *contactd.Change) error {
+	var fields any
+	if len(ch.Fields) > 0 {
+		b, err := json.Marshal(ch.Fields)
+		if err != nil {
+			return err
+		}
+		fields = b
+	}
+	return x.exec(`INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields)
 }
 
 // tagKeys returns the distinct lower-cased tags that filters match on.
@@ -346,17 +442,7 @@ func appendChange(ctx context.Context, tx *sql.Tx, ch *contactd.Change) error {
 	if err := tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + 1 WHERE id = ? RETURNING change_seq`, ch.TenantID).Scan(&ch.Seq); err != nil {
 		return err
 	}
-	var fields any
-	if len(ch.Fields) > 0 {
-		b, err := json.Marshal(ch.Fields)
-		if err != nil {
-			return err
-		}
-		fields = b
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields)
-	return err
+	return (&txExec{ctx: ctx, tx: tx}).insertChange(ch)
 }
 
 // EraseContact implements contactd.Store.

@@ -35,6 +35,7 @@ func Run(t *testing.T, b Backend) {
 		{"Concurrency", testConcurrency},
 		{"Idempotency", testIdempotency},
 		{"Health", testHealth},
+		{"InsertContacts", testInsertContacts},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,119 @@
+package contactd
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// MaxBulk is the most contacts one CreateContacts call takes.
+const MaxBulk = 10000
+
+// CreateContacts validates and stores many new contacts in one transaction,
+// each with its "created" change: the bulk path of imports and of the
+// benchmark loader. source is recorded on each contact ("import", "sync",
+// …). Validation runs on every core. Nothing is written when any input is
+// invalid (EInvalid, locations prefixed with the input's index, "[3].emails[0].address")
+// or conflicts with a stored contact or another input (EConflict).
+func (s *Service) CreateContacts(ctx context.Context, p Principal, source string, ins []*ContactInput) ([]*Contact, error) {
+	if err := p.require(ScopeWrite); err != nil {
+		return nil, err
+	}
+	if len(ins) > MaxBulk {
+		return nil, invalidField("body", "at most %d contacts at once", MaxBulk)
+	}
+	if source == "" {
+		source = "import"
+	}
+	t, err := s.store.Tenant(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]*Contact, len(ins))
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ins)/64))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ins); i += workers {
+				cs[i], errs[i] = buildContact(ins[i], nil, t.DefaultRegion)
+				if errs[i] == nil {
+					errs[i] = s.checkSystemType(p, nil, cs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var fe []FieldError
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		e, ok := err.(*Error)
+		if !ok || e.Code != EInvalid {
+			return nil, err
+		}
+		for _, f := range e.Fields {
+			fe = append(fe, FieldError{Location: fmt.Sprintf("[%d]", i) + dotted(f.Location), Message: f.Message, Value: f.Value})
+		}
+	}
+	if len(fe) > 0 {
+		return nil, invalid(fe)
+	}
+	if err := duplicatesWithin(cs); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	batch := make([]WriteContactParams, len(cs))
+	for i, c := range cs {
+		c.ID = NewID(PrefixContact)
+		c.Version = 1
+		c.Source = source
+		c.CreatedAt, c.CreatedBy, c.UpdatedAt, c.UpdatedBy = now, p.Actor, now, p.Actor
+		ch := s.change(p, "created", nil, c)
+		ch.At = now
+		batch[i] = WriteContactParams{TenantID: p.TenantID, Contact: c, Change: ch, Terms: SearchTerms(c)}
+	}
+	if err := s.store.InsertContacts(ctx, p.TenantID, batch); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// dotted joins an index and a location: "[3]" + ".emails[0]" or "[3]" + "" for "body".
+func dotted(loc string) string {
+	if loc == "" || loc == "body" {
+		return ""
+	}
+	if strings.HasPrefix(loc, "[") {
+		return loc
+	}
+	return "." + loc
+}
+
+// duplicatesWithin finds two inputs sharing an email or external id.
+func duplicatesWithin(cs []*Contact) error {
+	emails := map[string]int{}
+	ext := map[string]int{}
+	for i, c := range cs {
+		for j, e := range c.Emails {
+			if k, ok := emails[e.Address]; ok {
+				return &Error{Code: EConflict, Message: fmt.Sprintf("inputs %d and %d share the email %s", k, i, e.Address),
+					ConflictingField: "email", Fields: []FieldError{{Location: fmt.Sprintf("[%d].emails[%d].address", i, j), Message: "duplicates an email of input " + fmt.Sprint(k)}}}
+			}
+			emails[e.Address] = i
+		}
+		if c.ExternalID != "" {
+			if k, ok := ext[c.ExternalID]; ok {
+				return &Error{Code: EConflict, Message: fmt.Sprintf("inputs %d and %d share the external id %s", k, i, c.ExternalID),
+					ConflictingField: "externalId", Fields: []FieldError{{Location: fmt.Sprintf("[%d].externalId", i), Message: "duplicates the external id of input " + fmt.Sprint(k)}}}
+			}
+			ext[c.ExternalID] = i
+		}
+	}
+	return nil
+}
