@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -454,13 +455,37 @@ func (s *Service) write(ctx context.Context, p Principal, sel Selector, pc Preco
 		next.UpdatedAt, next.UpdatedBy = change.At, p.Actor
 		change.Version = next.Version
 		err = s.store.WriteContact(ctx, WriteContactParams{TenantID: p.TenantID, Contact: next, PrevVersion: cur.Version, Change: change, Terms: SearchTerms(next)})
-		if ErrorCodeOf(err) == EPreconditionFailed && !pc.set() && attempt < 10 {
-			continue // lost a race with another writer: re-read and re-apply
+		if ErrorCodeOf(err) == EPreconditionFailed && !pc.set() {
+			// Lost a race with another writer: re-read and re-apply, backing
+			// off a little longer each time so that a crowd of writers on
+			// one contact drains instead of colliding again.
+			if attempt >= maxWriteAttempts {
+				return nil, Errorf(EConflict, "contact %q is being changed by many requests at once; retry", cur.ID)
+			}
+			if err := sleepCtx(ctx, time.Duration(rand.IntN(attempt+1)+1)*time.Millisecond); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err
 		}
 		return next, nil
+	}
+}
+
+// maxWriteAttempts bounds how often a write without If-Match is re-applied
+// after losing a race.
+const maxWriteAttempts = 100
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
