@@ -72,3 +72,13 @@ func (it LookupItem) MarshalJSON() ([]byte, error) {
 	out = append(out, m...)
 	return append(out, '}'), nil
 }
+
+// MarshalJSON writes the token with its timestamps in TimeFormat.
+func (t TokenInfo) MarshalJSON() ([]byte, error) {
+	type plain TokenInfo
+	return json.Marshal(struct {
+		plain
+		CreatedAt jsonTime  `json:"createdAt"`
+		RevokedAt *jsonTime `json:"revokedAt,omitempty"`
+	}{plain(t), jsonTime(t.CreatedAt), optTime(t.RevokedAt)})
+}

@@ -102,7 +102,7 @@ func (s *Service) CreateToken(ctx context.Context, p TokenParams) (string, *Toke
 	switch p.Kind {
 	case TokenPersonal:
 		if p.UserID == "" {
-			fe = append(fe, FieldError{Location: "user", Message: "a personal token needs a user id"})
+			fe = append(fe, FieldError{Location: "userId", Message: "a personal token needs a user id"})
 		}
 	case TokenService:
 	default:

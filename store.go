@@ -30,6 +30,12 @@ type Store interface {
 	// tenant's default region. ENotFound.
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 
+	// Tokens returns a tenant's tokens, revoked ones included, oldest first.
+	Tokens(ctx context.Context, tenantID string) ([]*Token, error)
+	// RevokeToken marks a token revoked at the given time (keeping an
+	// earlier revocation). ENotFound.
+	RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error
+
 	// Contact returns a contact by id, deleted or not. ENotFound.
 	Contact(ctx context.Context, tenantID, id string) (*Contact, error)
 	// ContactByEmail returns the live contact with the given (lower-case)

@@ -108,6 +108,9 @@ func matrixCases() map[string]routeCase {
 		"GET /v1/contacts/{id}/history":                   {ok: 200},
 		"GET /v1/changes":                                 {ok: 200},
 		"GET /v1/contacts/lookup":                         {query: "?phone=%2B14155550100", ok: 200},
+		"GET /v1/tokens":                                  {ok: 200},
+		"POST /v1/tokens":                                 {body: map[string]any{"name": "made-by-matrix", "scopes": []string{"contacts:read"}}, ok: 201},
+		"DELETE /v1/tokens/{tokenId}":                     {ok: 204},
 		"GET /v1/contacts":                                {query: "?limit=5&sort=-updatedAt", ok: 200},
 		"POST /v1/contacts/search":                        {body: map[string]any{"q": "matrix", "filter": map[string]any{"tags": "vip"}}, ok: 200},
 		"POST /v1/contacts/{id}/phones":                   {body: map[string]any{"number": "+14155550199", "type": "work"}, ok: 201},
@@ -159,6 +162,8 @@ func casesFor(t *testing.T, routes []httpapi.RouteInfo) map[string]routeCase {
 // target is a contact of tenant A and the keys the routes address it by.
 type target struct {
 	ID, PhoneID, EmailID, AddressID, Email, ExternalID string
+	// TokenID is a fresh token of the target's tenant, for the token routes.
+	TokenID string
 }
 
 var uniqSeq atomic.Int64
@@ -173,6 +178,7 @@ func fill(t *testing.T, path string, tg target) string {
 		"{addressId}", url.PathEscape(tg.AddressID),
 		"{email}", url.PathEscape(tg.Email),
 		"{externalId}", url.PathEscape(tg.ExternalID),
+		"{tokenId}", url.PathEscape(tg.TokenID),
 	).Replace(path)
 	if strings.ContainsAny(out, "{}") {
 		t.Fatalf("route %s has a path parameter the matrix does not know: teach fill about it", path)
@@ -278,8 +284,12 @@ func (m mx) newTarget(tenant string) target {
 	if len(c.Phones) != 1 || len(c.Emails) != 1 || len(c.Addresses) != 1 || c.ID == "" || c.ExternalID == "" {
 		m.t.Fatalf("create target: unexpected contact %s", r.body)
 	}
+	_, tok, err := m.e.svc.CreateToken(m.t.Context(), contactd.TokenParams{TenantID: m.e.tenant[tenant].ID, Name: "matrix", Scopes: []contactd.Scope{contactd.ScopeRead}})
+	if err != nil {
+		m.t.Fatalf("create target token: %v", err)
+	}
 	return target{ID: c.ID, PhoneID: c.Phones[0].ID, EmailID: c.Emails[0].ID, AddressID: c.Addresses[0].ID,
-		Email: c.Emails[0].Address, ExternalID: c.ExternalID}
+		Email: c.Emails[0].Address, ExternalID: c.ExternalID, TokenID: tok.ID}
 }
 
 // prepared creates a target in tenant A and runs the case's setup on it.

@@ -411,4 +411,5 @@ var tagDocs = map[string]string{
 	"Contact entries": "Edit one phone, email or address of a contact.",
 	"Changes":         "The per-tenant change log: a contact's history and the tenant's change feed.",
 	"Meta":            "Health, readiness and this documentation; no token needed.",
+	"Tokens":          "The tenant's API tokens (contacts:admin).",
 }

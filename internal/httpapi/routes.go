@@ -185,6 +185,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, entryRoutes(contactd.PhonesList, "phone", contactd.Phone{})...)
 	rs = append(rs, entryRoutes(contactd.EmailsList, "email", contactd.Email{})...)
 	rs = append(rs, entryRoutes(contactd.AddressesList, "address", contactd.Address{})...)
+	rs = append(rs, s.tokenRoutes()...)
 	return rs
 }
 

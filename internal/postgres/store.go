@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,6 +100,46 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, 
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	return &t, nil
+}
+
+// Tokens implements contactd.Store.
+func (s *Store) Tokens(ctx context.Context, tenantID string) ([]*contactd.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name, kind, user_id, scopes, created_at, revoked_at FROM tokens WHERE tenant_id = $1 ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []*contactd.Token
+	for rows.Next() {
+		t := &contactd.Token{TenantID: tenantID}
+		var kind, scopes string
+		if err := rows.Scan(&t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.CreatedAt, &t.RevokedAt); err != nil {
+			return nil, interpretError(err)
+		}
+		t.Kind = contactd.TokenKind(kind)
+		for _, sc := range strings.Split(scopes, ",") {
+			t.Scopes = append(t.Scopes, contactd.Scope(sc))
+		}
+		t.CreatedAt = t.CreatedAt.UTC()
+		if t.RevokedAt != nil {
+			r := t.RevokedAt.UTC()
+			t.RevokedAt = &r
+		}
+		out = append(out, t)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// RevokeToken implements contactd.Store.
+func (s *Store) RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE tenant_id = $2 AND id = $3`, at, tenantID, id)
+	if err != nil {
+		return interpretError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return contactd.Errorf(contactd.ENotFound, "token %q not found", id)
+	}
+	return nil
 }
 
 func scanContact(row pgx.Row) (*contactd.Contact, error) {

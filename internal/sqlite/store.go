@@ -127,6 +127,52 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, 
 	return &t, err
 }
 
+// Tokens implements contactd.Store.
+func (s *Store) Tokens(ctx context.Context, tenantID string) ([]*contactd.Token, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, kind, user_id, scopes, created_at, revoked_at FROM tokens WHERE tenant_id = ? ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []*contactd.Token
+	for rows.Next() {
+		t := &contactd.Token{TenantID: tenantID}
+		var kind, scopes, created string
+		var revoked *string
+		if err := rows.Scan(&t.ID, &t.Name, &kind, &t.UserID, &scopes, &created, &revoked); err != nil {
+			return nil, interpretError(err)
+		}
+		t.Kind = contactd.TokenKind(kind)
+		for _, sc := range strings.Split(scopes, ",") {
+			t.Scopes = append(t.Scopes, contactd.Scope(sc))
+		}
+		if t.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		if revoked != nil {
+			r, err := parseTime(*revoked)
+			if err != nil {
+				return nil, err
+			}
+			t.RevokedAt = &r
+		}
+		out = append(out, t)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// RevokeToken implements contactd.Store.
+func (s *Store) RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?`, formatTime(at), tenantID, id)
+	if err != nil {
+		return interpretError(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return contactd.Errorf(contactd.ENotFound, "token %q not found", id)
+	}
+	return nil
+}
+
 func scanContact(row *sql.Row) (*contactd.Contact, error) {
 	var doc []byte
 	var set bool
