@@ -35,16 +35,22 @@ const PostgresURLEnv = "CONTACTD_TEST_POSTGRES_URL"
 // always, PostgreSQL when CONTACTD_TEST_POSTGRES_URL is set.
 func Backends() []Backend {
 	bs := []Backend{{Name: "sqlite", Open: openSQLite}}
-	if url := os.Getenv(PostgresURLEnv); url != "" {
-		bs = append(bs, Backend{Name: "postgres", Open: func(t testing.TB) contactd.Store { return openPostgres(t, url) }})
+	if os.Getenv(PostgresURLEnv) != "" {
+		bs = append(bs, Backend{Name: "postgres", Open: openPostgres})
 	}
 	return bs
 }
 
-// openPostgres opens a store in a new schema of the test database, dropped
-// when the test ends, so tests run in parallel without seeing each other.
-func openPostgres(t testing.TB, url string) contactd.Store {
+// PostgresURL returns the URL of a new, empty schema in the test database
+// (CONTACTD_TEST_POSTGRES_URL), dropped when the test ends, so that tests
+// run in parallel without seeing each other. It skips the test when the
+// variable is not set.
+func PostgresURL(t testing.TB) string {
 	t.Helper()
+	url := os.Getenv(PostgresURLEnv)
+	if url == "" {
+		t.Skipf("%s is not set", PostgresURLEnv)
+	}
 	ctx := context.Background()
 	var b [6]byte
 	rand.Read(b[:])
@@ -72,7 +78,13 @@ func openPostgres(t testing.TB, url string) contactd.Store {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	s, err := postgres.Open(ctx, url+sep+"search_path="+schema+"&pool_max_conns=8")
+	return url + sep + "search_path=" + schema
+}
+
+// openPostgres opens a store in a new schema of the test database.
+func openPostgres(t testing.TB) contactd.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), PostgresURL(t)+"&pool_max_conns=8")
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
