@@ -142,6 +142,9 @@ func (s *Service) Bootstrap(ctx context.Context, region string) (string, error) 
 		return "", err
 	}
 	t, err := s.CreateTenant(ctx, "default", region)
+	if ErrorCodeOf(err) == EConflict {
+		return "", nil // another node bootstrapped the database first
+	}
 	if err != nil {
 		return "", err
 	}

@@ -42,12 +42,21 @@ type node struct {
 // wantBanner it waits for the first-start banner too.
 func startNode(t *testing.T, db string, wantBanner bool) *node {
 	t.Helper()
+	n, err := spawnNode(t, db, wantBanner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// spawnNode is startNode for any goroutine: it reports failure as an error.
+func spawnNode(t *testing.T, db string, wantBanner bool) (*node, error) {
 	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--db", db)
 	cmd.Env = append(os.Environ(), "CONTACTD_TEST_AS_SERVER=1")
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
@@ -89,16 +98,16 @@ func startNode(t *testing.T, db string, wantBanner bool) *node {
 	case a := <-addr:
 		n.base = "http://" + a
 	case <-timeout:
-		t.Fatalf("node did not start")
+		return nil, fmt.Errorf("node did not start")
 	}
 	if wantBanner {
 		select {
 		case n.banner = <-banner:
 		case <-timeout:
-			t.Fatalf("node printed no banner")
+			return nil, fmt.Errorf("node printed no banner")
 		}
 	}
-	return n
+	return n, nil
 }
 
 type result struct {
@@ -206,5 +215,38 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	}
 	if g := b.do(t, "GET", "/v1/contacts/"+ids[0], secret, ""); g.status != http.StatusUnauthorized {
 		t.Errorf("revoked token on the other node: %d, want 401", g.status)
+	}
+}
+
+// TestNodesStartingTogether starts three nodes at once on an empty
+// database: they take turns migrating, a lost bootstrap race is no error,
+// and all of them serve.
+func TestNodesStartingTogether(t *testing.T) {
+	t.Parallel()
+	db := storetest.PostgresURL(t)
+	nodes := make([]*node, 3)
+	errs := make([]error, 3)
+	done := make(chan int)
+	for i := range nodes {
+		go func() {
+			nodes[i], errs[i] = spawnNode(t, db, false)
+			done <- i
+		}()
+	}
+	for range nodes {
+		<-done
+	}
+	for i, n := range nodes {
+		if errs[i] != nil {
+			t.Errorf("node %d: %v", i, errs[i])
+			continue
+		}
+		res, err := http.Get(n.base + "/readyz")
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Errorf("node %d not ready: %v", i, err)
+		}
+		if res != nil {
+			res.Body.Close()
+		}
 	}
 }

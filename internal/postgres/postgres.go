@@ -14,12 +14,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/contactd/contactd"
 )
@@ -74,8 +77,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// provider returns the migration provider. Nodes starting together take
+// turns through a lock row (goose_lock) rather than a session advisory
+// lock, so migrating works through a transaction-mode connection pooler.
 func provider(db *sql.DB) (*goose.Provider, error) {
-	p, err := goose.NewProvider(goose.DialectPostgres, db, Migrations())
+	locker, err := lock.NewPostgresTableLocker(
+		lock.WithTableLockTimeout(200*time.Millisecond, 1500),
+		lock.WithTableLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, Migrations(), goose.WithLocker(locker))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}
