@@ -67,6 +67,11 @@ func (s *Service) CreateContacts(ctx context.Context, p Principal, source string
 	if err := duplicatesWithin(cs); err != nil {
 		return nil, err
 	}
+	for i, c := range cs {
+		if err := s.prepareWrite(ctx, p, nil, c); err != nil {
+			return nil, withIndex(err, i)
+		}
+	}
 	now := s.now()
 	batch := make([]WriteContactParams, len(cs))
 	for i, c := range cs {
@@ -82,6 +87,21 @@ func (s *Service) CreateContacts(ctx context.Context, p Principal, source string
 		return nil, err
 	}
 	return cs, nil
+}
+
+// withIndex prefixes the field locations of an error with an input's index.
+func withIndex(err error, i int) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	out := *e
+	out.Fields = nil
+	for _, f := range e.Fields {
+		f.Location = fmt.Sprintf("[%d]", i) + dotted(f.Location)
+		out.Fields = append(out.Fields, f)
+	}
+	return &out
 }
 
 // dotted joins an index and a location: "[3]" + ".emails[0]" or "[3]" + "" for "body".

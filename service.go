@@ -246,6 +246,9 @@ func (s *Service) CreateContact(ctx context.Context, p Principal, in *ContactInp
 	if err := s.checkSystemType(p, nil, c); err != nil {
 		return nil, err
 	}
+	if err := s.prepareWrite(ctx, p, nil, c); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	c.ID = NewID(PrefixContact)
 	c.Version = 1
@@ -448,6 +451,9 @@ func (s *Service) write(ctx context.Context, p Principal, sel Selector, pc Preco
 			return nil, err
 		}
 		if err := s.checkSystemType(p, cur, next); err != nil {
+			return nil, err
+		}
+		if err := s.prepareWrite(ctx, p, cur, next); err != nil {
 			return nil, err
 		}
 		change := s.change(p, typ, cur, next)

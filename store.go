@@ -15,6 +15,10 @@ import (
 // never reads or writes across tenants. Methods that look an object up
 // return an *Error with code ENotFound when it does not exist.
 type Store interface {
+	AccountStore
+	TagStore
+	SegmentStore
+
 	// CreateTenant inserts a tenant. EConflict if the name is taken.
 	CreateTenant(ctx context.Context, t *Tenant) error
 	// Tenant returns a tenant by id. ENotFound.

@@ -68,6 +68,24 @@ func (s *Server) getContact(sel selectorFunc) func(*call) (*reply, error) {
 		if fields != nil {
 			rep.body = project(ct, fields)
 		}
+		if names := expandParam(q); names != nil {
+			extra, err := s.svc.Expand(c.r.Context(), c.p, ct, names)
+			if err != nil {
+				return nil, err
+			}
+			m, ok := rep.body.(map[string]json.RawMessage)
+			if !ok {
+				m = project(ct, nil)
+			}
+			for k, v := range extra {
+				b, err := json.Marshal(v)
+				if err != nil {
+					return nil, err
+				}
+				m[k] = b
+			}
+			rep.body = m
+		}
 		return rep, nil
 	}
 }
@@ -109,11 +127,26 @@ func fieldsParamValue(q url.Values) ([]string, error) {
 	return out, nil
 }
 
-// project returns only the named fields of a contact (and its id).
+// expandParam returns the names in an expand parameter, nil for none.
+func expandParam(q url.Values) []string {
+	var out []string
+	for _, v := range strings.Split(q.Get("expand"), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// project returns only the named fields of a contact (and its id); with
+// nil fields, all of them.
 func project(ct *contactd.Contact, fields []string) map[string]json.RawMessage {
 	b, _ := json.Marshal(ct)
 	var all map[string]json.RawMessage
 	_ = json.Unmarshal(b, &all)
+	if fields == nil {
+		return all
+	}
 	out := map[string]json.RawMessage{"id": all["id"]}
 	for _, f := range fields {
 		if v, ok := all[f]; ok {

@@ -91,7 +91,7 @@ func matrixCases() map[string]routeCase {
 			m.t.Fatalf("setup: block: status %d: %s", r.status, r.body)
 		}
 	}
-	return map[string]routeCase{
+	cases := map[string]routeCase{
 		"POST /v1/contacts":                              {body: map[string]any{"firstName": "Created", "lastName": "By Matrix"}, ok: 201},
 		"GET /v1/contacts/{id}":                          {ok: 200},
 		"PATCH /v1/contacts/{id}":                        {body: map[string]any{"jobTitle": "Engineer", "addresses": nil}, ok: 200},
@@ -129,6 +129,12 @@ func matrixCases() map[string]routeCase {
 		"GET /openapi.json": {ok: 200},
 		"GET /docs":         {ok: 200},
 	}
+	for _, more := range extraCases {
+		for k, v := range more() {
+			cases[k] = v
+		}
+	}
+	return cases
 }
 
 func routeKey(rt httpapi.RouteInfo) string { return rt.Method + " " + rt.Path }
@@ -164,7 +170,17 @@ type target struct {
 	ID, PhoneID, EmailID, AddressID, Email, ExternalID string
 	// TokenID is a fresh token of the target's tenant, for the token routes.
 	TokenID string
+	// AccountID, TagID and SegmentID are objects of the target's tenant
+	// made by targetHooks, for the routes of those resources.
+	AccountID, TagID, SegmentID string
 }
+
+// extraCases and targetHooks let the tests of other resources add their
+// routes' cases and make their objects for every target, in their own files.
+var (
+	extraCases  []func() map[string]routeCase
+	targetHooks []func(m mx, tenant string, tg *target)
+)
 
 var uniqSeq atomic.Int64
 
@@ -179,6 +195,9 @@ func fill(t *testing.T, path string, tg target) string {
 		"{email}", url.PathEscape(tg.Email),
 		"{externalId}", url.PathEscape(tg.ExternalID),
 		"{tokenId}", url.PathEscape(tg.TokenID),
+		"{accountId}", url.PathEscape(tg.AccountID),
+		"{tagId}", url.PathEscape(tg.TagID),
+		"{segmentId}", url.PathEscape(tg.SegmentID),
 	).Replace(path)
 	if strings.ContainsAny(out, "{}") {
 		t.Fatalf("route %s has a path parameter the matrix does not know: teach fill about it", path)
@@ -288,8 +307,12 @@ func (m mx) newTarget(tenant string) target {
 	if err != nil {
 		m.t.Fatalf("create target token: %v", err)
 	}
-	return target{ID: c.ID, PhoneID: c.Phones[0].ID, EmailID: c.Emails[0].ID, AddressID: c.Addresses[0].ID,
+	tg := target{ID: c.ID, PhoneID: c.Phones[0].ID, EmailID: c.Emails[0].ID, AddressID: c.Addresses[0].ID,
 		Email: c.Emails[0].Address, ExternalID: c.ExternalID, TokenID: tok.ID}
+	for _, hook := range targetHooks {
+		hook(m, tenant, &tg)
+	}
+	return tg
 }
 
 // prepared creates a target in tenant A and runs the case's setup on it.

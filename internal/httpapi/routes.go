@@ -50,15 +50,16 @@ type response struct {
 }
 
 var (
-	pathID        = param{In: "path", Name: "id", Doc: "The contact id (ct_…).", Type: "string", Required: true}
-	pathEmail     = param{In: "path", Name: "email", Doc: "An email address of the contact (case-insensitive).", Type: "string", Required: true}
-	pathExternal  = param{In: "path", Name: "externalId", Doc: "The contact's id in an external system.", Type: "string", Required: true}
-	ifMatch       = param{In: "header", Name: "If-Match", Doc: "Apply only if the contact's current ETag matches.", Type: "string"}
-	idemKey       = param{In: "header", Name: "Idempotency-Key", Doc: "A unique key: a retry with the same key and body within 24 h replays the first response; another body with the same key is a 409.", Type: "string"}
-	fieldsParam   = param{In: "query", Name: "fields", Doc: "Comma-separated top-level fields to return (id is always returned).", Type: "string"}
-	includeDelete = param{In: "query", Name: "includeDeleted", Doc: "Return the contact even if it is soft-deleted.", Type: "boolean"}
-	cursorParam   = param{In: "query", Name: "cursor", Doc: "The nextCursor of the previous page; omit to start at the beginning.", Type: "string"}
-	limitParam    = param{In: "query", Name: "limit", Doc: "Page size, 1 to 1000 (default 50).", Type: "integer"}
+	pathID         = param{In: "path", Name: "id", Doc: "The contact id (ct_…).", Type: "string", Required: true}
+	pathEmail      = param{In: "path", Name: "email", Doc: "An email address of the contact (case-insensitive).", Type: "string", Required: true}
+	pathExternal   = param{In: "path", Name: "externalId", Doc: "The contact's id in an external system.", Type: "string", Required: true}
+	ifMatch        = param{In: "header", Name: "If-Match", Doc: "Apply only if the contact's current ETag matches.", Type: "string"}
+	idemKey        = param{In: "header", Name: "Idempotency-Key", Doc: "A unique key: a retry with the same key and body within 24 h replays the first response; another body with the same key is a 409.", Type: "string"}
+	fieldsParam    = param{In: "query", Name: "fields", Doc: "Comma-separated top-level fields to return (id is always returned).", Type: "string"}
+	expandParamDoc = param{In: "query", Name: "expand", Doc: "Comma-separated related objects to embed: account (the contact's account, or null), segments (the segments it is a member of).", Type: "string"}
+	includeDelete  = param{In: "query", Name: "includeDeleted", Doc: "Return the contact even if it is soft-deleted.", Type: "boolean"}
+	cursorParam    = param{In: "query", Name: "cursor", Doc: "The nextCursor of the previous page; omit to start at the beginning.", Type: "string"}
+	limitParam     = param{In: "query", Name: "limit", Doc: "Page size, 1 to 1000 (default 50).", Type: "integer"}
 
 	contactOK      = []response{{Status: 200, Doc: "The contact.", Body: contactd.Contact{}, Headers: []string{"ETag"}}}
 	contactCreated = response{Status: 201, Doc: "The new contact.", Body: contactd.Contact{}, Headers: []string{"ETag", "Location"}}
@@ -123,7 +124,7 @@ func (s *Server) routeTable() []route {
 			Params: []param{idemKey}, Body: searchBody{},
 			Responses: []response{{Status: 200, Doc: "A page of contacts.", Body: contactList{}}}, serve: s.searchContacts},
 		{Method: "GET", Path: "/v1/contacts/{id}", ID: "getContact", Tag: "Contacts", Scope: contactd.ScopeRead,
-			Summary: "Get a contact", Params: []param{pathID, fieldsParam, includeDelete},
+			Summary: "Get a contact", Params: []param{pathID, fieldsParam, includeDelete, expandParamDoc},
 			Responses: contactOK, Errors: []int{404}, serve: s.getContact(byID)},
 		{Method: "PATCH", Path: "/v1/contacts/{id}", ID: "patchContact", Tag: "Contacts", Scope: contactd.ScopeWrite,
 			Summary: "Change a contact",
@@ -140,13 +141,13 @@ func (s *Server) routeTable() []route {
 			Summary: "Restore a deleted contact", Params: []param{pathID, idemKey},
 			Responses: contactOK, Errors: []int{404, 409}, serve: s.restoreContact},
 		{Method: "GET", Path: "/v1/contacts/by-email/{email}", ID: "getContactByEmail", Tag: "Contacts", Scope: contactd.ScopeRead,
-			Summary: "Get a contact by email", Params: []param{pathEmail, fieldsParam},
+			Summary: "Get a contact by email", Params: []param{pathEmail, fieldsParam, expandParamDoc},
 			Responses: contactOK, Errors: []int{404}, serve: s.getContact(byEmail)},
 		{Method: "PATCH", Path: "/v1/contacts/by-email/{email}", ID: "patchContactByEmail", Tag: "Contacts", Scope: contactd.ScopeWrite,
 			Summary: "Change a contact found by email", Params: []param{pathEmail, ifMatch}, Body: mergePatch{},
 			BodyType: "application/merge-patch+json", Responses: contactOK, Errors: []int{404, 409, 412}, serve: s.patchContact(byEmail)},
 		{Method: "GET", Path: "/v1/contacts/by-external-id/{externalId}", ID: "getContactByExternalId", Tag: "Contacts", Scope: contactd.ScopeRead,
-			Summary: "Get a contact by external id", Params: []param{pathExternal, fieldsParam},
+			Summary: "Get a contact by external id", Params: []param{pathExternal, fieldsParam, expandParamDoc},
 			Responses: contactOK, Errors: []int{404}, serve: s.getContact(byExternalID)},
 		{Method: "PATCH", Path: "/v1/contacts/by-external-id/{externalId}", ID: "patchContactByExternalId", Tag: "Contacts", Scope: contactd.ScopeWrite,
 			Summary: "Change a contact found by external id", Params: []param{pathExternal, ifMatch}, Body: mergePatch{},
@@ -186,6 +187,10 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, entryRoutes(contactd.EmailsList, "email", contactd.Email{})...)
 	rs = append(rs, entryRoutes(contactd.AddressesList, "address", contactd.Address{})...)
 	rs = append(rs, s.tokenRoutes()...)
+	rs = append(rs, s.tenantRoutes()...)
+	rs = append(rs, s.accountRoutes()...)
+	rs = append(rs, s.tagRoutes()...)
+	rs = append(rs, s.segmentRoutes()...)
 	return rs
 }
 

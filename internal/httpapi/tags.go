@@ -1,0 +1,4 @@
+package httpapi
+
+// tagRoutes returns the routes of the tag endpoints.
+func (s *Server) tagRoutes() []route { return nil }
