@@ -64,7 +64,7 @@ func (s *Service) CreateContacts(ctx context.Context, p Principal, source string
 	if len(fe) > 0 {
 		return nil, invalid(fe)
 	}
-	if err := duplicatesWithin(cs); err != nil {
+	if err := duplicatesWithin(cs, t.UniquePhones); err != nil {
 		return nil, err
 	}
 	for i, c := range cs {
@@ -115,11 +115,23 @@ func dotted(loc string) string {
 	return "." + loc
 }
 
-// duplicatesWithin finds two inputs sharing an email or external id.
-func duplicatesWithin(cs []*Contact) error {
+// duplicatesWithin finds two inputs sharing an email or external id (or,
+// with uniquePhones, a number).
+func duplicatesWithin(cs []*Contact, uniquePhones bool) error {
 	emails := map[string]int{}
 	ext := map[string]int{}
+	phones := map[string]int{}
 	for i, c := range cs {
+		for j, ph := range c.Phones {
+			if !uniquePhones {
+				break
+			}
+			if k, ok := phones[ph.E164]; ok && k != i {
+				return &Error{Code: EConflict, Message: fmt.Sprintf("inputs %d and %d share the number %s", k, i, ph.E164),
+					ConflictingField: "phone", Fields: []FieldError{{Location: fmt.Sprintf("[%d].phones[%d].number", i, j), Message: "duplicates a number of input " + fmt.Sprint(k)}}}
+			}
+			phones[ph.E164] = i
+		}
 		for j, e := range c.Emails {
 			if k, ok := emails[e.Address]; ok {
 				return &Error{Code: EConflict, Message: fmt.Sprintf("inputs %d and %d share the email %s", k, i, e.Address),

@@ -25,6 +25,10 @@ type Store interface {
 	Tenant(ctx context.Context, id string) (*Tenant, error)
 	// TenantByName returns a tenant by its unique name. ENotFound.
 	TenantByName(ctx context.Context, name string) (*Tenant, error)
+	// UpdateTenant stores a tenant's name, default region and uniquePhones.
+	// EConflict when the name is taken, or when uniquePhones is turned on
+	// while live contacts share a number (Fields list them).
+	UpdateTenant(ctx context.Context, t *Tenant) error
 	// CountTenants returns how many tenants exist.
 	CountTenants(ctx context.Context) (int, error)
 

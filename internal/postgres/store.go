@@ -220,8 +220,13 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	p.Change.TenantID = p.TenantID
 	seq := int64(0)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var uniquePhones bool
+		var err error
+		if seq, uniquePhones, err = lockTenant(ctx, tx, p.TenantID, 1); err != nil {
+			return err
+		}
 		if c.Live() {
-			if err := checkUnique(ctx, tx, p.TenantID, c); err != nil {
+			if err := checkUnique(ctx, tx, p.TenantID, c, uniquePhones); err != nil {
 				return err
 			}
 		}
@@ -274,9 +279,8 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 				return err
 			}
 		}
-		var err error
-		seq, err = appendChange(ctx, tx, p.Change)
-		return err
+		p.Change.Seq = seq
+		return insertChange(ctx, tx, p.Change)
 	})
 	if err != nil {
 		return s.uniqueConflict(ctx, p.TenantID, c, err)
@@ -320,8 +324,19 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 		}
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
+		last, uniquePhones, err := lockTenant(ctx, tx, tenantID, len(batch))
+		if err != nil {
+			return err
+		}
+		if uniquePhones {
+			for _, p := range batch {
+				if err := checkUnique(ctx, tx, tenantID, &contactd.Contact{ID: p.Contact.ID, Phones: p.Contact.Phones}, true); err != nil {
+					return err
+				}
+			}
+		}
 		var other, key string
-		err := tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live LIMIT 1`, tenantID, addrs).Scan(&other, &key)
+		err = tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live LIMIT 1`, tenantID, addrs).Scan(&other, &key)
 		if err == nil {
 			return emailConflict(byEmail[key], key, other)
 		} else if !errors.Is(err, pgx.ErrNoRows) {
@@ -331,10 +346,6 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 		if err == nil {
 			return externalIDConflict(byExt[key], other)
 		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		var last int64
-		if err := tx.QueryRow(ctx, `UPDATE tenants SET change_seq = change_seq + $1 WHERE id = $2 RETURNING change_seq`, len(batch), tenantID).Scan(&last); err != nil {
 			return err
 		}
 		seq := last - int64(len(batch))
@@ -424,7 +435,22 @@ func (s *Store) CountContacts(ctx context.Context, q sqlq.ListQuery) (int, error
 // checkUnique finds a live contact other than c holding one of c's emails
 // or its external id, to name it in the conflict. Two transactions may both
 // pass it; the unique indexes then stop the second (see uniqueConflict).
-func checkUnique(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact) error {
+func checkUnique(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact, uniquePhones bool) error {
+	for i, ph := range c.Phones {
+		if !uniquePhones {
+			break
+		}
+		var other string
+		err := tx.QueryRow(ctx, `SELECT contact_id FROM contact_phones WHERE tenant_id = $1 AND e164 = $2 AND live AND contact_id <> $3 LIMIT 1`,
+			tenantID, ph.E164, c.ID).Scan(&other)
+		if err == nil {
+			msg := fmt.Sprintf("the number %s belongs to contact %s", ph.E164, other)
+			return &contactd.Error{Code: contactd.EConflict, Message: msg, ConflictingID: other, ConflictingField: "phone",
+				Fields: []contactd.FieldError{{Location: fmt.Sprintf("phones[%d].number", i), Message: msg}}}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
 	if len(c.Emails) > 0 {
 		addrs := make([]string, len(c.Emails))
 		for i, e := range c.Emails {
@@ -496,25 +522,43 @@ func (s *Store) uniqueConflict(ctx context.Context, tenantID string, c *contactd
 	return interpretError(err)
 }
 
-// appendChange allocates the tenant's next change seq and inserts the
-// change. The tenant row stays locked until commit, so a tenant's changes
-// are numbered in commit order without gaps.
-func appendChange(ctx context.Context, tx pgx.Tx, ch *contactd.Change) (int64, error) {
-	var seq int64
-	if err := tx.QueryRow(ctx, `UPDATE tenants SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq`, ch.TenantID).Scan(&seq); err != nil {
-		return 0, err
+// lockTenant allocates n change numbers of a tenant and returns the last,
+// with the tenant's uniquePhones setting. It runs first in every writing
+// transaction: the tenant row stays locked until commit, so a tenant's
+// writers take turns from here on — their checks see each other's rows
+// (read committed), and changes are numbered in commit order without gaps.
+func lockTenant(ctx context.Context, tx pgx.Tx, tenantID string, n int) (last int64, uniquePhones bool, err error) {
+	err = tx.QueryRow(ctx, `UPDATE tenants SET change_seq = change_seq + $1 WHERE id = $2 RETURNING change_seq, unique_phones`, n, tenantID).
+		Scan(&last, &uniquePhones)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, contactd.Errorf(contactd.ENotFound, "tenant %q not found", tenantID)
 	}
+	return last, uniquePhones, err
+}
+
+// insertChange inserts a numbered change.
+func insertChange(ctx context.Context, tx pgx.Tx, ch *contactd.Change) error {
 	var fields any
 	if len(ch.Fields) > 0 {
 		b, err := json.Marshal(ch.Fields)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		fields = string(b)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		ch.TenantID, seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, fields)
-	return seq, err
+		ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, fields)
+	return err
+}
+
+// appendChange numbers a change and inserts it.
+func appendChange(ctx context.Context, tx pgx.Tx, ch *contactd.Change) (int64, error) {
+	seq, _, err := lockTenant(ctx, tx, ch.TenantID, 1)
+	if err != nil {
+		return 0, err
+	}
+	ch.Seq = seq
+	return seq, insertChange(ctx, tx, ch)
 }
 
 // EraseContact implements contactd.Store.

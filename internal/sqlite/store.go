@@ -251,8 +251,12 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	p.Change.TenantID = p.TenantID
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx}
+		seq, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, 1)
+		if err != nil {
+			return err
+		}
 		if c.Live() {
-			if err := checkUnique(ctx, tx, p.TenantID, c); err != nil {
+			if err := checkUnique(ctx, tx, p.TenantID, c, uniquePhones); err != nil {
 				return err
 			}
 		}
@@ -285,8 +289,21 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		if err := x.insertEntries(p.TenantID, c, p.Terms); err != nil {
 			return err
 		}
-		return appendChange(ctx, tx, p.Change)
+		p.Change.Seq = seq
+		return x.insertChange(p.Change)
 	})
+}
+
+// lockTenant allocates n change numbers of a tenant and returns the last,
+// with the tenant's uniquePhones setting. It runs first in every writing
+// transaction, so the checks after it see the tenant's writes in order.
+func lockTenant(ctx context.Context, tx *sql.Tx, tenantID string, n int) (last int64, uniquePhones bool, err error) {
+	err = tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + ? WHERE id = ? RETURNING change_seq, unique_phones`, n, tenantID).
+		Scan(&last, &uniquePhones)
+	if err == sql.ErrNoRows {
+		return 0, false, contactd.Errorf(contactd.ENotFound, "tenant %q not found", tenantID)
+	}
+	return last, uniquePhones, err
 }
 
 // InsertContacts implements contactd.Store.
@@ -301,14 +318,14 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
 		defer x.close()
-		var last int64
-		if err := tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + ? WHERE id = ? RETURNING change_seq`, len(batch), tenantID).Scan(&last); err != nil {
+		last, uniquePhones, err := lockTenant(ctx, tx, tenantID, len(batch))
+		if err != nil {
 			return err
 		}
 		seq := last - int64(len(batch))
 		for i, p := range batch {
 			c := p.Contact
-			if err := checkUnique(ctx, tx, tenantID, c); err != nil {
+			if err := checkUnique(ctx, tx, tenantID, c, uniquePhones); err != nil {
 				return err
 			}
 			if err := x.insertContact(tenantID, c, docs[i]); err != nil {
@@ -456,8 +473,20 @@ func (s *Store) CountContacts(ctx context.Context, q sqlq.ListQuery) (int, error
 // checkUnique finds a live contact other than c holding one of c's emails
 // or its external id. The unique indexes enforce the same rules; this check
 // runs first to name the contact that conflicts.
-func checkUnique(ctx context.Context, tx *sql.Tx, tenantID string, c *contactd.Contact) error {
+func checkUnique(ctx context.Context, tx *sql.Tx, tenantID string, c *contactd.Contact, uniquePhones bool) error {
 	var other string
+	for i, ph := range c.Phones {
+		if !uniquePhones {
+			break
+		}
+		err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_phones WHERE tenant_id = ? AND e164 = ? AND live = 1 AND contact_id <> ? LIMIT 1`,
+			tenantID, ph.E164, c.ID).Scan(&other)
+		if err == nil {
+			return conflict(other, "phone", fmt.Sprintf("phones[%d].number", i), fmt.Sprintf("the number %s belongs to contact %s", ph.E164, other))
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+	}
 	for i, e := range c.Emails {
 		err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_emails WHERE tenant_id = ? AND address = ? AND live = 1 AND contact_id <> ?`,
 			tenantID, e.Address, c.ID).Scan(&other)
@@ -485,9 +514,11 @@ func conflict(id, field, location, msg string) error {
 }
 
 func appendChange(ctx context.Context, tx *sql.Tx, ch *contactd.Change) error {
-	if err := tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + 1 WHERE id = ? RETURNING change_seq`, ch.TenantID).Scan(&ch.Seq); err != nil {
+	seq, _, err := lockTenant(ctx, tx, ch.TenantID, 1)
+	if err != nil {
 		return err
 	}
+	ch.Seq = seq
 	return (&txExec{ctx: ctx, tx: tx}).insertChange(ch)
 }
 
