@@ -82,9 +82,15 @@ func (s *Service) ListContacts(ctx context.Context, p Principal, r ListRequest) 
 			if fe == nil {
 				return nil, invalidField(r.FilterLocation, "%v", err)
 			}
-			return nil, invalidField(join(r.FilterLocation, fe.Path), "%s", fe.Message)
+			loc := r.FilterLocation
+			if fe.Path != "" {
+				loc = join(loc, fe.Path)
+			}
+			return nil, invalidField(loc, "%s", fe.Message)
 		}
-		q.Filter = node
+		if q.Filter, err = s.resolveSegmentFilter(ctx, p, node, r.FilterLocation); err != nil {
+			return nil, err
+		}
 	}
 	if len([]rune(r.Q)) > maxQueryLen {
 		return nil, invalidField(loc+".q", "must be at most %d characters", maxQueryLen)
@@ -112,15 +118,23 @@ func (s *Service) ListContacts(ctx context.Context, p Principal, r ListRequest) 
 			q.After = c.values(q.Sort)
 		}
 	}
-	data, err := s.store.ListContacts(ctx, q)
+	// One row more than the page tells whether another page follows, so
+	// that nextCursor is null on the last page even when it is full.
+	probe := q
+	probe.Limit++
+	data, err := s.store.ListContacts(ctx, probe)
 	if err != nil {
 		return nil, err
+	}
+	more := len(data) > q.Limit
+	if more {
+		data = data[:q.Limit]
 	}
 	if data == nil {
 		data = []*Contact{}
 	}
 	page := &ContactPage{Data: data, Limit: q.Limit}
-	if len(data) == q.Limit && r.Page == 0 {
+	if more && r.Page == 0 {
 		next := cursor{Sort: sortSpec}
 		if q.Rank {
 			next.Offset = q.Offset + len(data)

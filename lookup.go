@@ -48,18 +48,26 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 	if err := p.require(ScopeRead); err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, v := range []string{q.Phone, q.Email, q.ExternalID} {
-		if strings.TrimSpace(v) != "" {
-			n++
+	// A blank parameter counts as absent. Errors name the parameters given
+	// (query.phone when none is): a bare "query" location would read as
+	// a body field.
+	var given []FieldError
+	const exactlyOne = "give exactly one of phone, email and externalId"
+	for _, k := range []struct{ name, v string }{{"phone", q.Phone}, {"email", q.Email}, {"externalId", q.ExternalID}} {
+		if strings.TrimSpace(k.v) != "" {
+			given = append(given, FieldError{Location: "query." + k.name, Message: exactlyOne, Value: k.v})
 		}
 	}
-	if n != 1 {
-		return nil, invalidField("query", "give exactly one of phone, email and externalId")
+	switch len(given) {
+	case 0:
+		return nil, invalidField("query.phone", exactlyOne)
+	case 1:
+	default:
+		return nil, &Error{Code: EInvalid, Message: exactlyOne, Fields: given}
 	}
 	res := &LookupResult{Data: []LookupItem{}}
 	switch {
-	case q.Phone != "":
+	case strings.TrimSpace(q.Phone) != "":
 		region := strings.ToUpper(strings.TrimSpace(q.Region))
 		if region == "" {
 			region = p.Region
@@ -84,7 +92,7 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 			}
 			res.Data = append(res.Data, LookupItem{Contact: m.Contact, MatchedEntries: ids})
 		}
-	case q.Email != "":
+	case strings.TrimSpace(q.Email) != "":
 		addr := strings.ToLower(strings.TrimSpace(q.Email))
 		c, err := s.store.ContactByEmail(ctx, p.TenantID, addr)
 		if err != nil && ErrorCodeOf(err) != ENotFound {

@@ -54,10 +54,10 @@ func words(s string) []string {
 
 // SearchTerms returns the full-text index entries of a contact: the words
 // of its names (and each name with its punctuation removed, so "O'Brien"
-// is found as "obrien"), of its company, its email addresses (whole, the
-// words of the local part, and the domain), and every run of at least three
-// trailing digits of its phone numbers, so that any three or more
-// consecutive digits of a number find it.
+// is found as "obrien"), of its company, its email addresses (folded:
+// whole, the words of the local part, and the domain whole and in words),
+// and every run of at least three trailing digits of its phone numbers, so
+// that any three or more consecutive digits of a number find it.
 func SearchTerms(c *Contact) []Term {
 	best := map[string]int{}
 	add := func(t string, w int) {
@@ -87,12 +87,18 @@ func SearchTerms(c *Contact) []Term {
 		add(w, weightCompany)
 	}
 	for _, e := range c.Emails {
-		add(e.Address, weightOther)
-		local, domain, _ := strings.Cut(e.Address, "@")
+		// Folded like queries, so that "jose@" finds "josé@…"; the domain's
+		// words too, as a query token "kline.io" becomes "kline" and "io".
+		addr := fold(e.Address)
+		add(addr, weightOther)
+		local, domain, _ := strings.Cut(addr, "@")
 		for _, w := range words(local) {
 			add(w, weightOther)
 		}
 		add(domain, weightOther)
+		for _, w := range words(domain) {
+			add(w, weightOther)
+		}
 	}
 	for _, p := range c.Phones {
 		digits := strings.TrimPrefix(p.E164, "+")

@@ -47,8 +47,10 @@ type Dialect struct {
 
 // SQLite is the dialect of the SQLite store.
 var SQLite = &Dialect{
-	Name:        "sqlite",
-	placeholder: func(int) string { return "?" },
+	Name: "sqlite",
+	// Numbered, so that a placeholder may be used more than once (a
+	// property path appears several times in one condition).
+	placeholder: func(n int) string { return "?" + strconv.Itoa(n) },
 	timeArg:     func(t time.Time) any { return t.UTC().Format(TimeFormat) },
 	contains:    func(hay, needle string) string { return "instr(" + hay + ", " + needle + ") > 0" },
 	propPath: func(path []string) any {
@@ -152,7 +154,9 @@ func (b *Builder) Filter(n filter.Node) string {
 	case *filter.Or:
 		return b.join(n.Nodes, " OR ")
 	case *filter.Not:
-		return "NOT (" + b.Filter(n.Node) + ")"
+		// A condition on an absent value is NULL in SQL, and NOT NULL is
+		// NULL too; but such a condition is false, so its negation is true.
+		return "NOT COALESCE((" + b.Filter(n.Node) + "), 1 = 0)"
 	case *filter.Cond:
 		return b.cond(n)
 	}
