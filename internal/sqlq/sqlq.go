@@ -43,6 +43,9 @@ type Dialect struct {
 	addressField func(name string) string
 	// boolArg converts a bool to a parameter.
 	boolArg func(b bool) any
+	// bytewise follows a text expression so that it orders by bytes, as
+	// the generated columns do, whatever the database's collation.
+	bytewise string
 }
 
 // SQLite is the dialect of the SQLite store.
@@ -96,6 +99,7 @@ var Postgres = &Dialect{
 	addressFrom:  "jsonb_array_elements(CASE WHEN jsonb_typeof(c.doc->'addresses') = 'array' THEN c.doc->'addresses' ELSE '[]'::jsonb END) a",
 	addressField: func(name string) string { return "COALESCE(a->>'" + name + "', '')" },
 	boolArg:      func(b bool) any { return b },
+	bytewise:     ` COLLATE "C"`,
 }
 
 // TimeFormat is how the SQLite store writes timestamps: fixed width, so
@@ -235,6 +239,9 @@ func (b *Builder) scalarCond(col string, c *filter.Cond) string {
 	if t == filter.Time && c.Op == filter.OpNe && c.Field.Name == "deletedAt" {
 		return "(" + col + " IS NULL OR " + col + " <> " + b.value(t, c.Value) + ")"
 	}
+	if t == filter.String && isRange(c.Op) {
+		col += b.d.bytewise
+	}
 	return col + " " + op + " " + b.value(t, c.Value)
 }
 
@@ -363,7 +370,12 @@ func (b *Builder) propCond(c *filter.Cond) string {
 	if f, ok := c.Value.(float64); ok {
 		return b.d.propNumber(path) + " " + op + " " + b.Arg(f)
 	}
-	return "(" + typ + " = 'string' AND " + b.d.propText(path) + " " + op + " " + b.Arg(c.Value) + ")"
+	return "(" + typ + " = 'string' AND " + b.d.propText(path) + b.d.bytewise + " " + op + " " + b.Arg(c.Value) + ")"
+}
+
+// isRange reports whether an operator orders values.
+func isRange(op filter.Op) bool {
+	return op == filter.OpGt || op == filter.OpGte || op == filter.OpLt || op == filter.OpLte
 }
 
 // boolText is how a JSON boolean reads as text in the dialect.
