@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 
@@ -34,6 +35,34 @@ func Migrations() fs.FS {
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	// stmts caches the prepared statements of the hot reads (authentication,
+	// get, lookup): preparing costs as much as running them.
+	stmts sync.Map // query text → *sql.Stmt on read
+}
+
+// readStmt returns the read statement for a fixed query, prepared once.
+func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.read.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// queryRow runs a fixed single-row read through its prepared statement.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return s.read.QueryRowContext(ctx, q, args...) // reports the error on Scan
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 var _ contactd.Store = (*Store)(nil)
@@ -107,6 +136,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	return s.Optimize(ctx)
+}
+
+// Optimize refreshes the query planner's statistics where they are stale
+// (PRAGMA optimize), bounded so that it stays quick on a large database.
+// Without statistics SQLite may scan a tenant's rows where an index would
+// find one.
+func (s *Store) Optimize(ctx context.Context) error {
+	for _, q := range []string{`PRAGMA analysis_limit = 1000`, `PRAGMA optimize = 0x10002`} {
+		if _, err := s.write.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlite: optimize: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -146,5 +188,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements contactd.Store.
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	return errors.Join(s.read.Close(), s.write.Close())
 }

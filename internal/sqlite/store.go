@@ -83,7 +83,7 @@ func scanTenant(row *sql.Row) (*contactd.Tenant, error) {
 
 // Tenant implements contactd.Store.
 func (s *Store) Tenant(ctx context.Context, id string) (*contactd.Tenant, error) {
-	return scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
+	return scanTenant(s.queryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
 }
 
 // TenantByName implements contactd.Store.
@@ -113,7 +113,7 @@ func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, error) {
 	var t contactd.Token
 	var kind, scopes, created string
-	err := s.read.QueryRowContext(ctx, `SELECT k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, t.default_region
+	err := s.queryRow(ctx, `SELECT k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, t.default_region
 		FROM tokens k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ? AND k.revoked_at IS NULL`, hash).
 		Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &created, &t.TenantRegion)
 	if err != nil {
@@ -199,28 +199,33 @@ func decodeContact(doc []byte, c *contactd.Contact) error {
 
 // Contact implements contactd.Store.
 func (s *Store) Contact(ctx context.Context, tenantID, id string) (*contactd.Contact, error) {
-	return scanContact(s.read.QueryRowContext(ctx, `SELECT doc, display_name_set FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	return scanContact(s.queryRow(ctx, `SELECT doc, display_name_set FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id))
 }
 
 // ContactByEmail implements contactd.Store.
 func (s *Store) ContactByEmail(ctx context.Context, tenantID, email string) (*contactd.Contact, error) {
-	return scanContact(s.read.QueryRowContext(ctx, `SELECT c.doc, c.display_name_set FROM contact_emails e
+	return scanContact(s.queryRow(ctx, `SELECT c.doc, c.display_name_set FROM contact_emails e
 		JOIN contacts c ON c.tenant_id = e.tenant_id AND c.id = e.contact_id
 		WHERE e.tenant_id = ? AND e.address = ? AND e.live = 1`, tenantID, email))
 }
 
 // ContactByExternalID implements contactd.Store.
 func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID string) (*contactd.Contact, error) {
-	return scanContact(s.read.QueryRowContext(ctx, `SELECT doc, display_name_set FROM contacts
+	return scanContact(s.queryRow(ctx, `SELECT doc, display_name_set FROM contacts
 		WHERE tenant_id = ? AND external_id = ? AND deleted_at IS NULL`, tenantID, externalID))
 }
 
 // LookupPhone implements contactd.Store.
 func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT c.doc, c.display_name_set, MAX(p.is_primary) AS prim
-		FROM contact_phones p JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
+	st, err := s.readStmt(ctx, `SELECT c.doc, c.display_name_set, MAX(p.is_primary) AS prim
+		FROM contact_phones p INDEXED BY contact_phones_e164
+		JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
 		WHERE p.tenant_id = ? AND p.e164 = ? AND p.live = 1
-		GROUP BY c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT ?`, tenantID, e164, limit)
+		GROUP BY c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT ?`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, tenantID, e164, limit)
 	if err != nil {
 		return nil, interpretError(err)
 	}
@@ -404,13 +409,33 @@ func (x *txExec) insertEntries(tenantID string, c *contactd.Contact, terms []con
 			return err
 		}
 	}
-	for _, t := range terms {
-		if err := x.exec(`INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES (?, ?, ?, ?)`, tenantID, t.Term, c.ID, t.Weight); err != nil {
+	// The terms of a contact go in with one statement: a contact has
+	// dozens, and each statement has a fixed cost.
+	for len(terms) > 0 {
+		n := min(len(terms), maxTermsPerInsert)
+		args := make([]any, 0, 4*n)
+		for _, t := range terms[:n] {
+			args = append(args, tenantID, t.Term, c.ID, t.Weight)
+		}
+		if err := x.exec(insertTermsSQL[n], args...); err != nil {
 			return err
 		}
+		terms = terms[n:]
 	}
 	return nil
 }
+
+// maxTermsPerInsert bounds the rows of one multi-row INSERT of terms.
+const maxTermsPerInsert = 64
+
+// insertTermsSQL[n] inserts n terms.
+var insertTermsSQL = func() []string {
+	out := make([]string, maxTermsPerInsert+1)
+	for n := 1; n <= maxTermsPerInsert; n++ {
+		out[n] = "INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES " + strings.Repeat("(?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?)"
+	}
+	return out
+}()
 
 func (x *txExec) insertChange(ch *contactd.Change) error {
 	var fields any
