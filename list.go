@@ -188,7 +188,11 @@ func parseSort(spec, loc string) ([]sqlq.SortKey, error) {
 		}
 	}
 	if !seen["id"] {
-		keys = append(keys, sqlq.SortKey{Field: "id"})
+		// id breaks ties in the direction of the last key, so that an
+		// index on (tenant_id, key, id) serves the order whole, read either
+		// way, and a page stops reading at its limit.
+		desc := len(keys) > 0 && keys[len(keys)-1].Desc
+		keys = append(keys, sqlq.SortKey{Field: "id", Desc: desc})
 	}
 	return keys, nil
 }

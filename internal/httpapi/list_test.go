@@ -550,7 +550,12 @@ func expectOrder(cs []map[string]any, spec string) []string {
 				return 0
 			}
 		}
-		return strings.Compare(jStr(a["id"]), jStr(b["id"]))
+		// id breaks ties in the direction of the last key.
+		c := strings.Compare(jStr(a["id"]), jStr(b["id"]))
+		if keys[len(keys)-1].desc {
+			c = -c
+		}
+		return c
 	})
 	out := []string{}
 	for _, c := range cs {
