@@ -1,0 +1,466 @@
+// Command contactd-bench is contactd's benchmark: in one run it generates
+// a realistic data set, loads it through the bulk path, starts contactd
+// and a minimal Go HTTP server as separate processes on 127.0.0.1, drives
+// both with the same load generator and prints requests/s, latency
+// percentiles, errors, throughput as a share of the minimal server's and
+// contactd's peak memory. See BENCHMARKS.md at the root of the module.
+//
+//	go run ./cmd/contactd-bench [--contacts 1000000] [--tenants 10] [--seed 1]
+//	    [--db PATH|postgres://…] [--duration 10s] [--connections 32]
+//	    [--scenarios lookup,get,list,search,create] [--keep] [--json FILE]
+//	    [--cpuprofile FILE [--profile-scenario lookup]]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// config is what one run does.
+type config struct {
+	Contacts    int           `json:"contacts"`
+	Tenants     int           `json:"tenants"`
+	Seed        uint64        `json:"seed"`
+	DB          string        `json:"db"`
+	Duration    time.Duration `json:"-"`
+	Warmup      time.Duration `json:"-"`
+	Connections int           `json:"connections"`
+	Scenarios   []string      `json:"scenarios"`
+	Keep        bool          `json:"-"`
+	JSON        string        `json:"-"`
+	CPUProfile  string        `json:"-"`
+	ProfileOf   string        `json:"-"`
+}
+
+var allScenarios = []string{"lookup", "get", "list", "search", "create"}
+
+// report is everything a run measured; --json writes it.
+type report struct {
+	Machine   machine     `json:"machine"`
+	Config    config      `json:"config"`
+	Duration  string      `json:"duration"`
+	Warmup    string      `json:"warmup"`
+	Load      *loadResult `json:"load"`
+	Minimal   *result     `json:"minimal"`
+	Scenarios []*result   `json:"scenarios"`
+	// Profiled is the extra pass of one scenario run with contactd's CPU
+	// profiler on (--cpuprofile); it is not part of the table.
+	Profiled *result   `json:"profiled,omitempty"`
+	Started  time.Time `json:"started"`
+}
+
+type machine struct {
+	CPU        string `json:"cpu"`
+	NumCPU     int    `json:"nproc"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Go         string `json:"go"`
+	OS         string `json:"os"`
+	Kernel     string `json:"kernel,omitempty"`
+	MemTotal   string `json:"memTotal,omitempty"`
+}
+
+func main() {
+	if runChild() {
+		return
+	}
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, cfg, os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "contactd-bench:", err)
+		os.Exit(1)
+	}
+	if rep.failed() {
+		os.Exit(3)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("contactd-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	var scen string
+	fs.IntVar(&cfg.Contacts, "contacts", 1_000_000, "contacts in the generated data set")
+	fs.IntVar(&cfg.Tenants, "tenants", 10, "tenants the contacts are spread over")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the data set and of the request mix")
+	fs.StringVar(&cfg.DB, "db", "", "database: a SQLite file path or a postgres:// URL (default: a new SQLite file in a temporary directory)")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time of each scenario (after a warm-up of a fifth of it, at most 2s)")
+	fs.IntVar(&cfg.Connections, "connections", 32, "concurrent keep-alive connections")
+	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run after the minimal server: "+strings.Join(allScenarios, ", "))
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (database and server logs)")
+	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "after the scenarios, run one of them once more (--profile-scenario) with contactd's CPU profiler on, and write the profile here")
+	fs.StringVar(&cfg.ProfileOf, "profile-scenario", "lookup", "the scenario --cpuprofile profiles")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected arguments: %v\n", fs.Args())
+		return cfg, errors.New("usage")
+	}
+	for _, s := range strings.Split(scen, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !contains(allScenarios, s) {
+			fmt.Fprintf(stderr, "unknown scenario %q (known: %s)\n", s, strings.Join(allScenarios, ", "))
+			return cfg, errors.New("usage")
+		}
+		cfg.Scenarios = append(cfg.Scenarios, s)
+	}
+	if !contains(allScenarios, cfg.ProfileOf) {
+		fmt.Fprintf(stderr, "--profile-scenario: unknown scenario %q\n", cfg.ProfileOf)
+		return cfg, errors.New("usage")
+	}
+	switch {
+	case cfg.Contacts < 1 || cfg.Tenants < 1 || cfg.Tenants > cfg.Contacts:
+		fmt.Fprintln(stderr, "--contacts and --tenants must be at least 1, and tenants at most contacts")
+		return cfg, errors.New("usage")
+	case cfg.Connections < 1 || cfg.Duration <= 0:
+		fmt.Fprintln(stderr, "--connections and --duration must be positive")
+		return cfg, errors.New("usage")
+	case uint64(cfg.Contacts)*3+unknownPool+300_000 > minCap():
+		fmt.Fprintf(stderr, "--contacts: at most %d\n", (minCap()-unknownPool-300_000)/3)
+		return cfg, errors.New("usage")
+	}
+	cfg.Warmup = min(cfg.Duration/5, 2*time.Second)
+	return cfg, nil
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// run does one whole benchmark run; progress goes to logw, the results to
+// out.
+func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) {
+	rep := &report{Machine: describeMachine(), Config: cfg, Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Started: time.Now().UTC()}
+	dir, err := os.MkdirTemp("", "contactd-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Keep {
+		fmt.Fprintf(logw, "keeping %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	db := cfg.DB
+	if db == "" {
+		db = filepath.Join(dir, "contactd.db")
+	}
+	rep.Config.DB = db
+	if strings.Contains(db, "://") {
+		if u, err := url.Parse(db); err == nil && u.User != nil {
+			u.User = url.User(u.User.Username()) // no password in the report
+			rep.Config.DB = u.String()
+		}
+	}
+	printMachine(out, rep.Machine)
+
+	// The run id makes tenant names (and created emails) new on a
+	// database that already holds an earlier run.
+	runID := strconv.FormatInt(time.Now().UnixNano()/1e6, 36)
+	g := newGenerator(cfg.Seed, cfg.Contacts)
+	fmt.Fprintf(logw, "generating and loading %d contacts over %d tenants into %s\n", cfg.Contacts, cfg.Tenants, rep.Config.DB)
+	tenants, lr, err := load(ctx, db, g, cfg.Tenants, runID, logw)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	lr.DBBytes = dbSize(db)
+	rep.Load = lr
+	fmt.Fprintf(out, "data set: %d contacts (%d phones, %d emails) over %d tenants, seed %d; database %s",
+		lr.Contacts, lr.Phones, lr.Emails, lr.Tenants, cfg.Seed, rep.Config.DB)
+	if lr.DBBytes > 0 {
+		fmt.Fprintf(out, " (%s)", mib(lr.DBBytes))
+	}
+	fmt.Fprintf(out, "\nbulk load: %.1f s, %.0f contacts/s (%d batches of up to %d; %.1f s inside CreateContacts)\n",
+		lr.Seconds, lr.ContactsPerSec, lr.Batches, batchSize, lr.StoreSeconds)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	mix := newMix(g, tenants, runID)
+	fmt.Fprintf(out, "load generator: %d keep-alive HTTP/1.1 connections, %s warm-up + %s measured per scenario\n\n",
+		cfg.Connections, cfg.Warmup, cfg.Duration)
+
+	// The minimal server first.
+	mc, err := startChild("minimal", nil, filepath.Join(dir, "minimal.log"))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(logw, "minimal server on %s (pid %d)\n", mc.Addr, mc.cmd.Process.Pid)
+	rep.Minimal = drive(mc.Addr, mix.minimal(), cfg.Connections, cfg.Warmup, cfg.Duration, cfg.Seed)
+	rep.Minimal.PeakRSS, rep.Minimal.RSS = memory(mc.cmd.Process.Pid)
+	rep.Minimal.RatioPct = 100
+	if err := mc.stop(); err != nil {
+		fmt.Fprintln(logw, "minimal server:", err)
+	}
+	fmt.Fprintf(logw, "minimal: %.0f req/s\n", rep.Minimal.RPS)
+
+	cc, err := startChild("contactd", []string{"CONTACTD_BENCH_DB=" + db}, filepath.Join(dir, "contactd.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cc != nil {
+			cc.stop()
+		}
+	}()
+	pid := cc.cmd.Process.Pid
+	fmt.Fprintf(logw, "contactd on %s (pid %d), log %s\n", cc.Addr, pid, filepath.Join(dir, "contactd.log"))
+	for _, name := range cfg.Scenarios {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res := drive(cc.Addr, mix.scenario(name), cfg.Connections, cfg.Warmup, cfg.Duration, cfg.Seed)
+		res.PeakRSS, res.RSS = memory(pid)
+		if rep.Minimal.RPS > 0 {
+			res.RatioPct = 100 * res.RPS / rep.Minimal.RPS
+		}
+		rep.Scenarios = append(rep.Scenarios, res)
+		fmt.Fprintf(logw, "%s: %.0f req/s, p99 %.2f ms, %d errors\n", name, res.RPS, res.P99ms, res.Errors+res.Wrong)
+	}
+	if cfg.CPUProfile != "" {
+		path, err := filepath.Abs(cfg.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := cc.command("profile-start " + path); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		rep.Profiled = drive(cc.Addr, mix.scenario(cfg.ProfileOf), cfg.Connections, cfg.Warmup, cfg.Duration, cfg.Seed+1)
+		if err := cc.command("profile-stop"); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		fmt.Fprintf(logw, "profiled %s: %.0f req/s; profile in %s (go tool pprof -top %s)\n", cfg.ProfileOf, rep.Profiled.RPS, path, path)
+	}
+	err = cc.stop()
+	cc = nil
+	if err != nil {
+		fmt.Fprintln(logw, "contactd:", err)
+	}
+	if size := dbSize(db); size > 0 {
+		fmt.Fprintf(logw, "database after the run: %s\n", mib(size))
+	}
+
+	printTable(out, rep)
+	if cfg.JSON != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(cfg.JSON, append(b, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// failed reports whether a scenario had errors or wrong answers.
+func (r *report) failed() bool {
+	for _, s := range append([]*result{r.Minimal}, r.Scenarios...) {
+		if s != nil && (s.Errors > 0 || s.Wrong > 0 || s.Requests == 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func printMachine(out io.Writer, m machine) {
+	fmt.Fprintf(out, "machine: %s, nproc %d, GOMAXPROCS %d, %s %s", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS)
+	if m.Kernel != "" {
+		fmt.Fprintf(out, ", kernel %s", m.Kernel)
+	}
+	if m.MemTotal != "" {
+		fmt.Fprintf(out, ", memory %s", m.MemTotal)
+	}
+	fmt.Fprintln(out)
+}
+
+func printTable(out io.Writer, rep *report) {
+	fmt.Fprintf(out, "%-9s %9s %10s %9s %9s %9s %8s %11s %14s\n", "scenario", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "% minimal", "contactd RSS")
+	row := func(r *result, rss string) {
+		errs := strconv.FormatInt(r.Errors+r.Wrong, 10)
+		if r.Errors+r.Wrong > 0 {
+			errs += " !!"
+		}
+		rps := strconv.FormatFloat(r.RPS, 'f', 0, 64)
+		if r.RPS < 100 {
+			rps = strconv.FormatFloat(r.RPS, 'f', 1, 64)
+		}
+		pct := strconv.FormatFloat(r.RatioPct, 'f', 1, 64)
+		if r.RatioPct < 1 {
+			pct = strconv.FormatFloat(r.RatioPct, 'f', 2, 64)
+		}
+		fmt.Fprintf(out, "%-9s %9d %10s %9.2f %9.2f %9.2f %8s %10s%% %14s\n", r.Scenario, r.Requests, rps, r.P50ms, r.P99ms, r.MaxMs, errs, pct, rss)
+	}
+	row(rep.Minimal, "-")
+	for _, r := range rep.Scenarios {
+		row(r, mib(r.PeakRSS)+" peak")
+	}
+	fmt.Fprintf(out, "(requests: answers within the measured window; minimal server peak RSS %s; contactd RSS is VmHWM after the scenario)\n", mib(rep.Minimal.PeakRSS))
+	for _, r := range append([]*result{rep.Minimal}, rep.Scenarios...) {
+		if r.Errors == 0 && r.Wrong == 0 && r.Requests > 0 {
+			continue
+		}
+		fmt.Fprintf(out, "\n!!! %s: %d requests, %d errors, %d wrong answers: its figures are NOT VALID\n", strings.ToUpper(r.Scenario), r.Requests, r.Errors, r.Wrong)
+		fmt.Fprintf(out, "!!!   statuses: %v\n", r.Statuses)
+		for _, s := range r.ErrorSample {
+			fmt.Fprintf(out, "!!!   %s\n", s)
+		}
+	}
+}
+
+func mib(b int64) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+}
+
+// dbSize is the size of a SQLite database with its WAL; 0 for PostgreSQL.
+func dbSize(db string) int64 {
+	if strings.Contains(db, "://") {
+		return 0
+	}
+	path := strings.TrimPrefix(db, "sqlite:")
+	var total int64
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if st, err := os.Stat(p); err == nil {
+			total += st.Size()
+		}
+	}
+	return total
+}
+
+func describeMachine() machine {
+	m := machine{CPU: "unknown", NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if f := strings.Fields(v); len(f) > 0 {
+					if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+						m.MemTotal = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+					}
+				}
+			}
+		}
+	}
+	return m
+}
+
+// mix makes the requests of every scenario.
+type mix struct {
+	g       *generator
+	tenants []*tenantData
+	run     string
+	// unknown are lookup queries of numbers nobody in the data set has.
+	unknown  []string
+	listPath []string
+	created  atomic.Int64
+}
+
+func newMix(g *generator, tenants []*tenantData, run string) *mix {
+	m := &mix{g: g, tenants: tenants, run: run}
+	r := rand.New(rand.NewPCG(g.seed, 1<<62))
+	for i := range 2000 {
+		reg := countryList[i%len(countryList)]
+		u := g.unknownBase() + uint64(r.IntN(unknownPool))
+		m.unknown = append(m.unknown, lookupQuery(reg, countries[reg].number(u)))
+	}
+	for _, tag := range tagVocab {
+		f := `{"tags":{"$in":["` + tag + `"]}}`
+		m.listPath = append(m.listPath, "/v1/contacts?filter="+url.QueryEscape(f)+"&sort=-updatedAt&limit=50")
+	}
+	return m
+}
+
+// tenant rotates over the tenants request by request.
+func (m *mix) tenant(seq uint64) *tenantData { return m.tenants[seq%uint64(len(m.tenants))] }
+
+var (
+	wantExact = []byte(`"match":"exact"`)
+	wantNone  = []byte(`"match":"none"`)
+)
+
+func (m *mix) minimal() scenario {
+	return scenario{Name: "minimal", next: func(r *rand.Rand, w int, seq uint64) request {
+		return request{method: "GET", path: "/"}
+	}}
+}
+
+func (m *mix) scenario(name string) scenario {
+	switch name {
+	case "lookup":
+		// A caller's number as a phone system of its country hands it
+		// over (national format, region= of the country; US numbers
+		// without region, the tenants' default); one in ten unknown.
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			t := m.tenant(seq)
+			if r.IntN(10) == 0 || len(t.Sample) == 0 {
+				return request{method: "GET", path: "/v1/contacts/lookup?" + pick(r, m.unknown), token: t.Token, want: wantNone}
+			}
+			s := pick(r, t.Sample)
+			return request{method: "GET", path: "/v1/contacts/lookup?" + pick(r, s.Lookups), token: t.Token, want: wantExact}
+		}}
+	case "get":
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			t := m.tenant(seq)
+			s := pick(r, t.Sample)
+			return request{method: "GET", path: "/v1/contacts/" + s.ID, token: t.Token, want: []byte(s.ID)}
+		}}
+	case "list":
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			return request{method: "GET", path: pick(r, m.listPath), token: m.tenant(seq).Token}
+		}}
+	case "search":
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			return request{method: "GET", path: "/v1/contacts?q=" + url.QueryEscape(searchQuery(r)), token: m.tenant(seq).Token}
+		}}
+	case "create":
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			j := int(m.created.Add(1)-1) % m.g.maxCreates()
+			return request{method: "POST", path: "/v1/contacts", token: m.tenant(seq).Token, body: m.g.created(j, m.run).jsonDoc()}
+		}}
+	}
+	panic("unknown scenario " + name)
+}
