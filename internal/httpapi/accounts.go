@@ -1,4 +1,264 @@
 package httpapi
 
-// accountRoutes returns the routes of the account endpoints.
-func (s *Server) accountRoutes() []route { return nil }
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/contactd/contactd"
+)
+
+// accountWrite is the documented body of an account create. Read-only
+// fields of an account may be sent back unchanged.
+type accountWrite struct {
+	Name       string          `json:"name" doc:"The organization's name (at most 255 characters)."`
+	Domain     string          `json:"domain,omitempty" doc:"Its internet domain, a host name such as example.com; stored in lower case."`
+	Phones     []phoneWrite    `json:"phones,omitempty" doc:"At most 20, written and normalized as a contact's; one is primary."`
+	Addresses  []addressWrite  `json:"addresses,omitempty" doc:"At most 10, as a contact's; one is primary."`
+	ExternalID string          `json:"externalId,omitempty" doc:"The account's id in an external CRM (at most 255 characters); unique among the tenant's accounts."`
+	Properties json.RawMessage `json:"properties,omitempty" doc:"Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels."`
+}
+
+// phoneWrite and addressWrite are the request forms of entries. Their
+// schema names are PhoneWrite and AddressWrite, the components the contact
+// routes (earlier in the table) register for the same forms, so account
+// bodies refer to those.
+type phoneWrite struct {
+	ID        string `json:"id,omitempty"`
+	Number    string `json:"number"`
+	E164      string `json:"e164,omitempty"`
+	Extension string `json:"extension,omitempty"`
+	Type      string `json:"type,omitempty"`
+	Primary   bool   `json:"primary,omitempty"`
+	Verified  bool   `json:"verified,omitempty"`
+}
+
+type addressWrite struct {
+	ID           string `json:"id,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Street       string `json:"street,omitempty"`
+	StreetNumber string `json:"streetNumber,omitempty"`
+	Apartment    string `json:"apartment,omitempty"`
+	City         string `json:"city,omitempty"`
+	County       string `json:"county,omitempty"`
+	State        string `json:"state,omitempty"`
+	PostalCode   string `json:"postalCode,omitempty"`
+	Country      string `json:"country,omitempty"`
+	Timezone     string `json:"timezone,omitempty"`
+	Notes        string `json:"notes,omitempty"`
+	Primary      bool   `json:"primary,omitempty"`
+}
+
+// accountPatch is the documented body of an account PATCH. Its members
+// take null, so their schemas are left open and described instead.
+type accountPatch struct {
+	Name       any `json:"name,omitempty" doc:"A string of at most 255 characters; the name cannot be cleared."`
+	Domain     any `json:"domain,omitempty" doc:"A host name such as example.com; null clears it."`
+	Phones     any `json:"phones,omitempty" doc:"An array of phones (as in AccountWrite) that replaces the list; entries sent with their id keep it; null clears it."`
+	Addresses  any `json:"addresses,omitempty" doc:"An array of addresses (as in AccountWrite) that replaces the list; null clears it."`
+	ExternalID any `json:"externalId,omitempty" doc:"A string of at most 255 characters; null clears it."`
+	Properties any `json:"properties,omitempty" doc:"A JSON object merged into the properties (RFC 7386); null clears them."`
+}
+
+// accountList is the documented shape of a page of accounts.
+type accountList struct {
+	Data       []contactd.Account `json:"data"`
+	NextCursor *string            `json:"nextCursor" doc:"Continues after this page; null on the last page."`
+	Total      int                `json:"total,omitempty" doc:"How many accounts the list has; absent with count=false."`
+	Limit      int                `json:"limit"`
+}
+
+func init() {
+	// The Account schema's annotations, in the registries the document
+	// generator reads by type and field.
+	for _, f := range []string{"id", "version", "createdAt", "createdBy", "updatedAt", "updatedBy"} {
+		readOnly["Account."+f] = true
+	}
+	limits["Account.name"] = contactd.MaxAccountName
+	limits["Account.domain"] = contactd.MaxAccountDomain
+	limits["Account.externalId"] = 255
+	docs["Account.version"] = "Increments on every change; the ETag."
+	docs["Account.domain"] = "The organization's internet domain, in lower case."
+	docs["Account.externalId"] = "The account's id in an external CRM; unique among the tenant's accounts."
+	docs["Account.properties"] = "Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels."
+	docs["Account.phones"] = "At most 20; one is primary (the first when none is marked)."
+	docs["Account.addresses"] = "At most 10; one is primary."
+}
+
+var (
+	pathAccountID = param{In: "path", Name: "accountId", Doc: "The account id (acc_…).", Type: "string", Required: true}
+	accountMatch  = param{In: "header", Name: "If-Match", Doc: "Apply only if the account's current ETag matches.", Type: "string"}
+	accountOK     = []response{{Status: 200, Doc: "The account.", Body: contactd.Account{}, Headers: []string{"ETag"}}}
+
+	accountListParams = []param{
+		{In: "query", Name: "filter", Type: "string", Doc: "A JSON filter document, e.g. {\"name\":{\"$prefix\":\"Ac\"},\"createdAt\":{\"$gte\":\"2024-01-01T00:00:00Z\"}}. Fields: id name domain externalId (operators $eq $ne $in $nin $exists $gt $gte $lt $lte $prefix $contains) and createdAt updatedAt ($eq $ne $gt $gte $lt $lte); combine with $and $or $not. Strings compare exactly; domain values are lower-cased first."},
+		{In: "query", Name: "sort", Type: "string", Doc: "Comma-separated fields, - for descending, e.g. name or -createdAt; id breaks ties. Sortable: id name domain createdAt updatedAt."},
+		limitParam,
+		{In: "query", Name: "cursor", Type: "string", Doc: "The nextCursor of the previous page."},
+		{In: "query", Name: "page", Type: "integer", Doc: "1-based page number, for simple user interfaces (instead of cursor)."},
+		{In: "query", Name: "count", Type: "boolean", Doc: "false skips the total."},
+	}
+)
+
+func (s *Server) accountRoutes() []route {
+	return []route{
+		{Method: "POST", Path: "/v1/accounts", ID: "createAccount", Tag: "Accounts", Scope: contactd.ScopeWrite,
+			Summary: "Create an account",
+			Doc:     "Creates an account: an organization contacts belong to through their accountId. Unknown fields are rejected; read-only fields are ignored.",
+			Params:  []param{idemKey}, Body: accountWrite{},
+			Responses: []response{{Status: 201, Doc: "The new account.", Body: contactd.Account{}, Headers: []string{"ETag", "Location"}}},
+			Errors:    []int{409}, serve: s.createAccount},
+		{Method: "GET", Path: "/v1/accounts", ID: "listAccounts", Tag: "Accounts", Scope: contactd.ScopeRead,
+			Summary:   "List and filter accounts",
+			Doc:       "One page of the tenant's accounts, with the list conventions of contacts: filter, sort, keyset cursor or page, total.",
+			Params:    accountListParams,
+			Responses: []response{{Status: 200, Doc: "A page of accounts.", Body: accountList{}}}, serve: s.listAccounts},
+		{Method: "GET", Path: "/v1/accounts/{accountId}", ID: "getAccount", Tag: "Accounts", Scope: contactd.ScopeRead,
+			Summary: "Get an account", Params: []param{pathAccountID},
+			Responses: accountOK, Errors: []int{404}, serve: s.getAccount},
+		{Method: "PATCH", Path: "/v1/accounts/{accountId}", ID: "patchAccount", Tag: "Accounts", Scope: contactd.ScopeWrite,
+			Summary: "Change an account",
+			Doc:     "A JSON merge patch (RFC 7386): absent fields are unchanged, null clears a field, arrays are replaced whole.",
+			Params:  []param{pathAccountID, accountMatch}, Body: accountPatch{}, BodyType: "application/merge-patch+json",
+			Responses: accountOK, Errors: []int{404, 409, 412}, serve: s.patchAccount},
+		{Method: "DELETE", Path: "/v1/accounts/{accountId}", ID: "deleteAccount", Tag: "Accounts", Scope: contactd.ScopeDelete,
+			Summary: "Delete an account",
+			Doc:     "Deletes the account for good. While live contacts belong to it this is a 409 saying how many, unless detach=true: then their accountId is cleared (an \"updated\" change in each one's history) in the same transaction. Soft-deleted contacts never block the delete and are always detached.",
+			Params: []param{pathAccountID, accountMatch, {In: "query", Name: "detach", Type: "boolean",
+				Doc: "Clear accountId on the account's contacts instead of refusing to delete it."}},
+			Responses: noContent, Errors: []int{404, 409, 412}, serve: s.deleteAccount},
+		{Method: "GET", Path: "/v1/accounts/{accountId}/contacts", ID: "listAccountContacts", Tag: "Accounts", Scope: contactd.ScopeRead,
+			Summary:   "List the contacts of an account",
+			Doc:       "The contacts whose accountId is the account, with every parameter of GET /v1/contacts; a filter is combined with the account's.",
+			Params:    append([]param{pathAccountID}, listParams...),
+			Responses: []response{{Status: 200, Doc: "A page of contacts.", Body: contactList{}}},
+			Errors:    []int{404}, serve: s.listAccountContacts},
+	}
+}
+
+func accountReply(status int, a *contactd.Account) *reply {
+	return &reply{status: status, body: a, etag: a.ETag()}
+}
+
+func (s *Server) createAccount(c *call) (*reply, error) {
+	in, err := contactd.DecodeAccountInput(c.body)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.CreateAccount(c.r.Context(), c.p, in)
+	if err != nil {
+		return nil, err
+	}
+	rep := accountReply(http.StatusCreated, a)
+	rep.location = "/v1/accounts/" + a.ID
+	return rep, nil
+}
+
+func (s *Server) getAccount(c *call) (*reply, error) {
+	a, err := s.svc.Account(c.r.Context(), c.p, c.path("accountId"))
+	if err != nil {
+		return nil, err
+	}
+	return accountReply(http.StatusOK, a), nil
+}
+
+func (s *Server) patchAccount(c *call) (*reply, error) {
+	pc, err := precondition(c.r)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.PatchAccount(c.r.Context(), c.p, c.path("accountId"), c.body, pc)
+	if err != nil {
+		return nil, err
+	}
+	return accountReply(http.StatusOK, a), nil
+}
+
+func (s *Server) deleteAccount(c *call) (*reply, error) {
+	pc, err := precondition(c.r)
+	if err != nil {
+		return nil, err
+	}
+	detach, err := boolParam(c.r.URL.Query(), "detach")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteAccount(c.r.Context(), c.p, c.path("accountId"), pc, detach); err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusNoContent}, nil
+}
+
+func (s *Server) listAccounts(c *call) (*reply, error) {
+	q := c.r.URL.Query()
+	req := contactd.AccountListRequest{Sort: q.Get("sort"), Cursor: q.Get("cursor"), ParamLocation: "query"}
+	if f := q.Get("filter"); f != "" {
+		req.Filter = []byte(f)
+	}
+	var err error
+	if req.Limit, err = intParam(q, "limit"); err != nil {
+		return nil, err
+	}
+	if req.Page, err = pageParam(q); err != nil {
+		return nil, err
+	}
+	if req.NoCount, err = noCount(q); err != nil {
+		return nil, err
+	}
+	page, err := s.svc.ListAccounts(c.r.Context(), c.p, req)
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, body: page}, nil
+}
+
+func (s *Server) listAccountContacts(c *call) (*reply, error) {
+	q := c.r.URL.Query()
+	req := contactd.ListRequest{Q: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), ParamLocation: "query"}
+	if f := q.Get("filter"); f != "" {
+		req.Filter = []byte(f)
+	}
+	var err error
+	if req.Limit, err = intParam(q, "limit"); err != nil {
+		return nil, err
+	}
+	if req.Page, err = pageParam(q); err != nil {
+		return nil, err
+	}
+	if req.NoCount, err = noCount(q); err != nil {
+		return nil, err
+	}
+	if req.IncludeDeleted, err = boolParam(q, "includeDeleted"); err != nil {
+		return nil, err
+	}
+	fields, err := fieldsParamValue(q)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.svc.ListAccountContacts(c.r.Context(), c.p, c.path("accountId"), req)
+	if err != nil {
+		return nil, err
+	}
+	if fields == nil {
+		return &reply{status: http.StatusOK, body: page}, nil
+	}
+	data := make([]map[string]json.RawMessage, len(page.Data))
+	for i, ct := range page.Data {
+		data[i] = project(ct, fields)
+	}
+	return &reply{status: http.StatusOK, body: struct {
+		Data       []map[string]json.RawMessage `json:"data"`
+		NextCursor *string                      `json:"nextCursor"`
+		Total      *int                         `json:"total,omitempty"`
+		Limit      int                          `json:"limit"`
+	}{data, page.NextCursor, page.Total, page.Limit}}, nil
+}
+
+// noCount reads count=false.
+func noCount(q url.Values) (bool, error) {
+	if q.Get("count") == "" {
+		return false, nil
+	}
+	count, err := boolParam(q, "count")
+	return !count, err
+}

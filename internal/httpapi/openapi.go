@@ -407,9 +407,13 @@ var headerDocs = map[string]string{
 }
 
 var tagDocs = map[string]string{
+	"Accounts":        "The organizations contacts belong to (accountId), and the contacts of each.",
 	"Contacts":        "Create, read, change and delete contacts, by id, email or external id.",
 	"Contact entries": "Edit one phone, email or address of a contact.",
 	"Changes":         "The per-tenant change log: a contact's history and the tenant's change feed.",
 	"Meta":            "Health, readiness and this documentation; no token needed.",
 	"Tokens":          "The tenant's API tokens (contacts:admin).",
+	"Tags":            "The tag registry: names unique without regard to case; renaming or deleting a tag changes every contact carrying it.",
+	"Segments":        "Static segments (members added and removed in bulk) and dynamic segments (a contact filter evaluated when read).",
+	"Tenant":          "The tenant's settings.",
 }

@@ -1,4 +1,228 @@
 package httpapi
 
-// segmentRoutes returns the routes of the segment endpoints.
-func (s *Server) segmentRoutes() []route { return nil }
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/contactd/contactd"
+)
+
+// segmentWrite is the body of POST /v1/segments.
+type segmentWrite struct {
+	Name        string          `json:"name" doc:"1 to 128 characters."`
+	Description string          `json:"description,omitempty" doc:"At most 255 characters."`
+	Kind        string          `json:"kind,omitempty" doc:"static (the default: members are added and removed through /members) or dynamic (the contacts its filter matches when read); fixed at creation."`
+	Filter      json.RawMessage `json:"filter,omitempty" doc:"Dynamic segments only, and required for them: a filter in the language of GET /v1/contacts, checked when saved. It may name other segments (not itself, at most 4 dynamic segments deep)."`
+}
+
+// segmentPatch is the body of PATCH /v1/segments/{segmentId}: a JSON merge
+// patch.
+type segmentPatch struct {
+	Name        string          `json:"name,omitempty" doc:"1 to 128 characters."`
+	Description any             `json:"description,omitempty" doc:"At most 255 characters, or null to clear."`
+	Filter      json.RawMessage `json:"filter,omitempty" doc:"A new filter, for a dynamic segment."`
+}
+
+// segmentMembers is the body of the membership operations.
+type segmentMembers struct {
+	ContactIDs []string `json:"contactIds" doc:"At most 1000 contact ids of the tenant (live ones to add). An id that names none is a 400 naming it, and nothing changes."`
+}
+
+// segmentList is the documented shape of a page of segments.
+type segmentList struct {
+	Data       []contactd.Segment `json:"data"`
+	NextCursor *string            `json:"nextCursor" doc:"Continues after this page; null on the last page."`
+	Total      int                `json:"total,omitempty" doc:"How many segments the list has; absent with count=false."`
+	Limit      int                `json:"limit"`
+}
+
+var pathSegmentID = param{In: "path", Name: "segmentId", Doc: "The segment id (seg_…).", Type: "string", Required: true}
+
+func (s *Server) segmentRoutes() []route {
+	segmentOK := []response{{Status: 200, Doc: "The segment.", Body: contactd.Segment{}}}
+	membersDoc := "Static segments only; up to 1000 ids at once. Answers the segment, with its member count."
+	return []route{
+		{Method: "GET", Path: "/v1/segments", ID: "listSegments", Tag: "Segments", Scope: contactd.ScopeRead,
+			Summary: "List segments", Doc: "The tenant's segments, oldest first; static ones with their member count.",
+			Params: []param{
+				{In: "query", Name: "kind", Type: "string", Enum: []string{contactd.SegmentStatic, contactd.SegmentDynamic}, Doc: "Only segments of this kind."},
+				limitParam, cursorParam, {In: "query", Name: "count", Type: "boolean", Doc: "false skips the total."},
+			},
+			Responses: []response{{Status: 200, Doc: "A page of segments.", Body: segmentList{}}}, serve: s.listSegments},
+		{Method: "POST", Path: "/v1/segments", ID: "createSegment", Tag: "Segments", Scope: contactd.ScopeWrite,
+			Summary: "Create a segment",
+			Doc:     "A static segment holds the contacts added to it; a dynamic one is the contacts its filter matches, evaluated whenever it is read.",
+			Params:  []param{idemKey}, Body: segmentWrite{},
+			Responses: []response{{Status: 201, Doc: "The new segment.", Body: contactd.Segment{}, Headers: []string{"Location"}}},
+			serve:     s.createSegment},
+		{Method: "GET", Path: "/v1/segments/{segmentId}", ID: "getSegment", Tag: "Segments", Scope: contactd.ScopeRead,
+			Summary: "Get a segment", Params: []param{pathSegmentID}, Responses: segmentOK, Errors: []int{404}, serve: s.getSegment},
+		{Method: "PATCH", Path: "/v1/segments/{segmentId}", ID: "patchSegment", Tag: "Segments", Scope: contactd.ScopeWrite,
+			Summary: "Change a segment", Doc: "A JSON merge patch of the name, the description or (dynamic segments) the filter. The kind is fixed.",
+			Params: []param{pathSegmentID}, Body: segmentPatch{}, BodyType: "application/merge-patch+json",
+			Responses: segmentOK, Errors: []int{404}, serve: s.patchSegment},
+		{Method: "DELETE", Path: "/v1/segments/{segmentId}", ID: "deleteSegment", Tag: "Segments", Scope: contactd.ScopeDelete,
+			Summary: "Delete a segment", Doc: "Deletes the segment; its contacts are not touched.",
+			Params: []param{pathSegmentID}, Responses: noContent, Errors: []int{404}, serve: s.deleteSegment},
+		{Method: "POST", Path: "/v1/segments/{segmentId}/members", ID: "addSegmentMembers", Tag: "Segments", Scope: contactd.ScopeWrite,
+			Summary: "Add contacts to a static segment", Doc: membersDoc + " Contacts already in it are ignored.",
+			Params: []param{pathSegmentID, idemKey}, Body: segmentMembers{},
+			Responses: segmentOK, Errors: []int{404}, serve: s.changeSegmentMembers(true)},
+		{Method: "DELETE", Path: "/v1/segments/{segmentId}/members", ID: "removeSegmentMembers", Tag: "Segments", Scope: contactd.ScopeWrite,
+			Summary: "Remove contacts from a static segment", Doc: membersDoc + " The ids are in the body; contacts not in it are ignored.",
+			Params: []param{pathSegmentID}, Body: segmentMembers{},
+			Responses: segmentOK, Errors: []int{404}, serve: s.changeSegmentMembers(false)},
+		{Method: "GET", Path: "/v1/segments/{segmentId}/contacts", ID: "listSegmentContacts", Tag: "Segments", Scope: contactd.ScopeRead,
+			Summary:   "List the contacts of a segment",
+			Doc:       "The members of a static segment, or the contacts a dynamic segment's filter matches now, with the parameters of GET /v1/contacts (a filter narrows the list further).",
+			Params:    append([]param{pathSegmentID}, listParams...),
+			Responses: []response{{Status: 200, Doc: "A page of contacts.", Body: contactList{}}}, Errors: []int{404}, serve: s.listSegmentContacts},
+	}
+}
+
+func (s *Server) listSegments(c *call) (*reply, error) {
+	q := c.r.URL.Query()
+	req := contactd.SegmentListRequest{Kind: q.Get("kind"), Cursor: q.Get("cursor")}
+	var err error
+	if req.Limit, err = intParam(q, "limit"); err != nil {
+		return nil, err
+	}
+	count := true
+	if q.Get("count") != "" {
+		if count, err = boolParam(q, "count"); err != nil {
+			return nil, err
+		}
+	}
+	req.NoCount = !count
+	page, err := s.svc.Segments(c.r.Context(), c.p, req)
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, body: page}, nil
+}
+
+func (s *Server) getSegment(c *call) (*reply, error) {
+	sg, err := s.svc.Segment(c.r.Context(), c.p, c.path("segmentId"))
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, body: sg}, nil
+}
+
+// segmentReadOnly are the fields of a segment a client may send back
+// unchanged.
+var segmentReadOnly = []string{"id", "memberCount", "createdAt", "updatedAt"}
+
+func (s *Server) createSegment(c *call) (*reply, error) {
+	var in contactd.SegmentInput
+	var err error
+	in.ReadOnly, err = decodeStrictObject(c.body, segmentReadOnly, map[string]strictField{
+		"name": {str: &in.Name}, "description": {str: &in.Description}, "kind": {str: &in.Kind}, "filter": {raw: &in.Filter},
+	})
+	if err != nil {
+		return nil, err
+	}
+	sg, err := s.svc.CreateSegment(c.r.Context(), c.p, in)
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusCreated, body: sg, location: "/v1/segments/" + sg.ID}, nil
+}
+
+func (s *Server) patchSegment(c *call) (*reply, error) {
+	var in contactd.SegmentInput
+	var err error
+	in.ReadOnly, err = decodeStrictObject(c.body, segmentReadOnly, map[string]strictField{
+		"name": {str: &in.Name}, "description": {str: &in.Description, nullable: true}, "kind": {str: &in.Kind}, "filter": {raw: &in.Filter},
+	})
+	if err != nil {
+		return nil, err
+	}
+	sg, err := s.svc.UpdateSegment(c.r.Context(), c.p, c.path("segmentId"), in)
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, body: sg}, nil
+}
+
+func (s *Server) deleteSegment(c *call) (*reply, error) {
+	if err := s.svc.DeleteSegment(c.r.Context(), c.p, c.path("segmentId")); err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusNoContent}, nil
+}
+
+func (s *Server) changeSegmentMembers(add bool) func(*call) (*reply, error) {
+	return func(c *call) (*reply, error) {
+		var ids []string
+		var present json.RawMessage
+		if _, err := decodeStrictObject(c.body, nil, map[string]strictField{"contactIds": {raw: &present}}); err != nil {
+			return nil, err
+		}
+		if present == nil {
+			return nil, errStatus(http.StatusBadRequest, "invalid", "body.contactIds: is required",
+				contactd.FieldError{Location: "body.contactIds", Message: "is required"})
+		}
+		if err := json.Unmarshal(present, &ids); err != nil || ids == nil {
+			return nil, errStatus(http.StatusBadRequest, "invalid", "body.contactIds: must be an array of contact ids",
+				contactd.FieldError{Location: "body.contactIds", Message: "must be an array of contact ids"})
+		}
+		var sg *contactd.Segment
+		var err error
+		if add {
+			sg, err = s.svc.AddSegmentMembers(c.r.Context(), c.p, c.path("segmentId"), ids)
+		} else {
+			sg, err = s.svc.RemoveSegmentMembers(c.r.Context(), c.p, c.path("segmentId"), ids)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &reply{status: http.StatusOK, body: sg}, nil
+	}
+}
+
+func (s *Server) listSegmentContacts(c *call) (*reply, error) {
+	q := c.r.URL.Query()
+	req := contactd.ListRequest{Q: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), ParamLocation: "query"}
+	if f := q.Get("filter"); f != "" {
+		req.Filter = []byte(f)
+	}
+	var err error
+	if req.Limit, err = intParam(q, "limit"); err != nil {
+		return nil, err
+	}
+	if req.Page, err = pageParam(q); err != nil {
+		return nil, err
+	}
+	count := true
+	if q.Get("count") != "" {
+		if count, err = boolParam(q, "count"); err != nil {
+			return nil, err
+		}
+	}
+	req.NoCount = !count
+	if req.IncludeDeleted, err = boolParam(q, "includeDeleted"); err != nil {
+		return nil, err
+	}
+	fields, err := fieldsParamValue(q)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.svc.SegmentContacts(c.r.Context(), c.p, c.path("segmentId"), req)
+	if err != nil {
+		return nil, err
+	}
+	if fields == nil {
+		return &reply{status: http.StatusOK, body: page}, nil
+	}
+	data := make([]map[string]json.RawMessage, len(page.Data))
+	for i, ct := range page.Data {
+		data[i] = project(ct, fields)
+	}
+	return &reply{status: http.StatusOK, body: struct {
+		Data       []map[string]json.RawMessage `json:"data"`
+		NextCursor *string                      `json:"nextCursor"`
+		Total      *int                         `json:"total,omitempty"`
+		Limit      int                          `json:"limit"`
+	}{data, page.NextCursor, page.Total, page.Limit}}, nil
+}

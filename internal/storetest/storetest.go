@@ -36,6 +36,9 @@ func Run(t *testing.T, b Backend) {
 		{"Idempotency", testIdempotency},
 		{"Health", testHealth},
 		{"InsertContacts", testInsertContacts},
+		{"Accounts", testAccounts},
+		{"Tags", testTags},
+		{"Segments", testSegments},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
