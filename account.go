@@ -643,32 +643,9 @@ func (s *Service) expandAccount(ctx context.Context, p Principal, c *Contact) (a
 
 // Account list sorting.
 
-// parseAccountSort parses "-updatedAt,name" and appends id as the tie-break.
+// parseAccountSort parses "-updatedAt,name" for accounts.
 func parseAccountSort(spec, loc string) ([]sqlq.SortKey, error) {
-	var keys []sqlq.SortKey
-	seen := map[string]bool{}
-	if spec != "" {
-		for _, part := range strings.Split(spec, ",") {
-			part = strings.TrimSpace(part)
-			k := sqlq.SortKey{Field: strings.TrimPrefix(strings.TrimPrefix(part, "-"), "+")}
-			k.Desc = strings.HasPrefix(part, "-")
-			if _, ok := sqlq.AccountSortColumns[k.Field]; !ok {
-				return nil, invalidField(loc, "cannot sort accounts by %q (sortable: id, name, domain, createdAt, updatedAt)", part)
-			}
-			if seen[k.Field] {
-				return nil, invalidField(loc, "%q is given twice", k.Field)
-			}
-			seen[k.Field] = true
-			keys = append(keys, k)
-			if k.Field == "id" {
-				break // unique: later keys could never apply
-			}
-		}
-	}
-	if !seen["id"] {
-		keys = append(keys, sqlq.SortKey{Field: "id"})
-	}
-	return keys, nil
+	return parseSortOf(spec, loc, "accounts", sqlq.AccountSortColumns, "id, name, domain, createdAt, updatedAt")
 }
 
 // accountSortValues returns an account's values of the sort keys, as a

@@ -165,8 +165,18 @@ func checkLimitAt(limit int, loc string) (int, error) {
 	return limit, nil
 }
 
-// parseSort parses "-updatedAt,lastName" and appends id as the tie-break.
+// contactSortable names the sortable fields of contacts in errors.
+const contactSortable = "id, displayName, firstName, lastName, company, department, jobTitle, status, ownerId, kind, createdAt, updatedAt"
+
+// parseSort parses "-updatedAt,lastName" for contacts.
 func parseSort(spec, loc string) ([]sqlq.SortKey, error) {
+	return parseSortOf(spec, loc, "contacts", sqlq.SortColumns, contactSortable)
+}
+
+// parseSortOf parses a sort parameter against the sortable columns of a
+// list and appends id as the tie-break; what and sortable name the list
+// and its sortable fields in errors.
+func parseSortOf(spec, loc, what string, columns map[string]string, sortable string) ([]sqlq.SortKey, error) {
 	var keys []sqlq.SortKey
 	seen := map[string]bool{}
 	if spec != "" {
@@ -174,8 +184,8 @@ func parseSort(spec, loc string) ([]sqlq.SortKey, error) {
 			part = strings.TrimSpace(part)
 			k := sqlq.SortKey{Field: strings.TrimPrefix(strings.TrimPrefix(part, "-"), "+")}
 			k.Desc = strings.HasPrefix(part, "-")
-			if _, ok := sqlq.SortColumns[k.Field]; !ok {
-				return nil, invalidField(loc, "cannot sort by %q (sortable: id, displayName, firstName, lastName, company, department, jobTitle, status, ownerId, kind, createdAt, updatedAt)", part)
+			if _, ok := columns[k.Field]; !ok {
+				return nil, invalidField(loc, "cannot sort %s by %q (sortable: %s)", what, part, sortable)
 			}
 			if seen[k.Field] {
 				return nil, invalidField(loc, "%q is given twice", k.Field)

@@ -483,14 +483,14 @@ func TestAccountListFilterSortCursor(t *testing.T) {
 }
 
 // byUpdatedDesc returns the ids of accounts in -updatedAt order, with id
-// (ascending) breaking ties.
+// breaking ties in the same (descending) direction.
 func byUpdatedDesc(accounts []map[string]any) []string {
 	s := slices.Clone(accounts)
 	slices.SortFunc(s, func(a, b map[string]any) int {
 		if c := strings.Compare(jStr(b["updatedAt"]), jStr(a["updatedAt"])); c != 0 {
 			return c
 		}
-		return strings.Compare(jStr(a["id"]), jStr(b["id"]))
+		return strings.Compare(jStr(b["id"]), jStr(a["id"]))
 	})
 	return ids(s)
 }
