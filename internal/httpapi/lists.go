@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -57,33 +58,53 @@ var listParams = []param{
 }
 
 func (s *Server) listContacts(c *call) (*reply, error) {
-	q := c.r.URL.Query()
+	return s.contactList(c, s.svc.ListContacts)
+}
+
+// contactList answers a contact list read from the query parameters of
+// the request: GET /v1/contacts and the contacts of an account or segment.
+func (s *Server) contactList(c *call, fetch func(context.Context, contactd.Principal, contactd.ListRequest) (*contactd.ContactPage, error)) (*reply, error) {
+	req, fields, err := listRequest(c.r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	page, err := fetch(c.r.Context(), c.p, req)
+	if err != nil {
+		return nil, err
+	}
+	return pageReply(page, fields), nil
+}
+
+// listRequest reads the list parameters of a query string.
+func listRequest(q url.Values) (contactd.ListRequest, []string, error) {
 	req := contactd.ListRequest{Q: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), ParamLocation: "query"}
 	if f := q.Get("filter"); f != "" {
 		req.Filter = []byte(f)
 	}
 	var err error
 	if req.Limit, err = intParam(q, "limit"); err != nil {
-		return nil, err
+		return req, nil, err
 	}
 	if req.Page, err = pageParam(q); err != nil {
-		return nil, err
+		return req, nil, err
 	}
-	count := true
-	if q.Get("count") != "" {
-		if count, err = boolParam(q, "count"); err != nil {
-			return nil, err
-		}
+	if req.NoCount, err = noCount(q); err != nil {
+		return req, nil, err
 	}
-	req.NoCount = !count
 	if req.IncludeDeleted, err = boolParam(q, "includeDeleted"); err != nil {
-		return nil, err
+		return req, nil, err
 	}
 	fields, err := fieldsParamValue(q)
-	if err != nil {
-		return nil, err
+	return req, fields, err
+}
+
+// noCount reads count=false.
+func noCount(q url.Values) (bool, error) {
+	if q.Get("count") == "" {
+		return false, nil
 	}
-	return s.list(c, req, fields)
+	count, err := boolParam(q, "count")
+	return !count, err
 }
 
 func (s *Server) searchContacts(c *call) (*reply, error) {
@@ -109,8 +130,13 @@ func (s *Server) list(c *call, req contactd.ListRequest, fields []string) (*repl
 	if err != nil {
 		return nil, err
 	}
+	return pageReply(page, fields), nil
+}
+
+// pageReply renders a page of contacts, projected to fields when given.
+func pageReply(page *contactd.ContactPage, fields []string) *reply {
 	if fields == nil {
-		return &reply{status: http.StatusOK, body: page}, nil
+		return &reply{status: http.StatusOK, body: page}
 	}
 	data := make([]map[string]json.RawMessage, len(page.Data))
 	for i, ct := range page.Data {
@@ -121,7 +147,7 @@ func (s *Server) list(c *call, req contactd.ListRequest, fields []string) (*repl
 		NextCursor *string                      `json:"nextCursor"`
 		Total      *int                         `json:"total,omitempty"`
 		Limit      int                          `json:"limit"`
-	}{data, page.NextCursor, page.Total, page.Limit}}, nil
+	}{data, page.NextCursor, page.Total, page.Limit}}
 }
 
 // decodeSearch decodes a search body strictly, naming unknown or mistyped fields.

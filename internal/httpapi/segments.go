@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -182,47 +183,7 @@ func (s *Server) changeSegmentMembers(add bool) func(*call) (*reply, error) {
 }
 
 func (s *Server) listSegmentContacts(c *call) (*reply, error) {
-	q := c.r.URL.Query()
-	req := contactd.ListRequest{Q: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), ParamLocation: "query"}
-	if f := q.Get("filter"); f != "" {
-		req.Filter = []byte(f)
-	}
-	var err error
-	if req.Limit, err = intParam(q, "limit"); err != nil {
-		return nil, err
-	}
-	if req.Page, err = pageParam(q); err != nil {
-		return nil, err
-	}
-	count := true
-	if q.Get("count") != "" {
-		if count, err = boolParam(q, "count"); err != nil {
-			return nil, err
-		}
-	}
-	req.NoCount = !count
-	if req.IncludeDeleted, err = boolParam(q, "includeDeleted"); err != nil {
-		return nil, err
-	}
-	fields, err := fieldsParamValue(q)
-	if err != nil {
-		return nil, err
-	}
-	page, err := s.svc.SegmentContacts(c.r.Context(), c.p, c.path("segmentId"), req)
-	if err != nil {
-		return nil, err
-	}
-	if fields == nil {
-		return &reply{status: http.StatusOK, body: page}, nil
-	}
-	data := make([]map[string]json.RawMessage, len(page.Data))
-	for i, ct := range page.Data {
-		data[i] = project(ct, fields)
-	}
-	return &reply{status: http.StatusOK, body: struct {
-		Data       []map[string]json.RawMessage `json:"data"`
-		NextCursor *string                      `json:"nextCursor"`
-		Total      *int                         `json:"total,omitempty"`
-		Limit      int                          `json:"limit"`
-	}{data, page.NextCursor, page.Total, page.Limit}}, nil
+	return s.contactList(c, func(ctx context.Context, p contactd.Principal, req contactd.ListRequest) (*contactd.ContactPage, error) {
+		return s.svc.SegmentContacts(ctx, p, c.path("segmentId"), req)
+	})
 }
