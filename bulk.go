@@ -68,9 +68,12 @@ func (s *Service) CreateContacts(ctx context.Context, p Principal, source string
 		return nil, err
 	}
 	for i, c := range cs {
-		if err := s.prepareWrite(ctx, p, nil, c); err != nil {
+		if err := s.checkAccount(ctx, p, nil, c); err != nil {
 			return nil, withIndex(err, i)
 		}
+	}
+	if err := s.resolveTags(ctx, p, cs...); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	batch := make([]WriteContactParams, len(cs))

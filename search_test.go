@@ -77,9 +77,7 @@ func TestSearchTerms(t *testing.T) {
 		// Emails, weight 1: whole (folded), local words, domain whole and in words.
 		"jordan.kline@example.com": 1, "jordan": 1, "example.com": 1, "example": 1, "com": 1,
 		"jose@correo.es": 1, "jose": 1, "correo.es": 1, "correo": 1, "es": 1,
-		// Every run of three or more trailing digits of the phone.
-		"14805551212": 1, "4805551212": 1, "805551212": 1, "05551212": 1, "5551212": 1,
-		"551212": 1, "51212": 1, "1212": 1, "212": 1,
+		// No phone digits: the stores index those themselves.
 	}
 	if !maps.Equal(got, want) {
 		var extra, missing []string
@@ -97,8 +95,20 @@ func TestSearchTerms(t *testing.T) {
 		slices.Sort(missing)
 		t.Errorf("terms differ:\n unexpected or wrong weight: %v\n missing or wrong weight: %v\n got %v", extra, missing, got)
 	}
-	if _, ok := got["12"]; ok {
-		t.Errorf("a two-digit phone term is indexed")
+
+	// For a store that keeps phone digits as terms: every run of three or
+	// more trailing digits, weight 1, none of the terms it already has.
+	digits := map[string]int{}
+	for _, term := range PhoneDigitTerms(c, []Term{{Term: "1212", Weight: 3}}) {
+		if _, dup := digits[term.Term]; dup {
+			t.Errorf("phone term %q twice", term.Term)
+		}
+		digits[term.Term] = term.Weight
+	}
+	wantDigits := map[string]int{"14805551212": 1, "4805551212": 1, "805551212": 1, "05551212": 1, "5551212": 1,
+		"551212": 1, "51212": 1, "212": 1}
+	if !maps.Equal(digits, wantDigits) {
+		t.Errorf("phone digit terms %v, want %v", digits, wantDigits)
 	}
 
 	// A word in a name and in the company keeps the name's weight.
@@ -184,7 +194,8 @@ func TestSearchTokensFindTerms(t *testing.T) {
 		Phones: []Phone{{E164: "+14805551212"}, {E164: "+442079460000"}},
 	}
 	var terms []string
-	for _, term := range SearchTerms(c) {
+	all := SearchTerms(c)
+	for _, term := range slices.Concat(all, PhoneDigitTerms(c, all)) {
 		terms = append(terms, term.Term)
 	}
 	finds := func(q string) bool {

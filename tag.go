@@ -367,27 +367,47 @@ func checkReadOnlyOf(cur any, sent map[string]json.RawMessage) error {
 	return nil
 }
 
-// resolveTags gives a contact's tags the registry's spelling, creating
-// unknown tags: one read when they all exist, one write more otherwise. It
-// runs before the contact's own transaction, so a rename committed in
+// resolveTags gives contacts' tags the registry's spelling, creating
+// unknown tags: one read when they all exist, one write more otherwise,
+// however many contacts (the bulk path passes a whole batch). It runs
+// before the contact's own transaction, so a rename committed in
 // between leaves this one contact with the old spelling (and its next write
 // registers that name again); a contact that already had the tag is safe,
 // as the rename changes its version and the write is retried.
-func (s *Service) resolveTags(ctx context.Context, p Principal, c *Contact) error {
-	if len(c.Tags) == 0 {
-		return nil
-	}
+func (s *Service) resolveTags(ctx context.Context, p Principal, cs ...*Contact) error {
+	// One registry call for every distinct tag of the contacts (in chunks,
+	// to bound the statement's parameters); the first spelling seen asks.
+	const chunk = 500
+	index := map[string]int{}
+	var in []*Tag
 	now := s.now()
-	in := make([]*Tag, len(c.Tags))
-	for i, name := range c.Tags {
-		in[i] = &Tag{TenantID: p.TenantID, ID: NewID(PrefixTag), Name: name, CreatedAt: now, UpdatedAt: now}
+	for _, c := range cs {
+		for _, name := range c.Tags {
+			if _, ok := index[TagKey(name)]; !ok {
+				index[TagKey(name)] = len(in)
+				in = append(in, &Tag{TenantID: p.TenantID, ID: NewID(PrefixTag), Name: name, CreatedAt: now, UpdatedAt: now})
+			}
+		}
 	}
-	names, err := s.store.EnsureTags(ctx, p.TenantID, in)
-	if err != nil {
-		return err
+	names := make([]string, 0, len(in))
+	for start := 0; start < len(in); start += chunk {
+		got, err := s.store.EnsureTags(ctx, p.TenantID, in[start:min(start+chunk, len(in))])
+		if err != nil {
+			return err
+		}
+		names = append(names, got...)
 	}
-	// Two inputs may now be spelt alike; the builder kept them distinct
-	// without regard to case, so this only normalizes spelling.
-	c.Tags, _ = ReplaceTag(names, "", "")
+	for _, c := range cs {
+		if len(c.Tags) == 0 {
+			continue
+		}
+		spelt := make([]string, len(c.Tags))
+		for i, name := range c.Tags {
+			spelt[i] = names[index[TagKey(name)]]
+		}
+		// Two inputs may now be spelt alike; the builder kept them distinct
+		// without regard to case, so this only normalizes spelling.
+		c.Tags, _ = ReplaceTag(spelt, "", "")
+	}
 	return nil
 }

@@ -8,7 +8,7 @@
 //	go run ./cmd/contactd-bench [--contacts 1000000] [--tenants 10] [--seed 1]
 //	    [--db PATH|postgres://…] [--duration 10s] [--connections 32]
 //	    [--scenarios lookup,get,list,search,create] [--keep] [--json FILE]
-//	    [--cpuprofile FILE [--profile-scenario lookup]]
+//	    [--cpuprofile FILE [--profile-scenario lookup]] [--load-cpuprofile FILE]
 package main
 
 import (
@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,7 @@ type config struct {
 	Keep        bool          `json:"-"`
 	JSON        string        `json:"-"`
 	CPUProfile  string        `json:"-"`
+	LoadProfile string        `json:"-"`
 	ProfileOf   string        `json:"-"`
 }
 
@@ -112,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (database and server logs)")
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "after the scenarios, run one of them once more (--profile-scenario) with contactd's CPU profiler on, and write the profile here")
+	fs.StringVar(&cfg.LoadProfile, "load-cpuprofile", "", "write a CPU profile of the bulk load (generation and storing) to this file")
 	fs.StringVar(&cfg.ProfileOf, "profile-scenario", "lookup", "the scenario --cpuprofile profiles")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -190,7 +193,12 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 	runID := strconv.FormatInt(time.Now().UnixNano()/1e6, 36)
 	g := newGenerator(cfg.Seed, cfg.Contacts)
 	fmt.Fprintf(logw, "generating and loading %d contacts over %d tenants into %s\n", cfg.Contacts, cfg.Tenants, rep.Config.DB)
+	stopProfile, err := startProfile(cfg.LoadProfile)
+	if err != nil {
+		return nil, err
+	}
 	tenants, lr, err := load(ctx, db, g, cfg.Tenants, runID, logw)
+	stopProfile()
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -463,4 +471,21 @@ func (m *mix) scenario(name string) scenario {
 		}}
 	}
 	panic("unknown scenario " + name)
+}
+
+// startProfile starts this process's CPU profiler writing to path, unless
+// path is empty; the function it returns stops it.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

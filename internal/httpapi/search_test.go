@@ -76,6 +76,9 @@ func TestSearchQuery(t *testing.T) {
 			{"+14805551212", []string{"phone"}},
 			{"4805551212", []string{"phone"}},
 			{"1242", nil},
+			{"8055", []string{"phone"}},    // inside the number, not a suffix
+			{"646555", []string{"obrien"}}, // its start
+			{"55", []string{"phone", "obrien"}},
 			{"acme", []string{"acme"}},
 			{"widg", []string{"acme"}},
 			{"bob acme", []string{"acme"}},
@@ -140,6 +143,33 @@ func TestSearchQuery(t *testing.T) {
 				t.Errorf("A q=zoe quinn: %v", names(ids, got))
 			}
 		})
+	})
+}
+
+// TestSearchPhoneDigitsFollowWrites checks that the digits a search finds
+// are those of the numbers a contact has now: after a number is replaced,
+// and after the contact is erased.
+func TestSearchPhoneDigitsFollowWrites(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		admin := e.tokens["A"]["all"]
+		id := jStr(e.create("A", map[string]any{"firstName": "Dial", "phone": "+1 480 555 7301"})["id"])
+		found := func(q string) []string { return pageIDs(e.list(admin, "q", q)) }
+		if got := found("5557301"); !slices.Equal(got, []string{id}) {
+			t.Fatalf("before: %v", got)
+		}
+		wantStatus(t, e.do("PATCH", "/v1/contacts/"+id, admin, map[string]any{"phones": []any{map[string]any{"number": "+1 480 555 9902"}}}), http.StatusOK)
+		if got := found("5557301"); len(got) != 0 {
+			t.Errorf("the replaced number still finds the contact: %v", got)
+		}
+		if got := found("5559902"); !slices.Equal(got, []string{id}) {
+			t.Errorf("the new number: %v", got)
+		}
+		wantStatus(t, e.do("DELETE", "/v1/contacts/"+id+"?permanent=true", admin, nil), http.StatusNoContent)
+		if got := pageIDs(e.list(admin, "q", "5559902", "includeDeleted", "true")); len(got) != 0 {
+			t.Errorf("an erased contact is found: %v", got)
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -271,7 +272,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		for _, t := range tagKeys(c.Tags) {
 			b.Queue(`INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ($1, $2, $3)`, p.TenantID, c.ID, t)
 		}
-		for _, t := range p.Terms {
+		for _, t := range indexTerms(p) {
 			b.Queue(`INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES ($1, $2, $3, $4)`, p.TenantID, t.Term, c.ID, t.Weight)
 		}
 		if b.Len() > 0 {
@@ -315,7 +316,7 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 		for _, t := range tagKeys(c.Tags) {
 			tags = append(tags, []any{tenantID, c.ID, t})
 		}
-		for _, t := range p.Terms {
+		for _, t := range indexTerms(p) {
 			terms = append(terms, []any{tenantID, t.Term, c.ID, int16(t.Weight)})
 		}
 		if c.ExternalID != "" {
@@ -662,4 +663,10 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, r *contactd.Idempote
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, tenantID, key string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`, tenantID, key)
 	return interpretError(err)
+}
+
+// indexTerms returns the full-text entries of a write: its terms and the
+// suffixes of its phone digits, which this store indexes as terms too.
+func indexTerms(p contactd.WriteContactParams) []contactd.Term {
+	return slices.Concat(p.Terms, contactd.PhoneDigitTerms(p.Contact, p.Terms))
 }

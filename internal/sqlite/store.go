@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/contactd/contactd"
@@ -311,7 +313,13 @@ func lockTenant(ctx context.Context, tx *sql.Tx, tenantID string, n int) (last i
 	return last, uniquePhones, err
 }
 
-// InsertContacts implements contactd.Store.
+// InsertContacts implements contactd.Store. The batch goes in with
+// multi-row statements, one table after the other, because each statement
+// has a fixed cost that would otherwise be paid a dozen times per contact.
+// Unless the tenant keeps phone numbers unique (which no index enforces),
+// nothing is checked before writing: the unique indexes refuse a conflict,
+// and only then are the contacts checked one by one, in a transaction of
+// their own, to name the contact that conflicts.
 func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []contactd.WriteContactParams) error {
 	docs := make([][]byte, len(batch))
 	for i, p := range batch {
@@ -320,34 +328,167 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 			return err
 		}
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	checked := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
 		defer x.close()
 		last, uniquePhones, err := lockTenant(ctx, tx, tenantID, len(batch))
 		if err != nil {
 			return err
 		}
-		seq := last - int64(len(batch))
-		for i, p := range batch {
-			c := p.Contact
-			if err := checkUnique(ctx, tx, tenantID, c, uniquePhones); err != nil {
-				return err
-			}
-			if err := x.insertContact(tenantID, c, docs[i]); err != nil {
-				return err
-			}
-			if err := x.insertEntries(tenantID, c, p.Terms); err != nil {
-				return err
-			}
-			seq++
-			ch := p.Change
-			ch.TenantID, ch.Seq = tenantID, seq
-			if err := x.insertChange(ch); err != nil {
+		if uniquePhones {
+			checked = true
+			if err := checkUniqueAll(ctx, tx, tenantID, batch); err != nil {
 				return err
 			}
 		}
-		return nil
+		return x.insertBatch(tenantID, batch, docs, last-int64(len(batch)))
 	})
+	if contactd.ErrorCodeOf(err) == contactd.EConflict && !checked {
+		// Name the contact that conflicts, if it is still there.
+		if cerr := s.inTx(ctx, func(tx *sql.Tx) error { return checkUniqueAll(ctx, tx, tenantID, batch) }); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+func checkUniqueAll(ctx context.Context, tx *sql.Tx, tenantID string, batch []contactd.WriteContactParams) error {
+	var uniquePhones bool
+	if err := tx.QueryRowContext(ctx, `SELECT unique_phones FROM tenants WHERE id = ?`, tenantID).Scan(&uniquePhones); err != nil {
+		return err
+	}
+	for _, p := range batch {
+		if err := checkUnique(ctx, tx, tenantID, p.Contact, uniquePhones); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertBatch writes new contacts with their side rows and "created"
+// changes (numbered from seq+1).
+func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParams, docs [][]byte, seq int64) error {
+	var r rowSet
+	for i, p := range batch {
+		r.contacts = append(r.contacts, x.contactRow(tenantID, p.Contact, docs[i]))
+		r.addEntries(tenantID, p.Contact, p.Terms)
+		ch := p.Change
+		ch.TenantID, ch.Seq = tenantID, seq+int64(i)+1
+		row, err := changeRow(ch)
+		if err != nil {
+			return err
+		}
+		r.changes = append(r.changes, row)
+	}
+	return r.write(x)
+}
+
+// rowSet collects rows to insert, by table.
+type rowSet struct {
+	contacts, emails, phones, tags, terms, changes [][]any
+}
+
+// addEntries adds the side-table rows of a contact: emails, phones, tags
+// and full-text terms.
+func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) {
+	live := boolInt(c.Live())
+	for _, e := range c.Emails {
+		r.emails = append(r.emails, []any{tenantID, c.ID, e.Address, live})
+	}
+	for _, ph := range c.Phones {
+		r.phones = append(r.phones, []any{tenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live})
+	}
+	for _, t := range tagKeys(c.Tags) {
+		r.tags = append(r.tags, []any{tenantID, c.ID, t})
+	}
+	for _, t := range terms {
+		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight})
+	}
+}
+
+// write inserts the rows, table by table, and indexes the new numbers'
+// digits.
+func (r *rowSet) write(x *txExec) error {
+	firstPhone, err := x.nextPhoneRowid()
+	if err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		table string
+		rows  [][]any
+	}{
+		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones},
+		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"changes", r.changes},
+	} {
+		if err := x.insertRows(t.table, t.rows); err != nil {
+			return err
+		}
+	}
+	if len(r.phones) == 0 {
+		return nil
+	}
+	return x.indexPhoneDigits(firstPhone)
+}
+
+// insertColumns are the columns insertRows writes, per table.
+var insertColumns = map[string][]string{
+	"contacts":       {"tenant_id", "id", "version", "display_name", "display_name_set", "external_id", "created_at", "updated_at", "deleted_at", "doc"},
+	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
+	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
+	"contact_tags":   {"tenant_id", "contact_id", "tag"},
+	"contact_terms":  {"tenant_id", "term", "contact_id", "weight"},
+	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
+}
+
+// maxRowsPerInsert bounds the rows of one multi-row INSERT.
+const maxRowsPerInsert = 100
+
+// insertRows inserts rows into table with multi-row INSERTs.
+func (x *txExec) insertRows(table string, rows [][]any) error {
+	cols := insertColumns[table]
+	for len(rows) > 0 {
+		n := min(len(rows), maxRowsPerInsert)
+		args := make([]any, 0, n*len(cols))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if err := x.exec(insertSQL(table, cols, n), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+var insertSQLCache sync.Map // table/n → INSERT statement text
+
+func insertSQL(table string, cols []string, n int) string {
+	key := table + "/" + strconv.Itoa(n)
+	if q, ok := insertSQLCache.Load(key); ok {
+		return q.(string)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+	insertSQLCache.Store(key, q)
+	return q
+}
+
+// nextPhoneRowid returns the rowid the next phone row will get: the phone
+// rows a transaction inserts from here on have this rowid or a larger one.
+func (x *txExec) nextPhoneRowid() (int64, error) {
+	var last int64
+	err := x.tx.QueryRowContext(x.ctx, `SELECT COALESCE(MAX(rowid), 0) FROM contact_phones`).Scan(&last)
+	return last + 1, err
+}
+
+// indexPhoneDigits adds the phone rows from rowid first on to the trigram
+// index of phone digits, in one statement: FTS5 writes its pending terms
+// out at the end of each statement that changes it, so a statement per
+// number would cost a segment per number. (Deleted phone rows leave it by
+// trigger, see migration 00004.)
+func (x *txExec) indexPhoneDigits(first int64) error {
+	return x.exec(`INSERT INTO contact_phone_digits (rowid, digits) SELECT rowid, substr(e164, 2) FROM contact_phones WHERE rowid >= ?`, first)
 }
 
 // txExec runs statements in a transaction, preparing each once when stmts
@@ -382,72 +523,40 @@ func (x *txExec) close() {
 }
 
 func (x *txExec) insertContact(tenantID string, c *contactd.Contact, doc []byte) error {
-	return x.exec(`INSERT INTO contacts (tenant_id, id, version, display_name, display_name_set, external_id, created_at, updated_at, deleted_at, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tenantID, c.ID, c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID),
-		formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc)
+	return x.insertRows("contacts", [][]any{x.contactRow(tenantID, c, doc)})
+}
+
+func (x *txExec) contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
+	return []any{tenantID, c.ID, c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID),
+		formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc}
 }
 
 // insertEntries writes the side-table rows of a contact: emails, phones,
 // tags and full-text terms.
 func (x *txExec) insertEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) error {
-	live := boolInt(c.Live())
-	for _, e := range c.Emails {
-		if err := x.exec(`INSERT INTO contact_emails (tenant_id, contact_id, address, live) VALUES (?, ?, ?, ?)`,
-			tenantID, c.ID, e.Address, live); err != nil {
-			return err
-		}
-	}
-	for _, ph := range c.Phones {
-		if err := x.exec(`INSERT INTO contact_phones (tenant_id, contact_id, phone_id, e164, is_primary, live) VALUES (?, ?, ?, ?, ?, ?)`,
-			tenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live); err != nil {
-			return err
-		}
-	}
-	for _, t := range tagKeys(c.Tags) {
-		if err := x.exec(`INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES (?, ?, ?)`, tenantID, c.ID, t); err != nil {
-			return err
-		}
-	}
-	// The terms of a contact go in with one statement: a contact has
-	// dozens, and each statement has a fixed cost.
-	for len(terms) > 0 {
-		n := min(len(terms), maxTermsPerInsert)
-		args := make([]any, 0, 4*n)
-		for _, t := range terms[:n] {
-			args = append(args, tenantID, t.Term, c.ID, t.Weight)
-		}
-		if err := x.exec(insertTermsSQL[n], args...); err != nil {
-			return err
-		}
-		terms = terms[n:]
-	}
-	return nil
+	var r rowSet
+	r.addEntries(tenantID, c, terms)
+	return r.write(x)
 }
 
-// maxTermsPerInsert bounds the rows of one multi-row INSERT of terms.
-const maxTermsPerInsert = 64
-
-// insertTermsSQL[n] inserts n terms.
-var insertTermsSQL = func() []string {
-	out := make([]string, maxTermsPerInsert+1)
-	for n := 1; n <= maxTermsPerInsert; n++ {
-		out[n] = "INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES " + strings.Repeat("(?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?)"
-	}
-	return out
-}()
-
 func (x *txExec) insertChange(ch *contactd.Change) error {
+	row, err := changeRow(ch)
+	if err != nil {
+		return err
+	}
+	return x.insertRows("changes", [][]any{row})
+}
+
+func changeRow(ch *contactd.Change) ([]any, error) {
 	var fields any
 	if len(ch.Fields) > 0 {
 		b, err := json.Marshal(ch.Fields)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fields = b
 	}
-	return x.exec(`INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields)
+	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields}, nil
 }
 
 // tagKeys returns the distinct lower-cased tags that filters match on.

@@ -100,9 +100,40 @@ func (b *Builder) search(tenantID string, terms []string) string {
 		parts[i] = "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best" +
 			" FROM contact_terms WHERE tenant_id = " + b.Arg(tenantID) +
 			" AND term >= " + b.Arg(t) + " AND term < " + b.Arg(t+"\U0010FFFF") + " GROUP BY contact_id"
+		if b.d.phoneDigits && allDigits(t) {
+			parts[i] = "SELECT contact_id, MAX(best) AS best FROM (" + parts[i] + " UNION ALL " + b.phoneDigits(tenantID, t) + ") GROUP BY contact_id"
+		}
 	}
 	return "SELECT contact_id, SUM(best) AS score FROM (" + strings.Join(parts, " UNION ALL ") +
 		") t GROUP BY contact_id HAVING COUNT(*) = " + strconv.Itoa(len(terms))
+}
+
+// phoneDigits selects the contacts with a number containing the digits t,
+// scored like a phone-digit term: an exact match is a number ending in t.
+// Three digits or more are found through the trigram index; fewer, which
+// it cannot answer, by reading the tenant's numbers.
+func (b *Builder) phoneDigits(tenantID, t string) string {
+	score := "MAX(" + strconv.Itoa(2*phoneDigitWeight) + " + CASE WHEN substr(p.e164, -" + strconv.Itoa(len(t)) + ") = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best"
+	where := " WHERE p.tenant_id = " + b.Arg(tenantID)
+	if len(t) >= 3 {
+		where += " AND p.rowid IN (SELECT rowid FROM contact_phone_digits WHERE contact_phone_digits MATCH " + b.Arg(`"`+t+`"`) + ")"
+	} else {
+		where += " AND instr(p.e164, " + b.Arg(t) + ") > 0"
+	}
+	return "SELECT p.contact_id AS contact_id, " + score + " FROM contact_phones p" + where + " GROUP BY p.contact_id"
+}
+
+// phoneDigitWeight is the weight contactd.PhoneDigitTerms gives phone
+// digits, so that both ways of indexing them rank alike.
+const phoneDigitWeight = 1
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // keyset returns the condition selecting rows after the given sort values:

@@ -46,11 +46,16 @@ type Dialect struct {
 	// bytewise follows a text expression so that it orders by bytes, as
 	// the generated columns do, whatever the database's collation.
 	bytewise string
+	// phoneDigits is set when the store indexes phone digits in the
+	// trigram table contact_phone_digits (keyed by contact_phones' rowid)
+	// instead of as suffix terms in contact_terms.
+	phoneDigits bool
 }
 
 // SQLite is the dialect of the SQLite store.
 var SQLite = &Dialect{
-	Name: "sqlite",
+	Name:        "sqlite",
+	phoneDigits: true,
 	// Numbered, so that a placeholder may be used more than once (a
 	// property path appears several times in one condition).
 	placeholder: func(n int) string { return "?" + strconv.Itoa(n) },
