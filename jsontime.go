@@ -1,7 +1,9 @@
 package contactd
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -56,9 +58,16 @@ func (t Tenant) MarshalJSON() ([]byte, error) {
 
 // MarshalJSON writes the contact with the ids of its matched entries.
 func (it LookupItem) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(it.Contact)
-	if err != nil {
-		return nil, err
+	return it.appendJSON(nil)
+}
+
+func (it LookupItem) appendJSON(out []byte) ([]byte, error) {
+	doc := it.Doc
+	if doc == nil {
+		var err error
+		if doc, err = json.Marshal(it.Contact); err != nil {
+			return nil, err
+		}
 	}
 	ids := it.MatchedEntries
 	if ids == nil {
@@ -68,7 +77,15 @@ func (it LookupItem) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := append(b[:len(b)-1:len(b)-1], `,"matchedEntries":`...)
+	doc = bytes.TrimRight(doc, " \t\r\n")
+	if len(doc) < 2 || doc[len(doc)-1] != '}' {
+		return nil, fmt.Errorf("contactd: a contact document is not a JSON object")
+	}
+	out = append(out, doc[:len(doc)-1]...)
+	if len(doc) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"matchedEntries":`...)
 	out = append(out, m...)
 	return append(out, '}'), nil
 }

@@ -33,3 +33,33 @@ func TestTimestampsHaveMilliseconds(t *testing.T) {
 		t.Errorf("change JSON: %s", ch)
 	}
 }
+
+// TestLookupResultJSON checks that AppendJSON writes what json.Marshal
+// writes, whether an item holds a Contact or its stored document.
+func TestLookupResultJSON(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := &Contact{ID: "ct_1", FirstName: "Zoë <&>", CreatedAt: at, UpdatedAt: at}
+	doc, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*LookupResult{
+		{Match: "none", Data: []LookupItem{}},
+		{Match: "exact", Data: []LookupItem{{Contact: c, MatchedEntries: []string{"ph_1"}}}},
+		{Match: "ambiguous", Data: []LookupItem{{Doc: doc, MatchedEntries: []string{"ph_1", "ph_2"}}, {Contact: c}}},
+		{Match: "exact", Data: []LookupItem{{Doc: json.RawMessage(`{}`), MatchedEntries: []string{}}}},
+	} {
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.AppendJSON(nil)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("AppendJSON:\n got %s (%v)\nwant %s", got, err, want)
+		}
+	}
+	if _, err := (&LookupResult{Data: []LookupItem{{Doc: json.RawMessage(`[1]`)}}}).AppendJSON(nil); err == nil {
+		t.Errorf("a document that is not an object is written")
+	}
+}

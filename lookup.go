@@ -2,6 +2,8 @@ package contactd
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/contactd/contactd/internal/phone"
@@ -23,7 +25,12 @@ type LookupResult struct {
 
 // LookupItem is one matching contact and the entries of it that matched.
 type LookupItem struct {
+	// Contact is the contact, or nil when Doc holds it.
 	*Contact
+	// Doc is the contact's JSON representation as the store hands it
+	// out (see ContactDoc), used instead of Contact when set: caller-ID
+	// answers pass it on without decoding it.
+	Doc json.RawMessage `json:"-"`
 	// MatchedEntries lists the ids of the phones or emails that matched;
 	// empty for a match on externalId.
 	MatchedEntries []string `json:"matchedEntries"`
@@ -31,9 +38,44 @@ type LookupItem struct {
 
 // PhoneMatch is a contact found by phone number, as a store returns it.
 type PhoneMatch struct {
-	Contact *Contact
+	ContactID string
+	// Doc is the contact's JSON representation, as Contact marshals it.
+	Doc json.RawMessage
+	// PhoneIDs are the ids of the contact's phones with the number, in
+	// ascending order.
+	PhoneIDs []string
 	// PrimaryMatch is set when the contact's primary phone matched.
 	PrimaryMatch bool
+}
+
+// ContactDoc is a stored contact in its JSON representation, as a store
+// hands it out for reads that pass it on unchanged.
+type ContactDoc struct {
+	Version int64
+	Deleted bool
+	// JSON is exactly what the Contact marshals to.
+	JSON json.RawMessage
+}
+
+// ETag returns the entity tag of the contact's version.
+func (d *ContactDoc) ETag() string { return `"` + strconv.FormatInt(d.Version, 10) + `"` }
+
+// AppendJSON appends the result's JSON to b: the same bytes json.Marshal
+// writes, without re-validating the contacts' documents.
+func (r *LookupResult) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"match":`...)
+	b = strconv.AppendQuote(b, r.Match)
+	b = append(b, `,"data":[`...)
+	for i, it := range r.Data {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = it.appendJSON(b); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, "]}"...), nil
 }
 
 // MaxLookupResults bounds the contacts a lookup returns.
@@ -84,13 +126,7 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 			return nil, err
 		}
 		for _, m := range matches {
-			var ids []string
-			for _, ph := range m.Contact.Phones {
-				if ph.E164 == num.E164 {
-					ids = append(ids, ph.ID)
-				}
-			}
-			res.Data = append(res.Data, LookupItem{Contact: m.Contact, MatchedEntries: ids})
+			res.Data = append(res.Data, LookupItem{Doc: m.Doc, MatchedEntries: m.PhoneIDs})
 		}
 	case strings.TrimSpace(q.Email) != "":
 		addr := strings.ToLower(strings.TrimSpace(q.Email))

@@ -46,6 +46,9 @@ type Store interface {
 
 	// Contact returns a contact by id, deleted or not. ENotFound.
 	Contact(ctx context.Context, tenantID, id string) (*Contact, error)
+	// ContactDoc returns a contact by id, deleted or not, as the JSON the
+	// Contact marshals to. ENotFound.
+	ContactDoc(ctx context.Context, tenantID, id string) (*ContactDoc, error)
 	// ContactByEmail returns the live contact with the given (lower-case)
 	// email address. ENotFound.
 	ContactByEmail(ctx context.Context, tenantID, email string) (*Contact, error)

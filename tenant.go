@@ -68,6 +68,8 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, patch []byte) (
 	if err := s.store.UpdateTenant(ctx, t); err != nil {
 		return nil, err
 	}
+	// The principals carry the tenant's default region.
+	s.forgetTokens(func(q Principal) bool { return q.TenantID == t.ID })
 	return t, nil
 }
 

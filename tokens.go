@@ -66,5 +66,16 @@ func (s *Service) RevokeToken(ctx context.Context, p Principal, id string) error
 	if err := p.require(ScopeAdmin); err != nil {
 		return err
 	}
-	return s.store.RevokeToken(ctx, p.TenantID, id, s.now())
+	if err := s.store.RevokeToken(ctx, p.TenantID, id, s.now()); err != nil {
+		return err
+	}
+	s.forgetTokens(func(q Principal) bool { return q.TenantID == p.TenantID && q.TokenID == id })
+	return nil
+}
+
+// forgetTokens drops cached principals (see SoleWriter).
+func (s *Service) forgetTokens(drop func(Principal) bool) {
+	if s.tokens != nil {
+		s.tokens.forget(drop)
+	}
 }

@@ -213,5 +213,9 @@ func (s *Server) lookup(c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reply{status: http.StatusOK, body: res}, nil
+	b, err := res.AppendJSON(make([]byte, 0, 2048))
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, raw: append(b, '\n'), contentType: "application/json"}, nil
 }

@@ -185,9 +185,23 @@ func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID st
 		WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL`, tenantID, externalID))
 }
 
+// ContactDoc implements contactd.Store. jsonb keeps neither key order nor
+// spacing, so the document is decoded and marshalled again.
+func (s *Store) ContactDoc(ctx context.Context, tenantID, id string) (*contactd.ContactDoc, error) {
+	c, err := s.Contact(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return &contactd.ContactDoc{Version: c.Version, Deleted: c.DeletedAt != nil, JSON: b}, nil
+}
+
 // LookupPhone implements contactd.Store.
 func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.doc::text, c.display_name_set, bool_or(p.is_primary) AS prim
+	rows, err := s.pool.Query(ctx, `SELECT c.doc::text, c.display_name_set, bool_or(p.is_primary) AS prim, array_agg(p.phone_id ORDER BY p.phone_id)
 		FROM contact_phones p JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
 		WHERE p.tenant_id = $1 AND p.e164 = $2 AND p.live
 		GROUP BY c.tenant_id, c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT $3`, tenantID, e164, limit)
@@ -199,13 +213,17 @@ func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit in
 	for rows.Next() {
 		var doc []byte
 		var m contactd.PhoneMatch
-		m.Contact = new(contactd.Contact)
-		if err := rows.Scan(&doc, &m.Contact.DisplayNameSet, &m.PrimaryMatch); err != nil {
+		c := new(contactd.Contact)
+		if err := rows.Scan(&doc, &c.DisplayNameSet, &m.PrimaryMatch, &m.PhoneIDs); err != nil {
 			return nil, interpretError(err)
 		}
-		if err := decodeContact(doc, m.Contact); err != nil {
+		if err := decodeContact(doc, c); err != nil {
 			return nil, err
 		}
+		if m.Doc, err = json.Marshal(c); err != nil {
+			return nil, err
+		}
+		m.ContactID = c.ID
 		out = append(out, m)
 	}
 	return out, interpretError(rows.Err())

@@ -194,3 +194,7 @@ func (s *Store) Close() error {
 	})
 	return errors.Join(s.read.Close(), s.write.Close())
 }
+
+// SoleWriter implements contactd.SoleWriter: one contactd process serves a
+// database file, and only it revokes tokens and changes tenants.
+func (s *Store) SoleWriter() bool { return true }

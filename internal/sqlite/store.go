@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,9 +218,25 @@ func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID st
 		WHERE tenant_id = ? AND external_id = ? AND deleted_at IS NULL`, tenantID, externalID))
 }
 
-// LookupPhone implements contactd.Store.
+// ContactDoc implements contactd.Store. The stored document is what
+// json.Marshal wrote, so it is handed out as it is.
+func (s *Store) ContactDoc(ctx context.Context, tenantID, id string) (*contactd.ContactDoc, error) {
+	var d contactd.ContactDoc
+	var doc []byte // the driver scans TEXT into []byte, not into json.RawMessage
+	err := s.queryRow(ctx, `SELECT version, deleted_at IS NOT NULL, doc FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id).
+		Scan(&d.Version, &d.Deleted, &doc)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	d.JSON = doc
+	return &d, nil
+}
+
+// LookupPhone implements contactd.Store. The plan is pinned to the index
+// that covers the phone columns: without statistics SQLite may prefer the
+// primary key and read every number of the tenant.
 func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
-	st, err := s.readStmt(ctx, `SELECT c.doc, c.display_name_set, MAX(p.is_primary) AS prim
+	st, err := s.readStmt(ctx, `SELECT c.id, c.doc, MAX(p.is_primary) AS prim, group_concat(p.phone_id)
 		FROM contact_phones p INDEXED BY contact_phones_e164
 		JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
 		WHERE p.tenant_id = ? AND p.e164 = ? AND p.live = 1
@@ -234,15 +251,15 @@ func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit in
 	defer rows.Close()
 	var out []contactd.PhoneMatch
 	for rows.Next() {
-		var doc []byte
 		var m contactd.PhoneMatch
-		m.Contact = new(contactd.Contact)
-		if err := rows.Scan(&doc, &m.Contact.DisplayNameSet, &m.PrimaryMatch); err != nil {
+		var ids string
+		var doc []byte
+		if err := rows.Scan(&m.ContactID, &doc, &m.PrimaryMatch, &ids); err != nil {
 			return nil, interpretError(err)
 		}
-		if err := decodeContact(doc, m.Contact); err != nil {
-			return nil, err
-		}
+		m.Doc = doc
+		m.PhoneIDs = strings.Split(ids, ",")
+		slices.Sort(m.PhoneIDs)
 		out = append(out, m)
 	}
 	return out, interpretError(rows.Err())

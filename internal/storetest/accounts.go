@@ -332,7 +332,10 @@ func testAccounts(t *testing.T, b Backend) {
 			t.Errorf("contacts still naming the deleted account: %d, %v", n, err)
 		}
 		m, err := s.LookupPhone(ctx, tn.ID, live.Phones[0].E164, 10)
-		if err != nil || !slices.ContainsFunc(m, func(pm contactd.PhoneMatch) bool { return pm.Contact.ID == live.ID && pm.Contact.AccountID == "" }) {
+		if err != nil || !slices.ContainsFunc(m, func(pm contactd.PhoneMatch) bool {
+			c := decodeMatch(t, pm)
+			return c.ID == live.ID && c.AccountID == ""
+		}) {
 			t.Errorf("LookupPhone does not find the detached contact: %v", err)
 		}
 		wantStored(t, s, tn.ID, bystander)

@@ -54,7 +54,7 @@ func testInsertContacts(t *testing.T, b Backend) {
 		}
 	}
 	ms, err := s.LookupPhone(ctx, tn.ID, c.Phones[0].E164, 10)
-	if err != nil || len(ms) != 1 || ms[0].Contact.ID != c.ID || !ms[0].PrimaryMatch {
+	if err != nil || len(ms) != 1 || ms[0].ContactID != c.ID || decodeMatch(t, ms[0]).ID != c.ID || !ms[0].PrimaryMatch {
 		t.Errorf("LookupPhone after InsertContacts: %+v, %v", ms, err)
 	}
 	q := sqlq.ListQuery{TenantID: tn.ID, Terms: []string{"bulk07"}, Sort: []sqlq.SortKey{{Field: "id"}}, Limit: 10}

@@ -246,6 +246,47 @@ func wantStored(t *testing.T, s contactd.Store, tenantID string, want *contactd.
 		return
 	}
 	sameContact(t, got, want, "Contact("+want.ID+")")
+	sameDoc(t, s, tenantID, got)
+}
+
+// sameDoc checks that ContactDoc hands out the contact as it marshals.
+func sameDoc(t *testing.T, s contactd.Store, tenantID string, c *contactd.Contact) {
+	t.Helper()
+	d, err := s.ContactDoc(t.Context(), tenantID, c.ID)
+	if err != nil {
+		t.Errorf("ContactDoc(%s): %v", c.ID, err)
+		return
+	}
+	if d.Version != c.Version || d.Deleted != (c.DeletedAt != nil) {
+		t.Errorf("ContactDoc(%s): version %d deleted %v, want %d %v", c.ID, d.Version, d.Deleted, c.Version, c.DeletedAt != nil)
+	}
+	want, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(d.JSON, &a); err != nil {
+		t.Errorf("ContactDoc(%s): %v in %s", c.ID, err, d.JSON)
+		return
+	}
+	_ = json.Unmarshal(want, &b)
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("ContactDoc(%s):\n got %s\nwant %s", c.ID, d.JSON, want)
+	}
+}
+
+// decodeMatch returns the contact of a PhoneMatch, checking that its
+// document is the contact as the store holds it.
+func decodeMatch(t *testing.T, m contactd.PhoneMatch) *contactd.Contact {
+	t.Helper()
+	var c contactd.Contact
+	if err := json.Unmarshal(m.Doc, &c); err != nil {
+		t.Fatalf("PhoneMatch document: %v in %s", err, m.Doc)
+	}
+	if c.ID != m.ContactID {
+		t.Errorf("PhoneMatch: document of %s, ContactID %s", c.ID, m.ContactID)
+	}
+	return &c
 }
 
 // changes returns the tenant's whole change log, or one contact's part of
