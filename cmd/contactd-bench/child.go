@@ -18,6 +18,7 @@ import (
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
+	"github.com/contactd/contactd/internal/logbuf"
 )
 
 // The servers under test run as child processes of the bench: the bench
@@ -84,7 +85,9 @@ func serveMinimal() error {
 // settings, JSON request logs on stderr), on a free port of 127.0.0.1.
 func serveContactd(db string) error {
 	ctx := context.Background()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	lw := logbuf.New(os.Stderr, 100*time.Millisecond) // as contactd serve does
+	defer lw.Close()
+	log := slog.New(slog.NewJSONHandler(lw, nil))
 	store, err := openStore(ctx, db)
 	if err != nil {
 		return err

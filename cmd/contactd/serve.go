@@ -12,6 +12,7 @@ import (
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
+	"github.com/contactd/contactd/internal/logbuf"
 )
 
 // Main is a running server; tests start it on port 0.
@@ -92,6 +93,9 @@ API reference: http://%s/docs
 `, secret, addr, secret, addr)
 }
 
+// logFlushInterval bounds how long a log line stays in the buffer.
+const logFlushInterval = 100 * time.Millisecond
+
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs, db := newFlags("serve", stderr, getenv)
 	defAddr := getenv("CONTACTD_ADDR")
@@ -106,12 +110,17 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if fs.NArg() != 0 {
 		return usageError{"usage: contactd serve [--addr HOST:PORT] [--db PATH]"}
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	// Request logs are buffered: a write per line would cost a system call
+	// per request. Lines are out within logFlushInterval, and at exit.
+	lw := logbuf.New(stderr, logFlushInterval)
+	defer lw.Close()
+	log := slog.New(slog.NewJSONHandler(lw, nil))
 	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout})
 	if err != nil {
 		return err
 	}
 	log.Info("listening", "addr", m.Addr, "db", *db, "version", version)
+	lw.Flush()
 	<-ctx.Done()
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

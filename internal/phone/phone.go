@@ -134,7 +134,7 @@ func NormalizeLookup(raw, region string) (n Number, err error) {
 		if err != nil {
 			return Number{}, err
 		}
-	} else {
+	} else if mayHaveExtension(s) {
 		var e string
 		s, e = phonenumbers.MaybeSeparateExtensionFromPhone(s)
 		if e != "" {
@@ -149,6 +149,22 @@ func NormalizeLookup(raw, region string) (n Number, err error) {
 		err = notPossible(raw)
 	}
 	return n, err
+}
+
+// mayHaveExtension reports whether s has a character other than ASCII
+// digits and the punctuation of a plain number. Every extension marker
+// libphonenumber knows ("ext", "x", "#", "~", ",", "доб", full-width
+// forms, …) has one, so a number without any needs no extension search,
+// which is a costly regular expression.
+func mayHaveExtension(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == ' ', c == '+', c == '-', c == '(', c == ')', c == '.', c == '/':
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // checkRegion validates and uppercases a default region; "" stays "".

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Expected values were cross-checked with pnc (libphonenumber's C++ CLI).
@@ -297,4 +299,21 @@ func BenchmarkNormalizeLookup(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzExtensionFastPath checks the premise of mayHaveExtension: a string
+// it clears holds no extension that libphonenumber would find.
+func FuzzExtensionFastPath(f *testing.F) {
+	for _, s := range []string{"(415) 555-0123", "+44 20 7946 0000", "1-415-555-0123", "0049 30 1234567", "415.555.0123 123",
+		"+1 415 555 0123 x12", "415-555-0123#45", "0211 8776 (12)", "+1/415/555/0123"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if mayHaveExtension(s) {
+			return
+		}
+		if _, ext := phonenumbers.MaybeSeparateExtensionFromPhone(s); ext != "" {
+			t.Errorf("%q has the extension %q, but mayHaveExtension says none is possible", s, ext)
+		}
+	})
 }

@@ -38,7 +38,7 @@ func (s *Store) WriteAccount(ctx context.Context, p contactd.WriteAccountParams)
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if a.ExternalID != "" {
 			var other string
 			err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE tenant_id = ? AND external_id = ? AND id <> ?`,
@@ -105,7 +105,7 @@ func (s *Store) CountAccounts(ctx context.Context, q sqlq.AccountQuery) (int, er
 
 // DeleteAccount implements contactd.Store.
 func (s *Store) DeleteAccount(ctx context.Context, p contactd.DeleteAccountParams) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The tenant first, as in every writing transaction.
 		if _, _, err := lockTenant(ctx, tx, p.TenantID, 0); err != nil {
 			return err
@@ -143,7 +143,7 @@ func (s *Store) DeleteAccount(ctx context.Context, p contactd.DeleteAccountParam
 				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
 			}
 			ch.TenantID = p.TenantID
-			if err := appendChange(ctx, tx, ch); err != nil {
+			if err := s.appendChange(ctx, tx, ch); err != nil {
 				return err
 			}
 		}

@@ -131,7 +131,7 @@ func (s *Store) SegmentsOfContact(ctx context.Context, tenantID, contactID strin
 // UpdateSegment implements contactd.Store.
 func (s *Store) UpdateSegment(ctx context.Context, p contactd.UpdateSegmentParams) (*contactd.Segment, error) {
 	var sg *contactd.Segment
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE segments SET name = COALESCE(?, name), description = COALESCE(?, description),
 			filter = COALESCE(?, filter), updated_at = ? WHERE tenant_id = ? AND id = ?`,
 			p.Name, p.Description, nullJSON(p.Filter), formatTime(p.At), p.TenantID, p.ID)
@@ -149,7 +149,7 @@ func (s *Store) UpdateSegment(ctx context.Context, p contactd.UpdateSegmentParam
 
 // DeleteSegment implements contactd.Store.
 func (s *Store) DeleteSegment(ctx context.Context, tenantID, id string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE tenant_id = ? AND id = ?`, tenantID, id)
 		if err != nil {
 			return err
@@ -181,7 +181,7 @@ func (s *Store) changeMembers(ctx context.Context, p contactd.SegmentMembersPara
 		return nil, err
 	}
 	var missing []string
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE segments SET updated_at = ? WHERE tenant_id = ? AND id = ? AND kind = 'static'`, formatTime(p.At), p.TenantID, p.SegmentID)
 		if err != nil {
 			return err

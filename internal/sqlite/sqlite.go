@@ -38,6 +38,16 @@ type Store struct {
 	// stmts caches the prepared statements of the hot reads (authentication,
 	// get, lookup): preparing costs as much as running them.
 	stmts sync.Map // query text → *sql.Stmt on read
+	// wstmts caches the writer's statements of fixed text (inserts of
+	// contacts and their rows), used in transactions through Tx.Stmt.
+	wstmts sync.Map // query text → *sql.Stmt on write
+	noted  sync.Map // query text → true, to be prepared on write
+
+	// Writes queue for the writer goroutine (see commit.go).
+	jobs       chan *writeJob
+	closed     chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 }
 
 // readStmt returns the read statement for a fixed query, prepared once.
@@ -54,6 +64,30 @@ func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
+}
+
+// writeStmt returns the writer's prepared statement for a fixed query, or
+// nil when it is not prepared yet: it cannot be while a transaction holds
+// the writer, so it is noted, and the writer prepares it after the commit
+// (prepareNoted).
+func (s *Store) writeStmt(q string) *sql.Stmt {
+	if st, ok := s.wstmts.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	s.noted.Store(q, true)
+	return nil
+}
+
+// prepareNoted prepares the writer's statements noted by writeStmt. The
+// writer goroutine calls it between transactions.
+func (s *Store) prepareNoted() {
+	s.noted.Range(func(q, _ any) bool {
+		s.noted.Delete(q)
+		if st, err := s.write.Prepare(q.(string)); err == nil {
+			s.wstmts.Store(q, st)
+		}
+		return true
+	})
 }
 
 // queryRow runs a fixed single-row read through its prepared statement.
@@ -101,7 +135,9 @@ func open(path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxLifetime(0)
-	return &Store{write: write, read: read}, nil
+	s := &Store{write: write, read: read, jobs: make(chan *writeJob, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.writer()
+	return s, nil
 }
 
 // pragmas are applied, in this order, to every connection.
@@ -111,8 +147,16 @@ var pragmas = []string{
 	"synchronous(NORMAL)",
 	"foreign_keys(ON)",
 	"temp_store(MEMORY)",
-	"cache_size(-32000)",
 }
+
+// Page cache per connection, in KiB: the writer's holds the B-tree pages a
+// bulk load keeps revisiting; each reader's is smaller, as there are
+// several and the operating system's page cache (shared, and not in the
+// process's memory) backs them all.
+const (
+	writerCacheKiB = 8 << 10
+	readerCacheKiB = 4 << 10
+)
 
 func dsn(path string, write bool) string {
 	q := url.Values{}
@@ -121,8 +165,10 @@ func dsn(path string, write bool) string {
 	}
 	if write {
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writerCacheKiB))
 	} else {
 		q.Add("_pragma", "query_only(ON)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", readerCacheKiB))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -188,10 +234,16 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements contactd.Store.
 func (s *Store) Close() error {
-	s.stmts.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		<-s.writerDone
 	})
+	for _, m := range []*sync.Map{&s.stmts, &s.wstmts} {
+		m.Range(func(_, st any) bool {
+			st.(*sql.Stmt).Close()
+			return true
+		})
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

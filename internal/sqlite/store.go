@@ -42,22 +42,9 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// inTx runs f in a write transaction (BEGIN IMMEDIATE on the writer).
-func (s *Store) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return interpretError(err)
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return interpretError(err)
-	}
-	return interpretError(tx.Commit())
-}
-
 // CreateTenant implements contactd.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *contactd.Tenant) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE name = ?`, t.Name).Scan(&n); err != nil {
 			return err
@@ -273,8 +260,8 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		return err
 	}
 	p.Change.TenantID = p.TenantID
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		x := &txExec{ctx: ctx, tx: tx}
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx, s: s}
 		seq, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, 1)
 		if err != nil {
 			return err
@@ -346,9 +333,8 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 		}
 	}
 	checked := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		x := &txExec{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
-		defer x.close()
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx, s: s}
 		last, uniquePhones, err := lockTenant(ctx, tx, tenantID, len(batch))
 		if err != nil {
 			return err
@@ -363,7 +349,7 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 	})
 	if contactd.ErrorCodeOf(err) == contactd.EConflict && !checked {
 		// Name the contact that conflicts, if it is still there.
-		if cerr := s.inTx(ctx, func(tx *sql.Tx) error { return checkUniqueAll(ctx, tx, tenantID, batch) }); cerr != nil {
+		if cerr := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return checkUniqueAll(ctx, tx, tenantID, batch) }); cerr != nil {
 			return cerr
 		}
 	}
@@ -508,35 +494,22 @@ func (x *txExec) indexPhoneDigits(first int64) error {
 	return x.exec(`INSERT INTO contact_phone_digits (rowid, digits) SELECT rowid, substr(e164, 2) FROM contact_phones WHERE rowid >= ?`, first)
 }
 
-// txExec runs statements in a transaction, preparing each once when stmts
-// is not nil (the bulk path).
+// txExec runs statements in a write transaction, each through the
+// writer's statement prepared once (see writeStmt).
 type txExec struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	ctx context.Context
+	tx  *sql.Tx
+	s   *Store
 }
 
 func (x *txExec) exec(q string, args ...any) error {
-	if x.stmts == nil {
-		_, err := x.tx.ExecContext(x.ctx, q, args...)
-		return err
+	var err error
+	if st := x.s.writeStmt(q); st != nil {
+		_, err = x.tx.StmtContext(x.ctx, st).ExecContext(x.ctx, args...)
+	} else {
+		_, err = x.tx.ExecContext(x.ctx, q, args...)
 	}
-	st, ok := x.stmts[q]
-	if !ok {
-		var err error
-		if st, err = x.tx.PrepareContext(x.ctx, q); err != nil {
-			return err
-		}
-		x.stmts[q] = st
-	}
-	_, err := st.ExecContext(x.ctx, args...)
 	return err
-}
-
-func (x *txExec) close() {
-	for _, st := range x.stmts {
-		st.Close()
-	}
 }
 
 func (x *txExec) insertContact(tenantID string, c *contactd.Contact, doc []byte) error {
@@ -664,19 +637,19 @@ func conflict(id, field, location, msg string) error {
 		Fields: []contactd.FieldError{{Location: location, Message: msg}}}
 }
 
-func appendChange(ctx context.Context, tx *sql.Tx, ch *contactd.Change) error {
+func (s *Store) appendChange(ctx context.Context, tx *sql.Tx, ch *contactd.Change) error {
 	seq, _, err := lockTenant(ctx, tx, ch.TenantID, 1)
 	if err != nil {
 		return err
 	}
 	ch.Seq = seq
-	return (&txExec{ctx: ctx, tx: tx}).insertChange(ch)
+	return (&txExec{ctx: ctx, tx: tx, s: s}).insertChange(ch)
 }
 
 // EraseContact implements contactd.Store.
 func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
 	change.TenantID = tenantID
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id)
 		if err != nil {
 			return err
@@ -687,7 +660,7 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE tenant_id = ? AND contact_id = ?`, tenantID, id); err != nil {
 			return err
 		}
-		return appendChange(ctx, tx, change)
+		return s.appendChange(ctx, tx, change)
 	})
 }
 
@@ -728,7 +701,7 @@ func (s *Store) Changes(ctx context.Context, p contactd.ChangesParams) ([]contac
 // ReserveIdempotencyKey implements contactd.Store.
 func (s *Store) ReserveIdempotencyKey(ctx context.Context, r *contactd.IdempotencyRecord) (*contactd.IdempotencyRecord, error) {
 	var existing *contactd.IdempotencyRecord
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old := contactd.IdempotencyRecord{TenantID: r.TenantID, Key: r.Key}
 		var created string
 		var resp []byte

@@ -51,7 +51,7 @@ func checkTagName(ctx context.Context, tx *sql.Tx, tenantID, key, self string) e
 // CreateTag implements contactd.Store.
 func (s *Store) CreateTag(ctx context.Context, t *contactd.Tag) error {
 	key := contactd.TagKey(t.Name)
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := checkTagName(ctx, tx, t.TenantID, key, t.ID); err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (s *Store) EnsureTags(ctx context.Context, tenantID string, tags []*contact
 		return nil, interpretError(err)
 	}
 	if len(names) < len(keys) {
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			for i, t := range tags {
 				if _, ok := names[keys[i]]; ok {
 					continue
@@ -173,7 +173,7 @@ func (s *Store) EnsureTags(ctx context.Context, tenantID string, tags []*contact
 func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*contactd.Tag, int, error) {
 	var t *contactd.Tag
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		t, err = scanTag(p.TenantID, tx.QueryRowContext(ctx, `SELECT `+tagColumns+` FROM tags WHERE tenant_id = ? AND id = ?`, p.TenantID, p.ID))
 		if err != nil {
@@ -211,7 +211,7 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 // DeleteTag implements contactd.Store.
 func (s *Store) DeleteTag(ctx context.Context, p contactd.DeleteTagParams) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var name string
 		err := tx.QueryRowContext(ctx, `DELETE FROM tags WHERE tenant_id = ? AND id = ? RETURNING name`, p.TenantID, p.ID).Scan(&name)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // UpdateTenant implements contactd.Store.
 func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var other string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM tenants WHERE name = ? AND id <> ?`, t.Name, t.ID).Scan(&other)
 		if err == nil {

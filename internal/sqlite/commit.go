@@ -1,0 +1,158 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Group commit. SQLite has one writer at a time, and what a small write
+// costs is mostly its commit: writing the pages it dirtied to the WAL, and
+// now and then a checkpoint. So the writes that arrive while a transaction
+// is running are not run one transaction each: the next transaction runs
+// all of them, each inside a savepoint of its own (a write that fails is
+// rolled back alone and gets its own error), and commits once. Every
+// caller returns after the commit that holds its write, so a write is
+// durable and visible to readers when inTx returns, as before.
+
+// maxGroup bounds the writes of one transaction.
+const maxGroup = 128
+
+// writeJob is one inTx call waiting for the writer.
+type writeJob struct {
+	ctx  context.Context
+	f    func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+}
+
+// inTx runs f in a write transaction (BEGIN IMMEDIATE on the writer),
+// possibly together with other callers' functions (see above); its changes
+// are rolled back when it returns an error. f gets a context that is not
+// cancelled with ctx: once started, a write runs to its end, because a
+// statement interrupted by a cancellation would make SQLite roll back the
+// whole transaction, other callers' writes included. A caller that gives
+// up while its write is queued gets ctx's error, and its write is not run.
+func (s *Store) inTx(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error) error {
+	j := &writeJob{ctx: ctx, f: f, done: make(chan error, 1)}
+	select {
+	case <-s.closed:
+		return errClosed
+	default:
+	}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closed:
+		return errClosed
+	}
+	select {
+	case err := <-j.done:
+		return err
+	case <-s.writerDone:
+		// The writer stopped; it may have answered just before.
+		select {
+		case err := <-j.done:
+			return err
+		default:
+			return errClosed
+		}
+	}
+}
+
+var errClosed = fmt.Errorf("sqlite: the store is closed")
+
+// writer runs the queued writes until the store closes.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]*writeJob, 0, maxGroup)
+	for {
+		select {
+		case j := <-s.jobs:
+			batch = append(batch[:0], j)
+		case <-s.closed:
+			return
+		}
+	fill:
+		for len(batch) < maxGroup {
+			select {
+			case j := <-s.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		s.runGroup(batch)
+		s.prepareNoted()
+	}
+}
+
+// runGroup runs jobs in one transaction and tells each its outcome.
+func (s *Store) runGroup(jobs []*writeJob) {
+	results := make([]error, len(jobs))
+	tx, err := s.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, j := range jobs {
+			j.done <- interpretError(err)
+		}
+		return
+	}
+	ran := 0
+	for i, j := range jobs {
+		if err := j.ctx.Err(); err != nil {
+			results[i] = err // gave up waiting; not run
+			continue
+		}
+		ctx := context.WithoutCancel(j.ctx) // see inTx
+		if len(jobs) == 1 {
+			results[i] = protect(func() error { return j.f(ctx, tx) })
+			ran++
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
+			results[i] = err
+			continue
+		}
+		if results[i] = protect(func() error { return j.f(ctx, tx) }); results[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
+				// The transaction is in an unknown state: nothing commits.
+				tx.Rollback()
+				for k, j := range jobs {
+					if results[k] == nil {
+						results[k] = err
+					}
+					j.done <- interpretError(results[k])
+				}
+				return
+			}
+		} else {
+			ran++
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil && results[i] == nil {
+			results[i] = err
+		}
+	}
+	var commitErr error
+	if len(jobs) == 1 && results[0] != nil || ran == 0 {
+		tx.Rollback()
+	} else {
+		commitErr = tx.Commit()
+	}
+	for i, j := range jobs {
+		if results[i] == nil {
+			results[i] = commitErr
+		}
+		j.done <- interpretError(results[i])
+	}
+}
+
+// protect turns a panic in f into an error, so that one write's bug does
+// not stop the writer.
+func protect(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", r)
+		}
+	}()
+	return f()
+}

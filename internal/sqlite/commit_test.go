@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// TestGroupCommit runs many concurrent writes, every third of which fails
+// after writing and every tenth of which panics: each gets its own
+// outcome, and exactly the successful writes are stored.
+func TestGroupCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.write.Exec(`CREATE TABLE scratch (n INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 600
+	errFail := errors.New("refused")
+	results := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO scratch (n) VALUES (?)`, i); err != nil {
+					return err
+				}
+				switch {
+				case i%10 == 0:
+					panic(fmt.Sprint("write ", i))
+				case i%3 == 0:
+					return errFail
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range results {
+		var stored int
+		if qerr := s.read.QueryRow(`SELECT COUNT(*) FROM scratch WHERE n = ?`, i).Scan(&stored); qerr != nil {
+			t.Fatal(qerr)
+		}
+		switch {
+		case i%10 == 0:
+			if err == nil || stored != 0 {
+				t.Errorf("write %d panicked: error %v, stored %d", i, err, stored)
+			}
+		case i%3 == 0:
+			if !errors.Is(err, errFail) || stored != 0 {
+				t.Errorf("write %d failed: error %v, stored %d", i, err, stored)
+			}
+		default:
+			if err != nil || stored != 1 {
+				t.Errorf("write %d: error %v, stored %d", i, err, stored)
+			}
+		}
+	}
+}
+
+// TestGroupCommitCancelledWhileQueued: a write whose caller gave up before
+// it ran is not run.
+func TestGroupCommitCancelledWhileQueued(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("cancelled write: error %v, ran %v", err, ran)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error { return nil }); err == nil {
+		t.Errorf("a write after Close succeeded")
+	}
+}
