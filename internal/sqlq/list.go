@@ -43,20 +43,28 @@ type ListQuery struct {
 // display_name_set.
 func (b *Builder) List(q ListQuery) string {
 	var s strings.Builder
+	if q.Rank {
+		// Rank every match by columns an index holds, and read only the
+		// page's documents.
+		s.WriteString("SELECT c.id AS id, s.score AS score, c.display_name AS dn FROM contacts c")
+		b.from(&s, q)
+		s.WriteString(" ORDER BY s.score DESC, c.display_name, c.id LIMIT " + b.Arg(q.Limit))
+		if q.Offset > 0 {
+			s.WriteString(" OFFSET " + b.Arg(q.Offset))
+		}
+		return "SELECT c.doc, c.display_name_set FROM (" + s.String() + ") r JOIN contacts c ON c.tenant_id = " + b.tenant +
+			" AND c.id = r.id ORDER BY r.score DESC, r.dn, r.id"
+	}
 	s.WriteString("SELECT c.doc, c.display_name_set FROM contacts c")
 	b.from(&s, q)
-	if q.Rank {
-		s.WriteString(" ORDER BY s.score DESC, c.display_name, c.id")
-	} else {
-		s.WriteString(" ORDER BY ")
-		for i, k := range q.Sort {
-			if i > 0 {
-				s.WriteString(", ")
-			}
-			s.WriteString(SortColumns[k.Field])
-			if k.Desc {
-				s.WriteString(" DESC")
-			}
+	s.WriteString(" ORDER BY ")
+	for i, k := range q.Sort {
+		if i > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString(SortColumns[k.Field])
+		if k.Desc {
+			s.WriteString(" DESC")
 		}
 	}
 	s.WriteString(" LIMIT " + b.Arg(q.Limit))
@@ -69,6 +77,7 @@ func (b *Builder) List(q ListQuery) string {
 // Count builds the query counting every row of the list (ignoring pages).
 func (b *Builder) Count(q ListQuery) string {
 	q.After = nil
+	b.fromValues = true
 	var s strings.Builder
 	s.WriteString("SELECT COUNT(*) FROM contacts c")
 	b.from(&s, q)
@@ -79,7 +88,8 @@ func (b *Builder) from(s *strings.Builder, q ListQuery) {
 	if len(q.Terms) > 0 {
 		s.WriteString(" JOIN (" + b.search(q.TenantID, q.Terms) + ") s ON s.contact_id = c.id")
 	}
-	s.WriteString(" WHERE c.tenant_id = " + b.Arg(q.TenantID))
+	b.tenant = b.Arg(q.TenantID)
+	s.WriteString(" WHERE c.tenant_id = " + b.tenant)
 	if !q.IncludeDeleted {
 		s.WriteString(" AND c.deleted_at IS NULL")
 	}

@@ -115,6 +115,16 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 type Builder struct {
 	d    *Dialect
 	args []any
+	// tenant is the placeholder of the list's tenant id, once from has
+	// added it.
+	tenant string
+	// fromValues selects contacts having a side-table value from the side
+	// table's index by value (c.id IN (…)) instead of probing the side
+	// table for each contact (EXISTS). A count wants the former, as it
+	// visits only the contacts that have the value; a page in sort order
+	// the latter, as it walks the sort index and stops at the limit (with
+	// IN, SQLite reads and sorts every contact having the value).
+	fromValues bool
 }
 
 // NewBuilder returns a builder for a dialect.
@@ -267,7 +277,16 @@ func (b *Builder) arrayCond(c *filter.Cond) string {
 		return v
 	}
 	exists := func(pred string) string {
-		s := "EXISTS (SELECT 1 FROM " + tc[0] + " x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id"
+		if !b.fromValues || c.Field.Name == "emails" || b.tenant == "" {
+			// (Emails are always probed per contact: the only index by
+			// address is partial, live = 1.)
+			s := "EXISTS (SELECT 1 FROM " + tc[0] + " x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id"
+			if pred != "" {
+				s += " AND " + pred
+			}
+			return s + ")"
+		}
+		s := "c.id IN (SELECT x.contact_id FROM " + tc[0] + " x WHERE x.tenant_id = " + b.tenant
 		if pred != "" {
 			s += " AND " + pred
 		}
