@@ -97,6 +97,17 @@ func (s *Store) runGroup(jobs []*writeJob) {
 		}
 		return
 	}
+	// abort ends the group when the transaction is in an unknown state:
+	// nothing commits, and every job that had not failed gets err.
+	abort := func(err error) {
+		tx.Rollback()
+		for k, j := range jobs {
+			if results[k] == nil {
+				results[k] = err
+			}
+			j.done <- interpretError(results[k])
+		}
+	}
 	ran := 0
 	for i, j := range jobs {
 		if err := j.ctx.Err(); err != nil {
@@ -110,26 +121,20 @@ func (s *Store) runGroup(jobs []*writeJob) {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
-			results[i] = err
-			continue
+			abort(err)
+			return
 		}
 		if results[i] = protect(func() error { return j.f(ctx, tx) }); results[i] != nil {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
-				// The transaction is in an unknown state: nothing commits.
-				tx.Rollback()
-				for k, j := range jobs {
-					if results[k] == nil {
-						results[k] = err
-					}
-					j.done <- interpretError(results[k])
-				}
+				abort(err)
 				return
 			}
 		} else {
 			ran++
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil && results[i] == nil {
-			results[i] = err
+		if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil {
+			abort(err)
+			return
 		}
 	}
 	var commitErr error
