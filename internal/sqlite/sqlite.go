@@ -48,6 +48,11 @@ type Store struct {
 	closed     chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
+
+	// The checkpointer's connection, and its wake-up after each commit.
+	ckpt     *sql.DB
+	kick     chan struct{}
+	ckptDone chan struct{}
 }
 
 // readStmt returns the read statement for a fixed query, prepared once.
@@ -119,14 +124,14 @@ func open(path string) (*Store, error) {
 	if path == "" || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: an in-memory database cannot be shared by the reader and writer pools; give a file path")
 	}
-	write, err := sql.Open(driverName, dsn(path, true))
+	write, err := sql.Open(driverName, dsn(path, roleWrite))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	read, err := sql.Open(driverName, dsn(path, false))
+	read, err := sql.Open(driverName, dsn(path, roleRead))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -135,8 +140,18 @@ func open(path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxLifetime(0)
-	s := &Store{write: write, read: read, jobs: make(chan *writeJob, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	ckpt, err := sql.Open(driverName, dsn(path, roleCheckpoint))
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s := &Store{write: write, read: read, ckpt: ckpt,
+		jobs: make(chan *writeJob, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{}),
+		kick: make(chan struct{}, 1), ckptDone: make(chan struct{})}
 	go s.writer()
+	go s.checkpointer()
 	return s, nil
 }
 
@@ -158,17 +173,30 @@ const (
 	readerCacheKiB = 4 << 10
 )
 
-func dsn(path string, write bool) string {
+// Connection roles.
+const (
+	roleWrite = iota
+	roleRead
+	roleCheckpoint
+)
+
+func dsn(path string, role int) string {
 	q := url.Values{}
 	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
-	if write {
+	switch role {
+	case roleWrite:
 		q.Set("_txlock", "immediate")
 		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writerCacheKiB))
-	} else {
+		// The checkpointer copies the WAL into the database, off the
+		// writer's path (see checkpointer).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+	case roleRead:
 		q.Add("_pragma", "query_only(ON)")
 		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", readerCacheKiB))
+	case roleCheckpoint:
+		q.Add("_pragma", "cache_size(-1024)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -237,6 +265,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		<-s.writerDone
+		<-s.ckptDone
 	})
 	for _, m := range []*sync.Map{&s.stmts, &s.wstmts} {
 		m.Range(func(_, st any) bool {
@@ -244,7 +273,7 @@ func (s *Store) Close() error {
 			return true
 		})
 	}
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.read.Close(), s.ckpt.Close(), s.write.Close())
 }
 
 // SoleWriter implements contactd.SoleWriter: one contactd process serves a
