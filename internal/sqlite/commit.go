@@ -84,12 +84,30 @@ func (s *Store) writer() {
 			}
 		}
 		s.runGroup(batch)
+		if s.walLarge.Swap(false) {
+			s.finishCheckpoint()
+		}
 		select {
 		case s.kick <- struct{}{}:
 		default:
 		}
 		s.prepareNoted()
 	}
+}
+
+// walRestartFrames is the WAL length (in pages) past which the writer
+// helps the checkpointer (see finishCheckpoint).
+const walRestartFrames = 16384
+
+// finishCheckpoint checkpoints from the writer, between two transactions.
+// The WAL file starts again from its beginning only when a transaction
+// begins after a checkpoint has copied every frame; under a steady stream
+// of writes the checkpointer never sees that moment, so the WAL would grow
+// without end (to gigabytes in a bulk load). The checkpointer has copied
+// most frames already, so this is short; the next transaction then
+// restarts the WAL.
+func (s *Store) finishCheckpoint() {
+	s.write.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort, as the checkpointer's
 }
 
 // checkpointInterval is the least time between two checkpoints.
@@ -110,7 +128,13 @@ func (s *Store) checkpointer() {
 		case <-s.closed:
 			return
 		}
-		s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort; the next commit tries again
+		var busy, frames, copied int
+		if err := s.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err == nil { // else the next commit tries again
+			s.checkpoints.Add(1)
+			if frames > walRestartFrames {
+				s.walLarge.Store(true)
+			}
+		}
 		select {
 		case <-time.After(checkpointInterval):
 		case <-s.closed:

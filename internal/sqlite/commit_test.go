@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestGroupCommit runs many concurrent writes, every third of which fails
@@ -90,5 +91,34 @@ func TestGroupCommitCancelledWhileQueued(t *testing.T) {
 	}
 	if err := s.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error { return nil }); err == nil {
 		t.Errorf("a write after Close succeeded")
+	}
+}
+
+// TestCheckpointAfterCommit: the writer leaves checkpoints to the
+// checkpointer, which runs one after a commit.
+func TestCheckpointAfterCommit(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var auto int
+	if err := s.write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Errorf("the writer's wal_autocheckpoint is %d (%v), want 0", auto, err)
+	}
+	before := s.checkpoints.Load()
+	if err := s.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (n INTEGER)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.checkpoints.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint after a commit")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

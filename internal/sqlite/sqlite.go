@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
 
@@ -50,9 +51,11 @@ type Store struct {
 	closeOnce  sync.Once
 
 	// The checkpointer's connection, and its wake-up after each commit.
-	ckpt     *sql.DB
-	kick     chan struct{}
-	ckptDone chan struct{}
+	ckpt        *sql.DB
+	kick        chan struct{}
+	ckptDone    chan struct{}
+	checkpoints atomic.Int64 // checkpoints run
+	walLarge    atomic.Bool  // the WAL outgrew walRestartFrames
 }
 
 // readStmt returns the read statement for a fixed query, prepared once.
