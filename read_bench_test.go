@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/storetest"
@@ -24,18 +23,7 @@ func BenchmarkReads(b *testing.B) {
 		b.Run(be.Name, func(b *testing.B) {
 			svc := contactd.NewService(be.Open(b), nil)
 			ctx := b.Context()
-			tn, err := svc.CreateTenant(ctx, fmt.Sprintf("reads-%d", time.Now().UnixNano()), "US")
-			if err != nil {
-				b.Fatal(err)
-			}
-			secret, _, err := svc.CreateToken(ctx, contactd.TokenParams{TenantID: tn.ID, Name: "bench", Scopes: contactd.AllScopes})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := svc.Authenticate(ctx, secret)
-			if err != nil {
-				b.Fatal(err)
-			}
+			p, secret := benchTenant(b, svc)
 			var ids []string
 			for done := 0; done < readContacts; done += contactd.MaxBulk {
 				batch := make([]*contactd.ContactInput, min(contactd.MaxBulk, readContacts-done))

@@ -17,6 +17,24 @@ const tagged100k = 100_000
 func createTagged(tb testing.TB, svc *contactd.Service, n int, tags ...string) contactd.Principal {
 	tb.Helper()
 	ctx := tb.Context()
+	p, _ := benchTenant(tb, svc)
+	for done := 0; done < n; done += contactd.MaxBulk {
+		batch := make([]*contactd.ContactInput, min(contactd.MaxBulk, n-done))
+		for i := range batch {
+			batch[i] = &contactd.ContactInput{FirstName: fmt.Sprintf("Bulk%06d", done+i), LastName: "Tagged", Tags: tags}
+		}
+		if _, err := svc.CreateContacts(ctx, p, "import", batch); err != nil {
+			tb.Fatalf("CreateContacts: %v", err)
+		}
+	}
+	return p
+}
+
+// benchTenant creates a tenant (default region US) with an all-scope
+// token, and returns the token's principal and secret.
+func benchTenant(tb testing.TB, svc *contactd.Service) (contactd.Principal, string) {
+	tb.Helper()
+	ctx := tb.Context()
 	tn, err := svc.CreateTenant(ctx, fmt.Sprintf("bench-%d", time.Now().UnixNano()), "US")
 	if err != nil {
 		tb.Fatal(err)
@@ -29,16 +47,7 @@ func createTagged(tb testing.TB, svc *contactd.Service, n int, tags ...string) c
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for done := 0; done < n; done += contactd.MaxBulk {
-		batch := make([]*contactd.ContactInput, min(contactd.MaxBulk, n-done))
-		for i := range batch {
-			batch[i] = &contactd.ContactInput{FirstName: fmt.Sprintf("Bulk%06d", done+i), LastName: "Tagged", Tags: tags}
-		}
-		if _, err := svc.CreateContacts(ctx, p, "import", batch); err != nil {
-			tb.Fatalf("CreateContacts: %v", err)
-		}
-	}
-	return p
+	return p, secret
 }
 
 // BenchmarkTagRenameDelete measures renaming and then deleting a tag that

@@ -17,11 +17,7 @@ import (
 func TestGroupCommit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	if _, err := s.write.Exec(`CREATE TABLE scratch (n INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +70,11 @@ func TestGroupCommit(t *testing.T) {
 // it ran is not run.
 func TestGroupCommitCancelledWhileQueued(t *testing.T) {
 	t.Parallel()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ran := false
-	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { ran = true; return nil })
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { ran = true; return nil })
 	if !errors.Is(err, context.Canceled) || ran {
 		t.Errorf("cancelled write: error %v, ran %v", err, ran)
 	}
@@ -98,11 +90,7 @@ func TestGroupCommitCancelledWhileQueued(t *testing.T) {
 // checkpointer, which runs one after a commit.
 func TestCheckpointAfterCommit(t *testing.T) {
 	t.Parallel()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	var auto int
 	if err := s.write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
 		t.Errorf("the writer's wal_autocheckpoint is %d (%v), want 0", auto, err)
@@ -121,4 +109,16 @@ func TestCheckpointAfterCommit(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// openTemp opens a new store in a temporary directory, closed when the
+// test ends.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -37,20 +37,8 @@ func (b *Builder) ListAccounts(q AccountQuery) string {
 	var s strings.Builder
 	s.WriteString("SELECT a.doc FROM accounts a")
 	b.accountWhere(&s, q)
-	s.WriteString(" ORDER BY ")
-	for i, k := range q.Sort {
-		if i > 0 {
-			s.WriteString(", ")
-		}
-		s.WriteString(AccountSortColumns[k.Field])
-		if k.Desc {
-			s.WriteString(" DESC")
-		}
-	}
-	s.WriteString(" LIMIT " + b.Arg(q.Limit))
-	if q.Offset > 0 {
-		s.WriteString(" OFFSET " + b.Arg(q.Offset))
-	}
+	orderBy(&s, q.Sort, AccountSortColumns)
+	b.page(&s, q.Limit, q.Offset)
 	return s.String()
 }
 

@@ -48,30 +48,39 @@ func (b *Builder) List(q ListQuery) string {
 		// page's documents.
 		s.WriteString("SELECT c.id AS id, s.score AS score, c.display_name AS dn FROM contacts c")
 		b.from(&s, q)
-		s.WriteString(" ORDER BY s.score DESC, c.display_name, c.id LIMIT " + b.Arg(q.Limit))
-		if q.Offset > 0 {
-			s.WriteString(" OFFSET " + b.Arg(q.Offset))
-		}
+		s.WriteString(" ORDER BY s.score DESC, c.display_name, c.id")
+		b.page(&s, q.Limit, q.Offset)
 		return "SELECT c.doc, c.display_name_set FROM (" + s.String() + ") r JOIN contacts c ON c.tenant_id = " + b.tenant +
 			" AND c.id = r.id ORDER BY r.score DESC, r.dn, r.id"
 	}
 	s.WriteString("SELECT c.doc, c.display_name_set FROM contacts c")
 	b.from(&s, q)
+	orderBy(&s, q.Sort, SortColumns)
+	b.page(&s, q.Limit, q.Offset)
+	return s.String()
+}
+
+// orderBy writes the ORDER BY clause of sort, with cols mapping fields to
+// columns.
+func orderBy(s *strings.Builder, sort []SortKey, cols map[string]string) {
 	s.WriteString(" ORDER BY ")
-	for i, k := range q.Sort {
+	for i, k := range sort {
 		if i > 0 {
 			s.WriteString(", ")
 		}
-		s.WriteString(SortColumns[k.Field])
+		s.WriteString(cols[k.Field])
 		if k.Desc {
 			s.WriteString(" DESC")
 		}
 	}
-	s.WriteString(" LIMIT " + b.Arg(q.Limit))
-	if q.Offset > 0 {
-		s.WriteString(" OFFSET " + b.Arg(q.Offset))
+}
+
+// page writes LIMIT and, past the first page, OFFSET.
+func (b *Builder) page(s *strings.Builder, limit, offset int) {
+	s.WriteString(" LIMIT " + b.Arg(limit))
+	if offset > 0 {
+		s.WriteString(" OFFSET " + b.Arg(offset))
 	}
-	return s.String()
 }
 
 // Count builds the query counting every row of the list (ignoring pages).
