@@ -413,9 +413,12 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 // write inserts the rows, table by table, and indexes the new numbers'
 // digits.
 func (r *rowSet) write(x *txExec) error {
-	firstPhone, err := x.nextPhoneRowid()
-	if err != nil {
-		return err
+	var firstPhone int64
+	if len(r.phones) > 0 {
+		var err error
+		if firstPhone, err = x.nextPhoneRowid(); err != nil {
+			return err
+		}
 	}
 	for _, t := range []struct {
 		table string
