@@ -44,6 +44,20 @@ func (t Tag) MarshalJSON() ([]byte, error) {
 // filters use (contact_tags holds it).
 func TagKey(name string) string { return strings.ToLower(name) }
 
+// TagKeys returns the distinct keys of tags, in order: what the stores
+// index for tag filters.
+func TagKeys(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if k := TagKey(t); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // ReplaceTag returns a contact's tags with the tag whose key is key spelt
 // name instead, or removed when name is "". A tag that the result would
 // then hold twice (in any case) is kept once, at its first place. It

@@ -287,7 +287,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 			b.Queue(`INSERT INTO contact_phones (tenant_id, contact_id, phone_id, e164, is_primary, live) VALUES ($1, $2, $3, $4, $5, $6)`,
 				p.TenantID, c.ID, ph.ID, ph.E164, ph.Primary, c.Live())
 		}
-		for _, t := range tagKeys(c.Tags) {
+		for _, t := range contactd.TagKeys(c.Tags) {
 			b.Queue(`INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES ($1, $2, $3)`, p.TenantID, c.ID, t)
 		}
 		for _, t := range indexTerms(p) {
@@ -331,7 +331,7 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 		for _, ph := range c.Phones {
 			phones = append(phones, []any{tenantID, c.ID, ph.ID, ph.E164, ph.Primary, c.Live()})
 		}
-		for _, t := range tagKeys(c.Tags) {
+		for _, t := range contactd.TagKeys(c.Tags) {
 			tags = append(tags, []any{tenantID, c.ID, t})
 		}
 		for _, t := range indexTerms(p) {
@@ -404,20 +404,6 @@ func (s *Store) InsertContacts(ctx context.Context, tenantID string, batch []con
 		}
 		return nil
 	})
-}
-
-// tagKeys returns the distinct lower-cased tags that filters match on.
-func tagKeys(tags []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range tags {
-		k := strings.ToLower(t)
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // ListContacts implements contactd.Store.

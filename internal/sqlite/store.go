@@ -402,7 +402,7 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 	for _, ph := range c.Phones {
 		r.phones = append(r.phones, []any{tenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live})
 	}
-	for _, t := range tagKeys(c.Tags) {
+	for _, t := range contactd.TagKeys(c.Tags) {
 		r.tags = append(r.tags, []any{tenantID, c.ID, t})
 	}
 	for _, t := range terms {
@@ -550,20 +550,6 @@ func changeRow(ch *contactd.Change) ([]any, error) {
 		fields = b
 	}
 	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields}, nil
-}
-
-// tagKeys returns the distinct lower-cased tags that filters match on.
-func tagKeys(tags []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range tags {
-		k := strings.ToLower(t)
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // ListContacts implements contactd.Store.
