@@ -126,21 +126,7 @@ func (d *listData) idsOf(names ...string) []string {
 	return sorted(out)
 }
 
-func (d *listData) names(ids []string) []string {
-	byID := map[string]string{}
-	for n, id := range d.ids {
-		byID[id] = n
-	}
-	out := []string{}
-	for _, id := range ids {
-		if n, ok := byID[id]; ok {
-			out = append(out, n)
-		} else {
-			out = append(out, id)
-		}
-	}
-	return out
-}
+func (d *listData) names(ids []string) []string { return names(d.ids, ids) }
 
 func (d *listData) time(name, field string) string { return jStr(d.contacts[name][field]) }
 

@@ -173,6 +173,8 @@ func TestSearchPhoneDigitsFollowWrites(t *testing.T) {
 	})
 }
 
+// names gives the ids in list the short names ids has for them (the id
+// itself when it has none), for readable failures.
 func names(ids map[string]string, list []string) []string {
 	byID := map[string]string{}
 	for n, id := range ids {
