@@ -107,7 +107,9 @@ const walRestartFrames = 16384
 // most frames already, so this is short; the next transaction then
 // restarts the WAL.
 func (s *Store) finishCheckpoint() {
-	s.write.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort, as the checkpointer's
+	if _, err := s.write.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err == nil { // best effort, as the checkpointer's
+		s.writerCheckpoints.Add(1)
+	}
 }
 
 // checkpointInterval is the least time between two checkpoints.
@@ -131,7 +133,7 @@ func (s *Store) checkpointer() {
 		var busy, frames, copied int
 		if err := s.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err == nil { // else the next commit tries again
 			s.checkpoints.Add(1)
-			if frames > walRestartFrames {
+			if frames > s.walLimit {
 				s.walLarge.Store(true)
 			}
 		}

@@ -122,3 +122,40 @@ func openTemp(t *testing.T) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestWriterFinishesLongCheckpoint: when the checkpointer finds the WAL
+// longer than the limit, the writer runs a checkpoint itself after its next
+// commit (so that the following transaction can restart the WAL), and not
+// before.
+func TestWriterFinishesLongCheckpoint(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	s.walLimit = 0 // before any write; the goroutines read it after the first
+	write := func(q string) {
+		t.Helper()
+		if err := s.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, q)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`CREATE TABLE scratch (n INTEGER)`)
+	deadline := time.Now().Add(10 * time.Second)
+	if n := s.writerCheckpoints.Load(); n != 0 {
+		t.Errorf("the writer checkpointed %d times before the WAL was reported long", n)
+	}
+	for !s.walLarge.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the checkpointer did not report a WAL over the limit")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	write(`INSERT INTO scratch (n) VALUES (1)`)
+	for s.writerCheckpoints.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not checkpoint after a commit with the WAL over the limit")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

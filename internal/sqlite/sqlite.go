@@ -55,7 +55,10 @@ type Store struct {
 	kick        chan struct{}
 	ckptDone    chan struct{}
 	checkpoints atomic.Int64 // checkpoints run
-	walLarge    atomic.Bool  // the WAL outgrew walRestartFrames
+	walLarge    atomic.Bool  // the WAL outgrew walLimit
+	walLimit    int          // walRestartFrames; tests lower it
+	// writerCheckpoints counts the writer's own checkpoints.
+	writerCheckpoints atomic.Int64
 }
 
 // readStmt returns the read statement for a fixed query, prepared once.
@@ -152,7 +155,7 @@ func open(path string) (*Store, error) {
 	ckpt.SetMaxOpenConns(1)
 	s := &Store{write: write, read: read, ckpt: ckpt,
 		jobs: make(chan *writeJob, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{}),
-		kick: make(chan struct{}, 1), ckptDone: make(chan struct{})}
+		kick: make(chan struct{}, 1), ckptDone: make(chan struct{}), walLimit: walRestartFrames}
 	go s.writer()
 	go s.checkpointer()
 	return s, nil
