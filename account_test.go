@@ -7,10 +7,9 @@ import (
 	"time"
 
 	"github.com/contactd/contactd/internal/filter"
-	"github.com/contactd/contactd/internal/sqlq"
 )
 
-func TestParseAccountFilter(t *testing.T) {
+func TestAccountFilter(t *testing.T) {
 	t.Parallel()
 	ok := []struct {
 		in   string
@@ -22,16 +21,16 @@ func TestParseAccountFilter(t *testing.T) {
 		{`{"domain":" ACME.com. "}`, `domain $eq acme.com`},
 		{`{"domain":null}`, `domain $exists false`},
 		{`{"externalId":{"$ne":null}}`, `externalId $exists true`},
-		{`{"name":{"$prefix":"Ac","$lt":"B"}}`, `and(name $lt B, name $prefix Ac)`},
+		{`{"name":{"$prefix":"Ac","$lt":"B"}}`, `and(name $prefix Ac, name $lt B)`},
 		{`{"name":{"$in":["a","b"]}}`, `name $in [a b]`},
 		{`{"createdAt":{"$gte":"2024-01-31T12:00:00+01:00"}}`, `createdAt $gte 2024-01-31T11:00:00Z`},
-		{`{"$or":[{"name":"a"},{"name":"b","domain":"b.com"}]}`, `or(name $eq a, and(domain $eq b.com, name $eq b))`},
+		{`{"$or":[{"name":"a"},{"name":"b","domain":"b.com"}]}`, `or(name $eq a, and(name $eq b, domain $eq b.com))`},
 		{`{"$or":[{"name":"a"}]}`, `name $eq a`},
 		{`{"$and":[{"name":"a"},{"id":"x"}],"domain":"d.io"}`, `and(name $eq a, id $eq x, domain $eq d.io)`},
 		{`{"$not":{"name":"a"}}`, `not(name $eq a)`},
 	}
 	for _, tt := range ok {
-		n, err := parseAccountFilter([]byte(tt.in), "query.filter")
+		n, err := parseFilter(AccountFilter, []byte(tt.in), "query.filter", "")
 		if err != nil {
 			t.Errorf("%s: %v", tt.in, err)
 			continue
@@ -73,7 +72,7 @@ func TestParseAccountFilter(t *testing.T) {
 		{many, "query.filter.name.$in"},
 	}
 	for _, tt := range bad {
-		_, err := parseAccountFilter([]byte(tt.in), "query.filter")
+		_, err := parseFilter(AccountFilter, []byte(tt.in), "query.filter", "")
 		e, ok := err.(*Error)
 		if !ok || e.Code != EInvalid || len(e.Fields) != 1 || e.Fields[0].Location != tt.loc {
 			t.Errorf("%.60s: got %v, want EInvalid at %s", tt.in, err, tt.loc)
@@ -83,7 +82,7 @@ func TestParseAccountFilter(t *testing.T) {
 	for i := range 101 {
 		conds = append(conds, `{"name":"`+strings.Repeat("x", i+1)+`"}`)
 	}
-	if _, err := parseAccountFilter([]byte(`{"$or":[`+strings.Join(conds, ",")+`]}`), "f"); ErrorCodeOf(err) != EInvalid {
+	if _, err := parseFilter(AccountFilter, []byte(`{"$or":[`+strings.Join(conds, ",")+`]}`), "f", ""); ErrorCodeOf(err) != EInvalid {
 		t.Errorf("101 conditions: got %v, want EInvalid", err)
 	}
 }
@@ -146,47 +145,34 @@ func TestAccountDomain(t *testing.T) {
 
 func TestParseAccountSort(t *testing.T) {
 	t.Parallel()
-	keys, err := parseAccountSort("-name, createdAt", "query.sort")
-	if err != nil || len(keys) != 3 || keys[0] != (sqlq.SortKey{Field: "name", Desc: true}) || keys[1].Field != "createdAt" || keys[2].Field != "id" {
+	keys, err := parseSort("-name, createdAt", "query.sort", "accounts", AccountSortFields)
+	if err != nil || len(keys) != 3 || keys[0] != (SortKey{Field: "name", Desc: true}) || keys[1].Field != "createdAt" || keys[2].Field != "id" {
 		t.Errorf("got %v, %v", keys, err)
 	}
-	if keys, _ := parseAccountSort("id,name", "s"); len(keys) != 1 {
+	if keys, _ := parseSort("id,name", "s", "accounts", AccountSortFields); len(keys) != 1 {
 		t.Errorf("fields after id: %v", keys)
 	}
 	for _, bad := range []string{"lastName", "name,name", "name,", "-"} {
-		if _, err := parseAccountSort(bad, "query.sort"); ErrorCodeOf(err) != EInvalid {
+		if _, err := parseSort(bad, "query.sort", "accounts", AccountSortFields); ErrorCodeOf(err) != EInvalid {
 			t.Errorf("sort %q: got %v", bad, err)
 		}
 	}
 }
 
-// FuzzParseAccountFilter: any input parses or is an EInvalid naming a
-// location under the filter; a parsed filter compiles for both dialects
-// with one parameter per placeholder and no input in the SQL text.
-func FuzzParseAccountFilter(f *testing.F) {
+// FuzzAccountFilter: any input parses or is an EInvalid naming a location
+// under the filter. (internal/sqlq fuzzes compiling what parses.)
+func FuzzAccountFilter(f *testing.F) {
 	for _, s := range []string{`{"name":"Acme"}`, `{"name":{"$prefix":"A","$in":["a","b"]}}`, `{"domain":null}`,
 		`{"createdAt":{"$gte":"2024-01-01T00:00:00Z","$lt":"2025-01-01T00:00:00Z"}}`,
 		`{"$or":[{"name":"a"},{"$not":{"externalId":{"$exists":true}}}]}`, `{"$and":[{"id":"acc_1"}]}`, `{`, `[]`, `{"x":1}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		n, err := parseAccountFilter(data, "query.filter")
+		_, err := parseFilter(AccountFilter, data, "query.filter", "")
 		if err != nil {
 			requireInvalid(t, err, data)
 			if loc := err.(*Error).Fields[0].Location; !strings.HasPrefix(loc, "query.filter") {
 				t.Fatalf("error location %q outside the filter; input %q", loc, data)
-			}
-			return
-		}
-		for _, d := range []*sqlq.Dialect{sqlq.SQLite, sqlq.Postgres} {
-			b := sqlq.NewBuilder(d)
-			q := b.ListAccounts(sqlq.AccountQuery{TenantID: "tn_x", Filter: n, Sort: []sqlq.SortKey{{Field: "id"}}, Limit: 10})
-			// The only literals the compiler writes are empty strings.
-			if strings.Contains(strings.ReplaceAll(q, "''", ""), "'") || strings.Contains(q, "\x00") {
-				t.Fatalf("unexpected SQL %q for %q", q, data)
-			}
-			if len(b.Args()) == 0 {
-				t.Fatalf("no parameters for %q", data)
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package contactd
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -156,21 +157,126 @@ func (c *Contact) PrimaryPhone() *Phone {
 	return nil
 }
 
-// Change is one entry of a tenant's change log: one write to one contact.
-type Change struct {
-	// Seq orders a tenant's changes totally; it is assigned by the store.
-	Seq       int64                  `json:"seq"`
-	TenantID  string                 `json:"-"`
-	Type      string                 `json:"type"`
-	ContactID string                 `json:"contactId"`
-	Version   int64                  `json:"version"`
-	Actor     string                 `json:"actor"`
-	At        time.Time              `json:"at"`
-	Fields    map[string]FieldChange `json:"fields,omitempty"`
+// MarshalJSON writes the contact's API form, with timestamps in TimeFormat.
+func (c Contact) MarshalJSON() ([]byte, error) {
+	type plain Contact
+	return json.Marshal(struct {
+		plain
+		BlockedAt *jsonTime `json:"blockedAt,omitempty"`
+		CreatedAt jsonTime  `json:"createdAt"`
+		UpdatedAt jsonTime  `json:"updatedAt"`
+		DeletedAt *jsonTime `json:"deletedAt,omitempty"`
+	}{plain(c), optTime(c.BlockedAt), jsonTime(c.CreatedAt), jsonTime(c.UpdatedAt), optTime(c.DeletedAt)})
 }
 
-// FieldChange is the old and new value of one top-level contact field.
-type FieldChange struct {
-	Old json.RawMessage `json:"old"`
-	New json.RawMessage `json:"new"`
+// ContactDoc is a stored contact in its JSON representation, as a store
+// hands it out for reads that pass it on unchanged.
+type ContactDoc struct {
+	Version int64
+	Deleted bool
+	// JSON is exactly what the Contact marshals to.
+	JSON json.RawMessage
+}
+
+// ETag returns the entity tag of the contact's version.
+func (d *ContactDoc) ETag() string { return `"` + strconv.FormatInt(d.Version, 10) + `"` }
+
+// PhoneMatch is a contact found by phone number, as a store returns it.
+type PhoneMatch struct {
+	ContactID string
+	// Doc is the contact's JSON representation, as Contact marshals it.
+	Doc json.RawMessage
+	// PhoneIDs are the ids of the contact's phones with the number, in
+	// ascending order.
+	PhoneIDs []string
+	// PrimaryMatch is set when the contact's primary phone matched.
+	PrimaryMatch bool
+}
+
+// ContactStore is the part of the Store that keeps contacts, their side
+// tables (emails, phones, tags, search terms) and their changes.
+type ContactStore interface {
+	// Contact returns a contact by id, deleted or not. ENotFound.
+	Contact(ctx context.Context, tenantID, id string) (*Contact, error)
+	// ContactDoc returns a contact by id, deleted or not, as the JSON the
+	// Contact marshals to. ENotFound.
+	ContactDoc(ctx context.Context, tenantID, id string) (*ContactDoc, error)
+	// ContactByEmail returns the live contact with the given (lower-case)
+	// email address. ENotFound.
+	ContactByEmail(ctx context.Context, tenantID, email string) (*Contact, error)
+	// ContactByExternalID returns the live contact with the given external
+	// id. ENotFound.
+	ContactByExternalID(ctx context.Context, tenantID, externalID string) (*Contact, error)
+	// LookupPhone returns up to limit live contacts having a phone with the
+	// given E.164 number: those where it is the primary phone first, then the
+	// most recently updated.
+	LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]PhoneMatch, error)
+	// ListContacts returns one page of a tenant's contacts.
+	ListContacts(ctx context.Context, q ContactQuery) ([]*Contact, error)
+	// CountContacts counts every contact of a list, ignoring pages.
+	CountContacts(ctx context.Context, q ContactQuery) (int, error)
+	// WriteContact inserts (PrevVersion 0) or replaces a contact and appends
+	// its change to the tenant's change log, in one transaction that first
+	// checks p.Refs. It returns EPreconditionFailed when the stored version
+	// is not PrevVersion, a *ConflictError when a live contact of the
+	// tenant already has one of its emails, its external id or (with the
+	// tenant's uniquePhones) one of its numbers, and a *RefError when a
+	// reference does not hold.
+	WriteContact(ctx context.Context, p WriteContactParams) error
+	// InsertContacts inserts new contacts with their changes in one
+	// transaction, all or nothing, after checking p.Refs. A *ConflictError
+	// as WriteContact (with ID when it can be told), a *RefError.
+	InsertContacts(ctx context.Context, p InsertContactsParams) error
+	// EraseContact deletes a contact and its change history, then appends
+	// the given change ("erased", without field values). ENotFound.
+	EraseContact(ctx context.Context, tenantID, id string, change *Change) error
+}
+
+// WriteContactParams is the input of ContactStore.WriteContact.
+type WriteContactParams struct {
+	TenantID string
+	Contact  *Contact
+	// PrevVersion is the version being replaced, 0 for an insert.
+	PrevVersion int64
+	// Change is appended to the change log; its Seq is set on success.
+	Change *Change
+	// Terms replace the contact's full-text index entries.
+	Terms []Term
+	// Refs are checked in the write's transaction.
+	Refs ContactRefs
+}
+
+// InsertContactsParams is the input of ContactStore.InsertContacts.
+type InsertContactsParams struct {
+	TenantID string
+	// Contacts are the new contacts with their changes and terms (their
+	// Refs are not read: Refs holds the batch's).
+	Contacts []WriteContactParams
+	Refs     ContactRefs
+}
+
+// ContactRefs are the objects a contact write names. A store checks them
+// in the write's transaction, after it has locked the tenant's writes, so
+// that no write keeps a reference that a concurrent delete or rename has
+// made wrong.
+type ContactRefs struct {
+	// AccountIDs must each name an account of the tenant; else the store
+	// returns a *RefError{Field: "accountId"}.
+	AccountIDs []string
+	// Tags are the registry entries the written tags spell: a tag whose
+	// key the registry has must have the Name given, else the store
+	// returns a *RefError{Field: "tags"} with the registry's spelling; a
+	// tag the registry lacks is added as given.
+	Tags []*Tag
+}
+
+// ContactQuery selects one page of a tenant's contacts.
+type ContactQuery struct {
+	Query
+	// Terms are normalized full-text tokens; a contact matches when each
+	// is a prefix of one of its terms.
+	Terms []string
+	// Rank orders by relevance (then display name and id) instead of Sort.
+	Rank           bool
+	IncludeDeleted bool
 }

@@ -53,17 +53,33 @@ func (s *Service) AbortIdempotent(ctx context.Context, p Principal, key string) 
 	return s.store.ReleaseIdempotencyKey(ctx, p.TenantID, key)
 }
 
-// Ready reports whether the database answers and its schema is current.
-func (s *Service) Ready(ctx context.Context) error {
-	if err := s.store.Ping(ctx); err != nil {
-		return err
-	}
-	ok, err := s.store.SchemaCurrent(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return Errorf(EInternal, "the database schema is not current: run contactd migrate")
-	}
-	return nil
+// IdempotencyStore is the part of the Store that remembers responses to
+// requests sent with an Idempotency-Key.
+type IdempotencyStore interface {
+	// ReserveIdempotencyKey records that a request with this key and
+	// request hash is being handled. If the key is already known it returns
+	// the stored record instead (Response nil while still in progress).
+	ReserveIdempotencyKey(ctx context.Context, r *IdempotencyRecord) (existing *IdempotencyRecord, err error)
+	// CompleteIdempotencyKey stores the response of a reserved key.
+	CompleteIdempotencyKey(ctx context.Context, r *IdempotencyRecord) error
+	// ReleaseIdempotencyKey forgets a reserved key whose request failed.
+	ReleaseIdempotencyKey(ctx context.Context, tenantID, key string) error
+}
+
+// IdempotencyRecord remembers the response to a POST sent with an
+// Idempotency-Key, so that a retry is answered without repeating the write.
+type IdempotencyRecord struct {
+	TenantID    string
+	Key         string
+	RequestHash []byte
+	CreatedAt   time.Time
+	// Response is nil while the first request is still being handled.
+	Response *StoredResponse
+}
+
+// StoredResponse is a response kept for replay.
+type StoredResponse struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    []byte            `json:"body"`
 }

@@ -6,29 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
+	"maps"
+	"slices"
 )
 
-// ContactInput is the writable part of a contact as a client sends it: the
-// body of a create, the result of applying a merge patch, or an imported row.
-type ContactInput struct {
-	Kind, ContactType                                 string
-	FirstName, MiddleName, LastName, NickName, Suffix string
-	DisplayName                                       string
-	Company, Department, JobTitle                     string
-	Birthday, Locale, Timezone, ProfileColor          string
-	Phones                                            []Phone
-	Emails                                            []Email
-	Addresses                                         []Address
-	Handles                                           []Handle
-	Tags                                              []string
-	AccountID, OwnerID, ExternalID, Status            string
-	Properties, Metadata                              json.RawMessage
-	DoNotCall, EmailOptOut, SMSOptOut, Unknown        bool
-	Name, Email, Phone                                string // conveniences
-	ReadOnly                                          map[string]json.RawMessage
-}
+// Request decoding. Every resource decodes what a client sends with the
+// one decoder below, in its <noun>_input.go: strictly (an unknown member
+// is an error), collecting one FieldError per problem with its location
+// ("emails[1].address"; transports qualify it, "body.emails[1].address").
+// Transports hand the Service decoded inputs, never raw JSON.
 
 // decoder decodes untrusted JSON field by field, collecting one FieldError
 // per problem with the field's location.
@@ -54,12 +40,7 @@ func (d *decoder) object(raw json.RawMessage, loc string) (map[string]json.RawMe
 		d.fail(locOrBody(loc), "must be a JSON object")
 		return nil, nil, false
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return m, keys, true
+	return m, slices.Sorted(maps.Keys(m)), true
 }
 
 func locOrBody(loc string) string {
@@ -147,211 +128,82 @@ func (d *decoder) unknownField(loc, key string) {
 	d.fail(join(loc, key), "unknown field")
 }
 
-// DecodeContactInput decodes a contact document strictly: malformed JSON, a
-// member of the wrong type and an unknown member are each reported with
-// their location. Read-only members are collected in ReadOnly, not applied.
-func DecodeContactInput(data []byte) (*ContactInput, error) {
-	if !json.Valid(data) {
-		return nil, invalidField("body", "is not valid JSON")
+// optStr decodes a string member that may be absent (nil); null is the
+// empty string when nullable (clearing the field) and an error otherwise.
+func (d *decoder) optStr(raw json.RawMessage, loc string, nullable bool) *string {
+	if isNull(raw) {
+		if !nullable {
+			d.fail(loc, "cannot be null")
+			return nil
+		}
+		empty := ""
+		return &empty
 	}
-	var d decoder
-	in := d.contactInput(data)
-	if len(d.errs) > 0 {
-		return nil, invalid(d.errs)
-	}
-	return in, nil
-}
-
-func (d *decoder) contactInput(data []byte) *ContactInput {
-	m, keys, ok := d.object(data, "")
-	if !ok {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		d.fail(loc, "must be a string")
 		return nil
 	}
-	in := &ContactInput{}
-	strs := map[string]*string{
-		"kind": &in.Kind, "contactType": &in.ContactType, "firstName": &in.FirstName,
-		"middleName": &in.MiddleName, "lastName": &in.LastName, "nickName": &in.NickName,
-		"suffix": &in.Suffix, "displayName": &in.DisplayName, "company": &in.Company,
-		"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday,
-		"locale": &in.Locale, "timezone": &in.Timezone, "profileColor": &in.ProfileColor,
-		"accountId": &in.AccountID, "ownerId": &in.OwnerID, "externalId": &in.ExternalID,
-		"status": &in.Status, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,
-	}
-	bools := map[string]*bool{
-		"doNotCall": &in.DoNotCall, "emailOptOut": &in.EmailOptOut,
-		"smsOptOut": &in.SMSOptOut, "unknown": &in.Unknown,
-	}
-	for _, k := range keys {
-		raw := m[k]
-		if p, ok := strs[k]; ok {
-			d.str(raw, k, p)
-			continue
-		}
-		if p, ok := bools[k]; ok {
-			d.boolean(raw, k, p)
-			continue
-		}
-		switch k {
-		case "phones":
-			for i, e := range d.array(raw, k) {
-				in.Phones = append(in.Phones, d.phone(e, fmt.Sprintf("phones[%d]", i)))
-			}
-		case "emails":
-			for i, e := range d.array(raw, k) {
-				in.Emails = append(in.Emails, d.email(e, fmt.Sprintf("emails[%d]", i)))
-			}
-		case "addresses":
-			for i, e := range d.array(raw, k) {
-				in.Addresses = append(in.Addresses, d.address(e, fmt.Sprintf("addresses[%d]", i)))
-			}
-		case "handles":
-			for i, e := range d.array(raw, k) {
-				in.Handles = append(in.Handles, d.handle(e, fmt.Sprintf("handles[%d]", i)))
-			}
-		case "tags":
-			for i, e := range d.array(raw, k) {
-				var t string
-				d.str(e, "tags["+strconv.Itoa(i)+"]", &t)
-				in.Tags = append(in.Tags, t)
-			}
-		case "properties":
-			d.jsonObject(raw, k, &in.Properties)
-		case "metadata":
-			d.jsonObject(raw, k, &in.Metadata)
-		default:
-			if readOnlyField[k] {
-				if in.ReadOnly == nil {
-					in.ReadOnly = map[string]json.RawMessage{}
-				}
-				in.ReadOnly[k] = raw
-				continue
-			}
-			d.unknownField("", k)
-		}
-	}
-	return in
+	return &s
 }
 
-// DecodePhone decodes one phone entry strictly.
-func DecodePhone(data []byte) (Phone, error) { return decodeEntry(data, (*decoder).phone) }
+// strs decodes an array of strings (null is none).
+func (d *decoder) strs(raw json.RawMessage, loc string) []string {
+	var out []string
+	for i, e := range d.array(raw, loc) {
+		var s string
+		if err := json.Unmarshal(e, &s); err != nil {
+			d.fail(fmt.Sprintf("%s[%d]", loc, i), "must be a string")
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
 
-// DecodeEmail decodes one email entry strictly.
-func DecodeEmail(data []byte) (Email, error) { return decodeEntry(data, (*decoder).email) }
+// integer decodes a whole number.
+func (d *decoder) integer(raw json.RawMessage, loc string, dst *int) {
+	if isNull(raw) {
+		*dst = 0
+		return
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		d.fail(loc, "must be an integer")
+	}
+}
 
-// DecodeAddress decodes one address entry strictly.
-func DecodeAddress(data []byte) (Address, error) { return decodeEntry(data, (*decoder).address) }
+// readOnly keeps a read-only member sent, for the Service to compare
+// with the current value.
+func (d *decoder) readOnly(ro *map[string]json.RawMessage, key string, raw json.RawMessage) {
+	if *ro == nil {
+		*ro = map[string]json.RawMessage{}
+	}
+	(*ro)[key] = raw
+}
 
-func decodeEntry[T any](data []byte, f func(*decoder, json.RawMessage, string) T) (T, error) {
-	var zero T
+// err returns the problems found, as one EInvalid error, or nil.
+func (d *decoder) err() error {
+	if len(d.errs) > 0 {
+		return invalid(d.errs)
+	}
+	return nil
+}
+
+// body decodes a request body that must be one JSON object, calling
+// member for each of its members in key order.
+func decodeBody(data []byte, member func(d *decoder, key string, raw json.RawMessage)) error {
 	if !json.Valid(data) {
-		return zero, invalidField("body", "is not valid JSON")
+		return invalidField("body", "is not valid JSON")
 	}
 	var d decoder
-	v := f(&d, data, "")
-	if len(d.errs) > 0 {
-		return zero, invalid(d.errs)
-	}
-	return v, nil
-}
-
-func (d *decoder) phone(raw json.RawMessage, loc string) Phone {
-	var p Phone
-	m, keys, ok := d.object(raw, loc)
+	m, keys, ok := d.object(data, "")
 	if !ok {
-		return p
+		return d.err()
 	}
 	for _, k := range keys {
-		l := join(loc, k)
-		switch k {
-		case "id":
-			d.str(m[k], l, &p.ID)
-		case "number":
-			d.str(m[k], l, &p.Number)
-		case "e164":
-			// Derived; a client may send back what it read.
-		case "extension":
-			d.str(m[k], l, &p.Extension)
-		case "type":
-			d.str(m[k], l, &p.Type)
-		case "primary":
-			d.boolean(m[k], l, &p.Primary)
-		case "verified":
-			d.boolean(m[k], l, &p.Verified)
-		default:
-			d.unknownField(loc, k)
-		}
+		member(&d, k, m[k])
 	}
-	return p
-}
-
-func (d *decoder) email(raw json.RawMessage, loc string) Email {
-	var e Email
-	m, keys, ok := d.object(raw, loc)
-	if !ok {
-		return e
-	}
-	for _, k := range keys {
-		l := join(loc, k)
-		switch k {
-		case "id":
-			d.str(m[k], l, &e.ID)
-		case "address":
-			d.str(m[k], l, &e.Address)
-		case "type":
-			d.str(m[k], l, &e.Type)
-		case "primary":
-			d.boolean(m[k], l, &e.Primary)
-		default:
-			d.unknownField(loc, k)
-		}
-	}
-	return e
-}
-
-func (d *decoder) address(raw json.RawMessage, loc string) Address {
-	var a Address
-	m, keys, ok := d.object(raw, loc)
-	if !ok {
-		return a
-	}
-	strs := map[string]*string{
-		"id": &a.ID, "type": &a.Type, "street": &a.Street, "streetNumber": &a.StreetNumber,
-		"apartment": &a.Apartment, "city": &a.City, "county": &a.County, "state": &a.State,
-		"postalCode": &a.PostalCode, "country": &a.Country, "timezone": &a.Timezone, "notes": &a.Notes,
-	}
-	for _, k := range keys {
-		l := join(loc, k)
-		if p, ok := strs[k]; ok {
-			d.str(m[k], l, p)
-		} else if k == "primary" {
-			d.boolean(m[k], l, &a.Primary)
-		} else {
-			d.unknownField(loc, k)
-		}
-	}
-	return a
-}
-
-func (d *decoder) handle(raw json.RawMessage, loc string) Handle {
-	var h Handle
-	m, keys, ok := d.object(raw, loc)
-	if !ok {
-		return h
-	}
-	for _, k := range keys {
-		l := join(loc, k)
-		switch k {
-		case "id":
-			d.str(m[k], l, &h.ID)
-		case "type":
-			d.str(m[k], l, &h.Type)
-		case "value":
-			d.str(m[k], l, &h.Value)
-		default:
-			d.unknownField(loc, k)
-		}
-	}
-	return h
+	return d.err()
 }
 
 // mergePatch applies an RFC 7386 JSON merge patch to a JSON object.
@@ -372,4 +224,30 @@ func mergePatch(target map[string]any, patch map[string]any) map[string]any {
 		target[k] = v
 	}
 	return target
+}
+
+// decodePatch decodes a JSON merge patch: a JSON object.
+func decodePatch(patch []byte) (map[string]any, error) {
+	if !json.Valid(patch) {
+		return nil, invalidField("body", "is not valid JSON")
+	}
+	var pm map[string]any
+	if err := unmarshalNumbers(patch, &pm); err != nil || pm == nil {
+		return nil, invalidField("body", "must be a JSON object (a JSON merge patch)")
+	}
+	return pm, nil
+}
+
+// docOf returns the JSON document of v (its API form), numbers kept as
+// written: what a merge patch applies to.
+func docOf(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := unmarshalNumbers(b, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -1,152 +1,363 @@
 package contactd
 
 import (
+	"bytes"
+	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/contactd/contactd/internal/filter"
-	"github.com/contactd/contactd/internal/sqlq"
 )
 
-// ListRequest asks for one page of a tenant's contacts.
-type ListRequest struct {
-	// Q is a full-text query.
-	Q string
-	// Filter is a JSON filter document; FilterLocation names where it came
-	// from ("query.filter" or "body.filter") for error locations.
-	Filter         []byte
-	FilterLocation string
+// The list toolkit: every list of contactd (contacts, accounts, tags,
+// segments, tokens, the change feed and a contact's history) takes its
+// parameters as ListParams, answers a Page, pages with one cursor codec,
+// sorts with one sort parser and projects with one projection. A resource
+// describes its list once, as a listKind.
+
+// Page limits of every list.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+	maxPage      = 1_000_000
+)
+
+// ListParams are the parameters every list takes; a resource's list request
+// embeds them. Lists without a filter or a sort refuse those parameters.
+type ListParams struct {
+	// Filter is a JSON filter document in the resource's filter schema.
+	Filter []byte
 	// Sort is a comma-separated list of fields, each optionally prefixed
 	// with "-" for descending order; id breaks ties.
 	Sort string
 	// Limit is the page size (default 50, at most 1000).
 	Limit int
 	// Cursor continues a previous page; Page (1-based) is the alternative
-	// for simple user interfaces.
+	// for simple user interfaces, on lists that sort.
 	Cursor string
 	Page   int
 	// NoCount skips the total.
-	NoCount        bool
-	IncludeDeleted bool
-	// Prefix of error locations of the other parameters: "query" or "body".
-	ParamLocation string
+	NoCount bool
+	// Fields lists the top-level fields to return (and id); nil for all.
+	Fields []string
+	// In says where the parameters came from, for the locations of errors:
+	// "query" (the default) or "body".
+	In string
 }
 
-// ContactPage is one page of a contact list.
-type ContactPage struct {
-	Data []*Contact `json:"data"`
-	// NextCursor continues after this page; null on the last page.
-	NextCursor *string `json:"nextCursor"`
-	// Total counts every contact of the list; absent with count=false.
-	Total *int `json:"total,omitempty"`
+// at locates parameter name: "query.limit".
+func (lp ListParams) at(name string) string { return cmp.Or(lp.In, "query") + "." + name }
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Data []T `json:"data"`
+	// NextCursor continues after this page; nil on the last page, except
+	// in the change feed, whose pages always carry one to poll with.
+	NextCursor *string `json:"nextCursor" doc:"Continues after this page: pass it as cursor. Null on the last page, except in the change feed, where every page has one to poll with."`
+	// Total counts every item of the list; nil with NoCount.
+	Total *int `json:"total,omitempty" doc:"How many items the list has; absent with count=false."`
 	Limit int  `json:"limit"`
+	// fields projects the items when marshalled (ListParams.Fields).
+	fields []string
 }
 
-// cursor is the decoded form of an opaque list cursor.
-type cursor struct {
-	Sort   string   `json:"s"`
-	Values []string `json:"v,omitempty"`
-	Offset int      `json:"o,omitempty"`
-}
-
-const maxQueryLen = 256
-
-var timeSortFields = map[string]bool{"createdAt": true, "updatedAt": true}
-
-// ListContacts returns a page of a tenant's contacts: filtered, searched,
-// sorted, and paged by keyset cursor (or by page number).
-// EInvalid naming the parameter, EForbidden.
-func (s *Service) ListContacts(ctx context.Context, p Principal, r ListRequest) (*ContactPage, error) {
-	if err := p.require(ScopeRead); err != nil {
-		return nil, err
+// MarshalJSON writes the page, with each item projected to the requested
+// fields.
+func (p Page[T]) MarshalJSON() ([]byte, error) {
+	type plain Page[T]
+	if p.fields == nil {
+		return json.Marshal(plain(p))
 	}
-	loc := r.ParamLocation
-	if loc == "" {
-		loc = "query"
-	}
-	if r.FilterLocation == "" {
-		r.FilterLocation = loc + ".filter"
-	}
-	q := sqlq.ListQuery{TenantID: p.TenantID, IncludeDeleted: r.IncludeDeleted}
-	var err error
-	if q.Limit, err = checkLimitAt(r.Limit, loc+".limit"); err != nil {
-		return nil, err
-	}
-	if len(r.Filter) > 0 {
-		node, err := filter.Parse(r.Filter, filter.Options{Region: p.Region})
+	data := make([]map[string]json.RawMessage, len(p.Data))
+	for i, item := range p.Data {
+		m, err := Project(item, p.fields, nil)
 		if err != nil {
-			fe, _ := err.(*filter.Error)
-			if fe == nil {
-				return nil, invalidField(r.FilterLocation, "%v", err)
-			}
-			loc := r.FilterLocation
-			if fe.Path != "" {
-				loc = join(loc, fe.Path)
-			}
-			return nil, invalidField(loc, "%s", fe.Message)
-		}
-		if q.Filter, err = s.resolveSegmentFilter(ctx, p, node, r.FilterLocation); err != nil {
 			return nil, err
 		}
+		data[i] = m
 	}
-	if len([]rune(r.Q)) > maxQueryLen {
-		return nil, invalidField(loc+".q", "must be at most %d characters", maxQueryLen)
-	}
-	q.Terms = SearchTokens(r.Q)
-	sortSpec := strings.TrimSpace(r.Sort)
-	if q.Sort, err = parseSort(sortSpec, loc+".sort"); err != nil {
-		return nil, err
-	}
-	q.Rank = len(q.Terms) > 0 && sortSpec == ""
-	switch {
-	case r.Cursor != "" && r.Page != 0:
-		return nil, invalidField(loc+".page", "give either cursor or page, not both")
-	case r.Page < 0 || r.Page > 1_000_000:
-		return nil, invalidField(loc+".page", "must be a page number from 1")
-	case r.Page > 0:
-		q.Offset = (r.Page - 1) * q.Limit
-	case r.Cursor != "":
-		c, err := decodeCursor(r.Cursor, sortSpec, q.Sort, q.Rank)
-		if err != nil {
-			return nil, invalidField(loc+".cursor", "%s", err.Error())
-		}
-		q.Offset = c.Offset
-		if !q.Rank {
-			q.After = c.values(q.Sort)
-		}
-	}
-	// One row more than the page tells whether another page follows, so
-	// that nextCursor is null on the last page even when it is full.
-	probe := q
-	probe.Limit++
-	data, err := s.store.ListContacts(ctx, probe)
+	return json.Marshal(struct {
+		Data       []map[string]json.RawMessage `json:"data"`
+		NextCursor *string                      `json:"nextCursor"`
+		Total      *int                         `json:"total,omitempty"`
+		Limit      int                          `json:"limit"`
+	}{data, p.NextCursor, p.Total, p.Limit})
+}
+
+// Project returns the JSON members of v (a struct marshalling to a JSON
+// object) named in fields, and its id; nil fields keep them all. A named
+// member v omits is null. The members of extra (expanded objects) are
+// added.
+func Project(v any, fields []string, extra map[string]any) (map[string]json.RawMessage, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	more := len(data) > q.Limit
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	out := all
+	if fields != nil {
+		out = map[string]json.RawMessage{"id": all["id"]}
+		for _, f := range fields {
+			if v, ok := all[f]; ok {
+				out[f] = v
+			} else {
+				out[f] = json.RawMessage("null")
+			}
+		}
+	}
+	for k, x := range extra {
+		if out[k], err = json.Marshal(x); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CheckFields checks the fields a client asks of an object like v (see
+// Project): EInvalid at loc for a field v does not have.
+func CheckFields(v any, fields []string, loc string) error {
+	return checkFields(jsonFields(reflect.TypeOf(v)), fields, loc)
+}
+
+func checkFields(known map[string]bool, fields []string, loc string) error {
+	for _, f := range fields {
+		if !known[f] {
+			return &Error{Code: EInvalid, Message: loc + ": unknown field " + strconv.Quote(f),
+				Fields: []FieldError{{Location: loc, Message: "unknown field " + strconv.Quote(f), Value: f}}}
+		}
+	}
+	return nil
+}
+
+// jsonFields returns the JSON member names of a struct type's fields, the
+// names a projection may ask for.
+func jsonFields(t reflect.Type) map[string]bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	out := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.IsExported() && name != "" && name != "-" {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// SortKey orders a list by one field.
+type SortKey struct {
+	Field string
+	Desc  bool
+}
+
+// Query selects one page of a list, as a store reads it: the domain's
+// description of the page, which each store compiles for its database.
+type Query struct {
+	TenantID string
+	// Filter is a parsed filter in the resource's schema; nil for none.
+	Filter filter.Node
+	// Sort ends with the resource's unique key (id) in the direction of
+	// the last key. After holds the previous page's last values of the
+	// sort keys (strings, or time.Time for times), nil on the first page.
+	Sort  []SortKey
+	After []any
+	// Offset skips rows (page numbers, ranked searches); Limit bounds them.
+	Offset, Limit int
+}
+
+// listKind describes one resource's list to the toolkit.
+type listKind[T any] struct {
+	// name names the list in cursors and errors ("contacts").
+	name string
+	// sortable lists the fields a sort parameter may name, in the order
+	// errors list them; nil for a list in a fixed order (fixed), which
+	// takes no sort and no page number.
+	sortable []string
+	fixed    []SortKey
+	// times are the sort fields holding timestamps.
+	times map[string]bool
+	// value is an item's value of a sort field, as a cursor keeps it.
+	value func(item T, field string) string
+	// always gives every page a cursor, the last page included (a feed
+	// to poll); start is the position of an empty feed.
+	always bool
+	start  []string
+	// fields are the fields a projection may name.
+	fields map[string]bool
+	// schema is the filter schema; nil for a list that takes no filter.
+	schema *filter.Schema
+}
+
+// listing is one list request on its way through the toolkit.
+type listing struct {
+	params   ListParams
+	scope    string // binds cursors to the list and its query
+	sortSpec string
+	keys     []SortKey
+	limit    int
+	offset   int
+	after    []string // the cursor's position, nil at the start
+	rank     bool     // ordered by relevance: the cursor holds an offset
+	filter   filter.Node
+}
+
+// startList checks the filter, paging, sort and projection parameters of
+// a list request and decodes its cursor. scope identifies the list and its query
+// (filter, search, …), so that a cursor only continues the list it was
+// made for; rank says the list is ordered by relevance (no sort given).
+func startList[T any](ctx context.Context, s *Service, p Principal, k *listKind[T], lp ListParams, scope string, rank bool) (*listing, error) {
+	l := &listing{params: lp, scope: k.name + "\x00" + compactJSON(lp.Filter) + "\x00" + scope, rank: rank}
+	switch {
+	case lp.Limit == 0:
+		l.limit = DefaultLimit
+	case lp.Limit < 1 || lp.Limit > MaxLimit:
+		return nil, invalidField(lp.at("limit"), "must be between 1 and %d", MaxLimit)
+	default:
+		l.limit = lp.Limit
+	}
+	if err := checkFields(k.fields, lp.Fields, lp.at("fields")); err != nil {
+		return nil, err
+	}
+	if k.schema == nil && len(bytes.TrimSpace(lp.Filter)) > 0 {
+		return nil, invalidField(lp.at("filter"), "%s take no filter", k.name)
+	}
+	var err error
+	if l.filter, err = parseFilter(k.schema, lp.Filter, lp.at("filter"), p.Region); err != nil {
+		return nil, err
+	}
+	l.sortSpec = strings.TrimSpace(lp.Sort)
+	if k.sortable == nil {
+		if l.sortSpec != "" {
+			return nil, invalidField(lp.at("sort"), "%s are listed in a fixed order", k.name)
+		}
+		l.keys = k.fixed
+	} else {
+		if l.keys, err = parseSort(l.sortSpec, lp.at("sort"), k.name, k.sortable); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case lp.Cursor != "" && lp.Page != 0:
+		return nil, invalidField(lp.at("page"), "give either cursor or page, not both")
+	case lp.Page != 0 && k.sortable == nil:
+		return nil, invalidField(lp.at("page"), "%s are paged with cursors only", k.name)
+	case lp.Page < 0 || lp.Page > maxPage:
+		return nil, invalidField(lp.at("page"), "must be a page number from 1")
+	case lp.Page > 0:
+		l.offset = (lp.Page - 1) * l.limit
+	case lp.Cursor != "":
+		pos, err := s.decodeCursor(ctx, p, l.scope, lp.Cursor)
+		if err != nil && err != errBadCursor {
+			return nil, err
+		}
+		if err != nil {
+			return nil, cursorProblem(lp.at("cursor"), "is not a cursor of this list (it was changed, or made for another list, query or tenant); start again without a cursor")
+		}
+		if pos.Sort != l.sortSpec {
+			return nil, cursorProblem(lp.at("cursor"), "was made for another sort order; start again without a cursor")
+		}
+		if !l.valid(pos, k.times) {
+			return nil, cursorProblem(lp.at("cursor"), "is not a cursor of this list; start again without a cursor")
+		}
+		l.offset, l.after = pos.Offset, pos.Values
+	}
+	if l.after == nil && k.always {
+		l.after = k.start
+	}
+	return l, nil
+}
+
+func cursorProblem(loc, msg string) error {
+	return &Error{Code: EInvalid, Message: loc + ": " + msg, Fields: []FieldError{{Location: loc, Message: msg}}}
+}
+
+// valid reports whether a decoded position fits the list's order.
+func (l *listing) valid(pos cursorPos, times map[string]bool) bool {
+	if l.rank {
+		return pos.Offset >= 0 && len(pos.Values) == 0
+	}
+	if pos.Offset != 0 || len(pos.Values) != len(l.keys) {
+		return false
+	}
+	for i, k := range l.keys {
+		if _, err := time.Parse(time.RFC3339Nano, pos.Values[i]); times[k.Field] && err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// afterValues returns the cursor's position as typed sort values (times
+// parsed), nil at the start and in a ranked list.
+func (l *listing) afterValues(times map[string]bool) []any {
+	if l.after == nil || l.rank {
+		return nil
+	}
+	out := make([]any, len(l.after))
+	for i, k := range l.keys {
+		if times[k.Field] {
+			t, _ := time.Parse(time.RFC3339Nano, l.after[i])
+			out[i] = t
+		} else {
+			out[i] = l.after[i]
+		}
+	}
+	return out
+}
+
+// query returns the store query of the page, asking one row more than
+// the page so that finishList can tell whether another page follows.
+func (l *listing) query(tenantID string, times map[string]bool) Query {
+	return Query{TenantID: tenantID, Filter: l.filter, Sort: l.keys, After: l.afterValues(times), Offset: l.offset, Limit: l.limit + 1}
+}
+
+// finishList makes the page of what the store returned for l.query:
+// trimmed to the limit, with the cursor after its last item and, unless
+// NoCount, the total from count.
+func finishList[T any](ctx context.Context, s *Service, p Principal, k *listKind[T], l *listing, data []T, count func() (int, error)) (*Page[T], error) {
+	more := len(data) > l.limit
 	if more {
-		data = data[:q.Limit]
+		data = data[:l.limit]
 	}
 	if data == nil {
-		data = []*Contact{}
+		data = []T{}
 	}
-	page := &ContactPage{Data: data, Limit: q.Limit}
-	if more && r.Page == 0 {
-		next := cursor{Sort: sortSpec}
-		if q.Rank {
-			next.Offset = q.Offset + len(data)
-		} else {
-			next.Values = sortValues(data[len(data)-1], q.Sort)
+	page := &Page[T]{Data: data, Limit: l.limit, fields: l.params.Fields}
+	var next *cursorPos
+	switch {
+	case l.params.Page != 0:
+		// Paged by number: the client asks for the next number.
+	case l.rank && more:
+		next = &cursorPos{Sort: l.sortSpec, Offset: l.offset + len(data)}
+	case more || k.always && len(data) > 0:
+		last := data[len(data)-1]
+		vs := make([]string, len(l.keys))
+		for i, key := range l.keys {
+			vs[i] = k.value(last, key.Field)
 		}
-		b, _ := json.Marshal(next)
-		enc := base64.RawURLEncoding.EncodeToString(b)
-		page.NextCursor = &enc
+		next = &cursorPos{Sort: l.sortSpec, Values: vs}
+	case k.always:
+		next = &cursorPos{Sort: l.sortSpec, Values: l.after}
 	}
-	if !r.NoCount {
-		n, err := s.store.CountContacts(ctx, q)
+	if next != nil {
+		c, err := s.encodeCursor(ctx, p, l.scope, *next)
+		if err != nil {
+			return nil, err
+		}
+		page.NextCursor = &c
+	}
+	if !l.params.NoCount && count != nil {
+		n, err := count()
 		if err != nil {
 			return nil, err
 		}
@@ -155,37 +366,19 @@ func (s *Service) ListContacts(ctx context.Context, p Principal, r ListRequest) 
 	return page, nil
 }
 
-func checkLimitAt(limit int, loc string) (int, error) {
-	switch {
-	case limit == 0:
-		return DefaultLimit, nil
-	case limit < 1 || limit > MaxLimit:
-		return 0, invalidField(loc, "must be between 1 and %d", MaxLimit)
-	}
-	return limit, nil
-}
-
-// contactSortable names the sortable fields of contacts in errors.
-const contactSortable = "id, displayName, firstName, lastName, company, department, jobTitle, status, ownerId, kind, createdAt, updatedAt"
-
-// parseSort parses "-updatedAt,lastName" for contacts.
-func parseSort(spec, loc string) ([]sqlq.SortKey, error) {
-	return parseSortOf(spec, loc, "contacts", sqlq.SortColumns, contactSortable)
-}
-
-// parseSortOf parses a sort parameter against the sortable columns of a
-// list and appends id as the tie-break; what and sortable name the list
-// and its sortable fields in errors.
-func parseSortOf(spec, loc, what string, columns map[string]string, sortable string) ([]sqlq.SortKey, error) {
-	var keys []sqlq.SortKey
+// parseSort parses a sort parameter ("-updatedAt,lastName") against a
+// list's sortable fields and appends id as the tie-break; what names the
+// list in errors.
+func parseSort(spec, loc, what string, sortable []string) ([]SortKey, error) {
+	var keys []SortKey
 	seen := map[string]bool{}
 	if spec != "" {
 		for _, part := range strings.Split(spec, ",") {
 			part = strings.TrimSpace(part)
-			k := sqlq.SortKey{Field: strings.TrimPrefix(strings.TrimPrefix(part, "-"), "+")}
+			k := SortKey{Field: strings.TrimPrefix(strings.TrimPrefix(part, "-"), "+")}
 			k.Desc = strings.HasPrefix(part, "-")
-			if _, ok := columns[k.Field]; !ok {
-				return nil, invalidField(loc, "cannot sort %s by %q (sortable: %s)", what, part, sortable)
+			if !slices.Contains(sortable, k.Field) {
+				return nil, invalidField(loc, "cannot sort %s by %q (sortable: %s)", what, part, strings.Join(sortable, ", "))
 			}
 			if seen[k.Field] {
 				return nil, invalidField(loc, "%q is given twice", k.Field)
@@ -202,87 +395,47 @@ func parseSortOf(spec, loc, what string, columns map[string]string, sortable str
 		// index on (tenant_id, key, id) serves the order whole, read either
 		// way, and a page stops reading at its limit.
 		desc := len(keys) > 0 && keys[len(keys)-1].Desc
-		keys = append(keys, sqlq.SortKey{Field: "id", Desc: desc})
+		keys = append(keys, SortKey{Field: "id", Desc: desc})
 	}
 	return keys, nil
 }
 
-// sortValues returns a contact's values of the sort keys, as a cursor keeps them.
-func sortValues(c *Contact, keys []sqlq.SortKey) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		switch k.Field {
-		case "id":
-			out[i] = c.ID
-		case "displayName":
-			out[i] = c.DisplayName
-		case "firstName":
-			out[i] = c.FirstName
-		case "lastName":
-			out[i] = c.LastName
-		case "company":
-			out[i] = c.Company
-		case "department":
-			out[i] = c.Department
-		case "jobTitle":
-			out[i] = c.JobTitle
-		case "status":
-			out[i] = c.Status
-		case "ownerId":
-			out[i] = c.OwnerID
-		case "kind":
-			out[i] = c.Kind
-		case "createdAt":
-			out[i] = c.CreatedAt.UTC().Format(time.RFC3339Nano)
-		case "updatedAt":
-			out[i] = c.UpdatedAt.UTC().Format(time.RFC3339Nano)
-		}
-	}
-	return out
-}
+// timeValue is how a cursor keeps a timestamp sort value.
+func timeValue(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func decodeCursor(s, spec string, keys []sqlq.SortKey, rank bool) (*cursor, error) {
-	bad := Errorf(EInvalid, "is not a cursor of this list")
-	b, err := base64.RawURLEncoding.DecodeString(s)
+// parseFilter parses a list's filter document in a schema, locating
+// problems under loc. An absent filter is nil.
+func parseFilter(schema *filter.Schema, doc []byte, loc, region string) (filter.Node, error) {
+	if len(bytes.TrimSpace(doc)) == 0 {
+		return nil, nil
+	}
+	n, err := schema.Parse(doc, filter.Options{Region: region})
 	if err != nil {
-		return nil, bad
+		return nil, filterProblem(err, loc)
 	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, bad
-	}
-	if c.Sort != spec {
-		return nil, Errorf(EInvalid, "was made for another sort order; start again without a cursor")
-	}
-	if rank {
-		if c.Offset < 0 || len(c.Values) > 0 {
-			return nil, bad
-		}
-		return &c, nil
-	}
-	if len(c.Values) != len(keys) || c.Offset != 0 {
-		return nil, bad
-	}
-	for i, k := range keys {
-		if timeSortFields[k.Field] {
-			if _, err := time.Parse(time.RFC3339Nano, c.Values[i]); err != nil {
-				return nil, bad
-			}
-		}
-	}
-	return &c, nil
+	return n, nil
 }
 
-// values converts a cursor's values to the sort keys' types.
-func (c *cursor) values(keys []sqlq.SortKey) []any {
-	out := make([]any, len(keys))
-	for i, k := range keys {
-		if timeSortFields[k.Field] {
-			t, _ := time.Parse(time.RFC3339Nano, c.Values[i])
-			out[i] = t
-		} else {
-			out[i] = c.Values[i]
-		}
+// filterProblem locates a filter error (a parse error, or a problem with
+// the sets it names) under loc.
+func filterProblem(err error, loc string) error {
+	fe, ok := err.(*filter.Error)
+	if !ok {
+		return err
 	}
-	return out
+	if fe.Path != "" {
+		loc = join(loc, fe.Path)
+	}
+	return invalidField(loc, "%s", fe.Message)
+}
+
+// compactJSON returns doc without insignificant white space (doc itself
+// when it is not valid JSON), so that a list's cursor does not depend on
+// how its filter was spaced.
+func compactJSON(doc []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, doc) != nil {
+		return string(doc)
+	}
+	return b.String()
 }

@@ -59,7 +59,8 @@ func benchTenant(tb testing.TB, svc *contactd.Service) (contactd.Principal, stri
 func BenchmarkTagRenameDelete(b *testing.B) {
 	for _, be := range storetest.Backends() {
 		b.Run(be.Name, func(b *testing.B) {
-			svc := contactd.NewService(be.Open(b), nil)
+			st := be.Open(b)
+			svc := contactd.NewService(st, nil)
 			ctx := b.Context()
 			var rename, del time.Duration
 			b.StopTimer()
@@ -76,7 +77,7 @@ func BenchmarkTagRenameDelete(b *testing.B) {
 				name := "Bigger"
 				b.StartTimer()
 				start := time.Now()
-				_, err = svc.UpdateTag(ctx, p, id, contactd.TagInput{Name: &name})
+				_, err = svc.UpdateTag(ctx, p, id, &contactd.TagInput{Name: &name})
 				rename += time.Since(start)
 				b.StopTimer()
 				if err != nil {
@@ -90,12 +91,12 @@ func BenchmarkTagRenameDelete(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				check, err := svc.ListContacts(ctx, p, contactd.ListRequest{Filter: []byte(`{"tags":{"$in":["big","bigger"]}}`), Limit: 1})
+				check, err := svc.ListContacts(ctx, p, contactd.ContactListRequest{ListParams: contactd.ListParams{Filter: []byte(`{"tags":{"$in":["big","bigger"]}}`), Limit: 1}})
 				if err != nil || *check.Total != 0 {
 					b.Fatalf("contacts still tagged after the delete: %v, %v", check.Total, err)
 				}
-				changes, err := svc.Changes(ctx, p, contactd.EncodeChangeCursor(3*tagged100k-1), 10)
-				if err != nil || len(changes.Data) != 1 || changes.Data[0].Fields["tags"].New == nil {
+				changes, err := st.Changes(ctx, contactd.ChangesParams{TenantID: p.TenantID, After: 3*tagged100k - 1, Limit: 10})
+				if err != nil || len(changes) != 1 || changes[0].Fields["tags"].New == nil {
 					b.Fatalf("the change log does not end with the delete's changes: %v, %v", changes, err)
 				}
 			}

@@ -11,7 +11,7 @@ import (
 func ExampleParse() {
 	doc := `{"tags":{"$in":["vip","enterprise"]},"properties.tier":{"$gte":2},` +
 		`"$or":[{"status":"active"},{"doNotCall":false}]}`
-	n, err := filter.Parse([]byte(doc), filter.Options{Region: "US"})
+	n, err := contacts.Parse([]byte(doc), filter.Options{Region: "US"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -46,7 +46,7 @@ func ExampleParse() {
 	}
 	show(n, "")
 
-	_, err = filter.Parse([]byte(`{"$or":[{"status":"active"},{"createdAt":{"$gte":"last week"}}]}`), filter.Options{})
+	_, err = contacts.Parse([]byte(`{"$or":[{"status":"active"},{"createdAt":{"$gte":"last week"}}]}`), filter.Options{})
 	fmt.Println(err)
 	// Output:
 	// AND

@@ -1,5 +1,7 @@
-// Package filter parses and validates the JSON filter language of contact
-// lists (SPEC §3, "Filter:") into an abstract syntax tree.
+// Package filter parses and validates contactd's JSON filter language into
+// an abstract syntax tree. Every resource that lists (contacts, accounts,
+// and later imports, exports and webhook subscriptions) speaks the same
+// language over a field table of its own, a [Schema].
 //
 // A filter is a JSON object whose keys are field names or the logical
 // operators $and, $or and $not:
@@ -9,19 +11,24 @@
 //
 // Several keys in one object are ANDed. A field's value is either a bare
 // value, meaning $eq, or an object of operators, which are ANDed too.
-// Parse checks every field name, operator and value against [Fields],
-// normalizes values (emails lower-cased, phone numbers converted to E.164,
-// timestamps parsed to UTC) and enforces the limits of [Options]. Every
-// problem is reported as an [*Error] naming the path of the offending part
-// of the document.
+// [Schema.Parse] checks every field name, operator and value against the
+// schema, normalizes values (emails lower-cased, phone numbers converted to
+// E.164, timestamps parsed to UTC) and enforces the limits of [Options].
+// Every problem is reported as an [*Error] naming the path of the offending
+// part of the document.
 //
 // The package produces no SQL: the per-database stores compile the tree
-// returned by Parse into parameterized queries. The semantics a compiler
-// must give each operator are documented on [Op] and [Cond].
+// into parameterized queries. The semantics a compiler must give each
+// operator are documented on [Op] and [Cond]. [Expander] rewrites
+// membership conditions on sets that are themselves filters (dynamic
+// segments) into the filters they stand for.
 package filter
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -48,8 +55,8 @@ const (
 	// EmailArray is a contact's email addresses; values are trimmed and
 	// lower-cased.
 	EmailArray
-	// JSON is the free-form properties object, addressed as
-	// properties.<path>; values are JSON scalars.
+	// JSON is a free-form object such as a contact's properties,
+	// addressed as <name>.<path>; values are JSON scalars.
 	JSON
 )
 
@@ -76,65 +83,82 @@ func typeName(t Type) string {
 	return fmt.Sprintf("type %d", int(t))
 }
 
-// Field describes one filterable field.
+// Field describes one filterable field of a resource.
 type Field struct {
 	// Name is the field as written in a filter, e.g. "lastName" or
-	// "address.city"; for JSON properties it is "properties".
+	// "address.city"; for a JSON field it is the name its paths start
+	// with, e.g. "properties" for properties.<path>.
 	Name string
 	// Type is the value type of the field.
 	Type Type
 	// Values lists the allowed values of an Enum field.
 	Values []string
+	// Ops lists the operators allowed on the field; nil allows every
+	// operator of its Type (see DefaultOps).
+	Ops []Op
+	// Normalize, when set, rewrites each string operand after it has been
+	// checked (a host name lower-cased, say), as the stored values are.
+	Normalize func(string) string
 }
 
-// propertiesField is the name of the JSON properties field, addressed in a
-// filter as properties.<path>.
-const propertiesField = "properties"
+// Allows reports whether op may be applied to f.
+func (f Field) Allows(op Op) bool {
+	ops := f.Ops
+	if ops == nil {
+		ops = DefaultOps[f.Type]
+	}
+	return slices.Contains(ops, op)
+}
 
-// Property path limits for properties.<path>.
+// Schema is the field table of one resource: the fields its filters may
+// name. A resource builds its schema once with NewSchema and parses every
+// filter against it.
+type Schema struct {
+	fields map[string]Field
+	names  string // the filterable names, for error messages
+}
+
+// NewSchema returns the schema of the given fields. A field of type JSON
+// is addressed as <name>.<path>, never by its bare name. It panics on two
+// fields of one name, as a schema is a literal of the program.
+func NewSchema(fields ...Field) *Schema {
+	s := &Schema{fields: make(map[string]Field, len(fields))}
+	names := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if _, dup := s.fields[f.Name]; dup {
+			panic("filter: field " + f.Name + " twice in a schema")
+		}
+		s.fields[f.Name] = f
+		if f.Type == JSON {
+			names = append(names, f.Name+".<path>")
+		} else {
+			names = append(names, f.Name)
+		}
+	}
+	s.names = strings.Join(names, ", ")
+	return s
+}
+
+// Field returns the field of the given name.
+func (s *Schema) Field(name string) (Field, bool) {
+	f, ok := s.fields[name]
+	return f, ok
+}
+
+// Fields returns every field of the schema, in name order.
+func (s *Schema) Fields() []Field {
+	out := make([]Field, 0, len(s.fields))
+	for _, name := range slices.Sorted(maps.Keys(s.fields)) {
+		out = append(out, s.fields[name])
+	}
+	return out
+}
+
+// Property path limits for <json field>.<path>.
 const (
 	maxPathSegments = 5
 	maxSegmentLen   = 64
 )
-
-// Fields is the contact filter schema: every field of SPEC §3's filter list,
-// keyed by name. The address.* fields have "any address" semantics, which
-// the compiler implements. The "properties" entry is the JSON properties
-// object, addressed as properties.<path> with 1 to 5 path segments of
-// [A-Za-z0-9_-]{1,64}; "properties" alone is not a valid filter key.
-var Fields = map[string]Field{
-	"id":                 {Name: "id", Type: String},
-	"kind":               {Name: "kind", Type: Enum, Values: []string{"person", "organization"}},
-	"contactType":        {Name: "contactType", Type: Enum, Values: []string{"company", "corporate", "service"}},
-	"firstName":          {Name: "firstName", Type: String},
-	"lastName":           {Name: "lastName", Type: String},
-	"displayName":        {Name: "displayName", Type: String},
-	"company":            {Name: "company", Type: String},
-	"department":         {Name: "department", Type: String},
-	"jobTitle":           {Name: "jobTitle", Type: String},
-	"status":             {Name: "status", Type: String},
-	"source":             {Name: "source", Type: Enum, Values: []string{"manual", "import", "api", "sync", "carddav"}},
-	"ownerId":            {Name: "ownerId", Type: String},
-	"accountId":          {Name: "accountId", Type: String},
-	"externalId":         {Name: "externalId", Type: String},
-	"tags":               {Name: "tags", Type: StringArray},
-	"segments":           {Name: "segments", Type: StringArray},
-	"phones":             {Name: "phones", Type: PhoneArray},
-	"emails":             {Name: "emails", Type: EmailArray},
-	"doNotCall":          {Name: "doNotCall", Type: Bool},
-	"emailOptOut":        {Name: "emailOptOut", Type: Bool},
-	"smsOptOut":          {Name: "smsOptOut", Type: Bool},
-	"blocked":            {Name: "blocked", Type: Bool},
-	"unknown":            {Name: "unknown", Type: Bool},
-	"createdAt":          {Name: "createdAt", Type: Time},
-	"updatedAt":          {Name: "updatedAt", Type: Time},
-	"deletedAt":          {Name: "deletedAt", Type: Time},
-	"address.country":    {Name: "address.country", Type: String},
-	"address.city":       {Name: "address.city", Type: String},
-	"address.state":      {Name: "address.state", Type: String},
-	"address.postalCode": {Name: "address.postalCode", Type: String},
-	propertiesField:      {Name: propertiesField, Type: JSON},
-}
 
 // Op is a comparison operator of a Cond.
 type Op string
@@ -170,8 +194,9 @@ const (
 	OpAll Op = "$all"
 )
 
-// opsByType lists the operators allowed on each field type.
-var opsByType = map[Type][]Op{
+// DefaultOps lists the operators a field of each type allows unless it
+// names its own.
+var DefaultOps = map[Type][]Op{
 	String:      {OpEq, OpNe, OpIn, OpNin, OpExists, OpGt, OpGte, OpLt, OpLte, OpPrefix, OpContains},
 	Enum:        {OpEq, OpNe, OpIn, OpNin, OpExists},
 	Bool:        {OpEq, OpNe, OpExists},
@@ -186,16 +211,6 @@ var opsByType = map[Type][]Op{
 var knownOps = map[Op]bool{
 	OpEq: true, OpNe: true, OpIn: true, OpNin: true, OpExists: true, OpGt: true,
 	OpGte: true, OpLt: true, OpLte: true, OpPrefix: true, OpContains: true, OpAll: true,
-}
-
-// allowed reports whether op may be applied to a field of type t.
-func allowed(t Type, op Op) bool {
-	for _, o := range opsByType[t] {
-		if o == op {
-			return true
-		}
-	}
-	return false
 }
 
 // Node is a filter expression: *And, *Or, *Not or *Cond.
@@ -224,9 +239,10 @@ type Not struct{ Node Node }
 // Values holds the operands of OpIn, OpNin and OpAll (never empty), each of
 // the same kind as Value; Value is nil for these operators.
 type Cond struct {
-	// Field is the compared field, a copy of an entry of Fields.
+	// Field is the compared field, a copy of its schema's entry.
 	Field Field
-	// Path holds the segments of properties.<path>; nil for other fields.
+	// Path holds the segments of a JSON field's <name>.<path>; nil for
+	// other fields.
 	Path []string
 	// Op is the comparison.
 	Op Op

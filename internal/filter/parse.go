@@ -12,7 +12,8 @@ import (
 	"github.com/contactd/contactd/internal/phone"
 )
 
-// Parse parses a filter document. An empty (all-whitespace) or "{}"
+// Parse parses a filter document against the schema. An empty
+// (all-whitespace) or "{}"
 // document returns (nil, nil). Otherwise it returns the filter as a Node —
 // a single top-level condition as *Cond, several as *And — or an *Error
 // naming the most precise path of the first problem in document order.
@@ -21,7 +22,7 @@ import (
 // lists into an enclosing $or, and a one-element $and or $or is replaced by
 // its element, so no And or Or has fewer than two nodes. An empty object
 // inside $and, $or or $not and duplicate keys in an object are errors.
-func Parse(data []byte, opt Options) (Node, error) {
+func (s *Schema) Parse(data []byte, opt Options) (Node, error) {
 	if isBlank(data) {
 		return nil, nil
 	}
@@ -41,7 +42,7 @@ func Parse(data []byte, opt Options) (Node, error) {
 	if opt.MaxIn <= 0 {
 		opt.MaxIn = defaultMaxIn
 	}
-	p := parser{opt: opt}
+	p := parser{schema: s, opt: opt}
 	nodes, err := p.object(root, "", 0)
 	if err != nil {
 		return nil, err
@@ -51,6 +52,7 @@ func Parse(data []byte, opt Options) (Node, error) {
 
 // parser holds the state of one Parse call.
 type parser struct {
+	schema  *Schema
 	opt     Options
 	clauses int               // Conds produced so far
 	phones  map[string]string // normalized phone values, by input
@@ -128,7 +130,7 @@ func (p *parser) object(v *value, path string, depth int) ([]Node, error) {
 				}
 				return nil, errorf(kp, "unknown operator %q", m.key)
 			}
-			f, segs, msg := lookup(m.key)
+			f, segs, msg := p.schema.lookup(m.key)
 			if msg != "" {
 				return nil, errorf(kp, "%s", msg)
 			}
@@ -195,29 +197,30 @@ func appendOr(list []Node, n Node) []Node {
 	return append(list, n)
 }
 
-// lookup resolves a filter key to its field and, for properties.<path>,
+// lookup resolves a filter key to its field and, for <json field>.<path>,
 // the path segments. msg is non-empty when the key is not valid.
-func lookup(key string) (f Field, segs []string, msg string) {
-	if key == propertiesField {
-		return Field{}, nil, "a property must be addressed as properties.<path>"
-	}
-	if rest, ok := strings.CutPrefix(key, propertiesField+"."); ok {
-		segs = strings.SplitN(rest, ".", maxPathSegments+1)
-		if len(segs) > maxPathSegments {
-			return Field{}, nil, fmt.Sprintf("property path has more than %d segments", maxPathSegments)
+func (s *Schema) lookup(key string) (f Field, segs []string, msg string) {
+	if f, ok := s.fields[key]; ok {
+		if f.Type == JSON {
+			return Field{}, nil, fmt.Sprintf("a property must be addressed as %s.<path>", key)
 		}
-		for _, s := range segs {
-			if !validSegment(s) {
-				return Field{}, nil, fmt.Sprintf("invalid property path segment %q: want 1 to %d of A-Z a-z 0-9 _ -", s, maxSegmentLen)
+		return f, nil, ""
+	}
+	if name, rest, ok := strings.Cut(key, "."); ok {
+		if f, ok := s.fields[name]; ok && f.Type == JSON {
+			segs = strings.SplitN(rest, ".", maxPathSegments+1)
+			if len(segs) > maxPathSegments {
+				return Field{}, nil, fmt.Sprintf("property path has more than %d segments", maxPathSegments)
 			}
+			for _, seg := range segs {
+				if !validSegment(seg) {
+					return Field{}, nil, fmt.Sprintf("invalid property path segment %q: want 1 to %d of A-Z a-z 0-9 _ -", seg, maxSegmentLen)
+				}
+			}
+			return f, segs, ""
 		}
-		return Fields[propertiesField], segs, ""
 	}
-	f, ok := Fields[key]
-	if !ok || f.Type == JSON {
-		return Field{}, nil, fmt.Sprintf("unknown field %q", key)
-	}
-	return f, nil, ""
+	return Field{}, nil, fmt.Sprintf("unknown field %q (filterable: %s)", key, s.names)
 }
 
 // validSegment reports whether s matches [A-Za-z0-9_-]{1,64}.
@@ -271,7 +274,7 @@ func (p *parser) field(f Field, segs []string, v *value, path string) ([]Node, e
 		if !knownOps[op] {
 			return nil, errorf(opPath, "unknown operator %q", m.key)
 		}
-		if !allowed(f.Type, op) {
+		if !f.Allows(op) {
 			return nil, errorf(opPath, "operator %s is not allowed on %s field %s", op, typeName(f.Type), f.Name)
 		}
 		c, err := p.cond(f, segs, op, m.val, opPath)
@@ -353,7 +356,11 @@ func str(v *value, path string) (string, error) {
 func (p *parser) value(f Field, op Op, v *value, path string) (any, error) {
 	switch f.Type {
 	case String:
-		return str(v, path)
+		s, err := str(v, path)
+		if err == nil && f.Normalize != nil {
+			s = f.Normalize(s)
+		}
+		return s, err
 	case Enum:
 		s, err := str(v, path)
 		if err != nil {
@@ -385,6 +392,9 @@ func (p *parser) value(f Field, op Op, v *value, path string) (any, error) {
 		s = strings.TrimSpace(s)
 		if f.Type == EmailArray {
 			s = strings.ToLower(s)
+		}
+		if f.Normalize != nil {
+			s = f.Normalize(s)
 		}
 		if s == "" {
 			return nil, errorf(path, "must not be empty")

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -60,14 +59,6 @@ type accountPatch struct {
 	Properties any `json:"properties,omitempty" doc:"A JSON object merged into the properties (RFC 7386); null clears them."`
 }
 
-// accountList is the documented shape of a page of accounts.
-type accountList struct {
-	Data       []contactd.Account `json:"data"`
-	NextCursor *string            `json:"nextCursor" doc:"Continues after this page; null on the last page."`
-	Total      int                `json:"total,omitempty" doc:"How many accounts the list has; absent with count=false."`
-	Limit      int                `json:"limit"`
-}
-
 func init() {
 	// The Account schema's annotations, in the registries the document
 	// generator reads by type and field.
@@ -93,10 +84,7 @@ var (
 	accountListParams = []param{
 		{In: "query", Name: "filter", Type: "string", Doc: "A JSON filter document, e.g. {\"name\":{\"$prefix\":\"Ac\"},\"createdAt\":{\"$gte\":\"2024-01-01T00:00:00Z\"}}. Fields: id name domain externalId (operators $eq $ne $in $nin $exists $gt $gte $lt $lte $prefix $contains) and createdAt updatedAt ($eq $ne $gt $gte $lt $lte); combine with $and $or $not. Strings compare exactly; domain values are lower-cased first."},
 		{In: "query", Name: "sort", Type: "string", Doc: "Comma-separated fields, - for descending, e.g. name or -createdAt; id breaks ties. Sortable: id name domain createdAt updatedAt."},
-		limitParam,
-		{In: "query", Name: "cursor", Type: "string", Doc: "The nextCursor of the previous page."},
-		{In: "query", Name: "page", Type: "integer", Doc: "1-based page number, for simple user interfaces (instead of cursor)."},
-		{In: "query", Name: "count", Type: "boolean", Doc: "false skips the total."},
+		limitParam, cursorParam, pageNumber, countParam, fieldsParam,
 	}
 )
 
@@ -112,7 +100,7 @@ func (s *Server) accountRoutes() []route {
 			Summary:   "List and filter accounts",
 			Doc:       "One page of the tenant's accounts, with the list conventions of contacts: filter, sort, keyset cursor or page, total.",
 			Params:    accountListParams,
-			Responses: []response{{Status: 200, Doc: "A page of accounts.", Body: accountList{}}}, serve: s.listAccounts},
+			Responses: []response{{Status: 200, Doc: "A page of accounts.", Body: contactd.Page[*contactd.Account]{}}}, serve: s.listAccounts},
 		{Method: "GET", Path: "/v1/accounts/{accountId}", ID: "getAccount", Tag: "Accounts", Scope: contactd.ScopeRead,
 			Summary: "Get an account", Params: []param{pathAccountID},
 			Responses: accountOK, Errors: []int{404}, serve: s.getAccount},
@@ -130,8 +118,8 @@ func (s *Server) accountRoutes() []route {
 		{Method: "GET", Path: "/v1/accounts/{accountId}/contacts", ID: "listAccountContacts", Tag: "Accounts", Scope: contactd.ScopeRead,
 			Summary:   "List the contacts of an account",
 			Doc:       "The contacts whose accountId is the account, with every parameter of GET /v1/contacts; a filter is combined with the account's.",
-			Params:    append([]param{pathAccountID}, listParams...),
-			Responses: []response{{Status: 200, Doc: "A page of contacts.", Body: contactList{}}},
+			Params:    append([]param{pathAccountID}, contactListParams...),
+			Responses: contactPage,
 			Errors:    []int{404}, serve: s.listAccountContacts},
 	}
 }
@@ -190,30 +178,17 @@ func (s *Server) deleteAccount(c *call) (*reply, error) {
 }
 
 func (s *Server) listAccounts(c *call) (*reply, error) {
-	q := c.r.URL.Query()
-	req := contactd.AccountListRequest{Sort: q.Get("sort"), Cursor: q.Get("cursor"), ParamLocation: "query"}
-	if f := q.Get("filter"); f != "" {
-		req.Filter = []byte(f)
-	}
-	var err error
-	if req.Limit, err = intParam(q, "limit"); err != nil {
-		return nil, err
-	}
-	if req.Page, err = pageParam(q); err != nil {
-		return nil, err
-	}
-	if req.NoCount, err = noCount(q); err != nil {
-		return nil, err
-	}
-	page, err := s.svc.ListAccounts(c.r.Context(), c.p, req)
+	lp, err := listParams(c)
 	if err != nil {
 		return nil, err
 	}
-	return &reply{status: http.StatusOK, body: page}, nil
+	return pageReply(s.svc.ListAccounts(c.r.Context(), c.p, contactd.AccountListRequest{ListParams: lp}))
 }
 
 func (s *Server) listAccountContacts(c *call) (*reply, error) {
-	return s.contactList(c, func(ctx context.Context, p contactd.Principal, req contactd.ListRequest) (*contactd.ContactPage, error) {
-		return s.svc.ListAccountContacts(ctx, p, c.path("accountId"), req)
-	})
+	r, err := contactListRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	return pageReply(s.svc.ListAccountContacts(c.r.Context(), c.p, c.path("accountId"), r))
 }

@@ -10,6 +10,202 @@ import (
 	"github.com/contactd/contactd"
 )
 
+// contactWrite stands for the body of a contact create or replace in the
+// OpenAPI document; see contactWriteSchema.
+type contactWrite struct{}
+
+// mergePatch stands for a JSON merge patch of a contact.
+type mergePatch struct{}
+
+// blockBody is the body of a block request.
+type blockBody struct {
+	Reason string `json:"reason,omitempty" doc:"Why the contact is blocked (at most 255 characters)."`
+}
+
+// searchBody is the body of POST /v1/contacts/search: the list parameters,
+// with the filter as a JSON object.
+type searchBody struct {
+	Q              string          `json:"q,omitempty" doc:"Full-text query."`
+	Filter         json.RawMessage `json:"filter,omitempty" doc:"A filter document (see GET /v1/contacts)."`
+	Sort           string          `json:"sort,omitempty" doc:"Comma-separated sort fields, - for descending."`
+	Limit          int             `json:"limit,omitempty" doc:"Page size, 1 to 1000 (default 50)."`
+	Cursor         string          `json:"cursor,omitempty" doc:"The nextCursor of the previous page."`
+	Page           int             `json:"page,omitempty" doc:"1-based page number, instead of a cursor."`
+	Count          *bool           `json:"count,omitempty" doc:"false skips the total."`
+	IncludeDeleted bool            `json:"includeDeleted,omitempty" doc:"Include soft-deleted contacts."`
+	Fields         []string        `json:"fields,omitempty" doc:"Top-level fields to return (id is always returned)."`
+}
+
+// lookupResult is the documented shape of a lookup answer.
+type lookupResult struct {
+	Match string       `json:"match" doc:"exact (one contact), ambiguous (several) or none."`
+	Data  []lookupItem `json:"data" doc:"Best match first: primary-phone matches, then the most recently updated."`
+}
+
+type lookupItem struct {
+	contactd.Contact
+	MatchedEntries []string `json:"matchedEntries" doc:"Ids of the phones or emails that matched."`
+}
+
+var (
+	pathID         = param{In: "path", Name: "id", Doc: "The contact id (ct_…).", Type: "string", Required: true}
+	pathEmail      = param{In: "path", Name: "email", Doc: "An email address of the contact (case-insensitive).", Type: "string", Required: true}
+	pathExternal   = param{In: "path", Name: "externalId", Doc: "The contact's id in an external system.", Type: "string", Required: true}
+	ifMatch        = param{In: "header", Name: "If-Match", Doc: "Apply only if the contact's current ETag matches.", Type: "string"}
+	expandParamDoc = param{In: "query", Name: "expand", Doc: "Comma-separated related objects to embed: account (the contact's account, or null), segments (the segments it is a member of).", Type: "string"}
+	includeDelete  = param{In: "query", Name: "includeDeleted", Doc: "Return the contact even if it is soft-deleted.", Type: "boolean"}
+
+	contactOK      = []response{{Status: 200, Doc: "The contact.", Body: contactd.Contact{}, Headers: []string{"ETag"}}}
+	contactCreated = response{Status: 201, Doc: "The new contact.", Body: contactd.Contact{}, Headers: []string{"ETag", "Location"}}
+	contactPage    = []response{{Status: 200, Doc: "A page of contacts.", Body: contactd.Page[*contactd.Contact]{}}}
+
+	// contactListParams are the parameters of every contact list.
+	contactListParams = []param{
+		{In: "query", Name: "q", Type: "string", Doc: "Full-text query: case- and accent-insensitive; every token prefix-matches names, company, emails or any 3+ consecutive digits of a phone number. Without sort, results are ranked."},
+		{In: "query", Name: "filter", Type: "string", Doc: "A JSON filter document, e.g. {\"tags\":{\"$in\":[\"vip\"]},\"properties.tier\":{\"$gte\":2}}. Fields: id kind contactType firstName lastName displayName company department jobTitle status source ownerId accountId externalId tags segments phones emails doNotCall emailOptOut smsOptOut blocked unknown createdAt updatedAt deletedAt address.country address.city address.state address.postalCode properties.<path>. Operators: $eq $ne $in $nin $exists $gt $gte $lt $lte $prefix $contains $all $and $or $not."},
+		{In: "query", Name: "sort", Type: "string", Doc: "Comma-separated fields, - for descending, e.g. -updatedAt,lastName; id breaks ties, in the direction of the last field. Sortable: id displayName firstName lastName company department jobTitle status ownerId kind createdAt updatedAt."},
+		limitParam, cursorParam, pageNumber, countParam,
+		{In: "query", Name: "includeDeleted", Type: "boolean", Doc: "Include soft-deleted contacts."},
+		fieldsParam,
+	}
+)
+
+// contactRoutes returns the routes of contacts and their entries.
+func (s *Server) contactRoutes() []route {
+	entryRoutes := func(list contactd.EntryList, single string, body any) []route {
+		sub := param{In: "path", Name: single + "Id", Doc: "The " + single + " entry id.", Type: "string", Required: true}
+		base := "/v1/contacts/{id}/" + string(list)
+		return []route{
+			{Method: "POST", Path: base, ID: "add" + title(single), Tag: "Contact entries", Scope: contactd.ScopeWrite,
+				Summary: "Add " + article(single) + " " + single + " to a contact",
+				Doc:     "Adds one " + single + "; marking it primary takes over from the previous primary. Answers the whole contact.",
+				Params:  []param{pathID, ifMatch, idemKey}, Body: body,
+				Responses: []response{{Status: 201, Doc: "The contact with the new entry.", Body: contactd.Contact{}, Headers: []string{"ETag"}}},
+				Errors:    []int{404, 409, 412}, serve: s.addEntry(list)},
+			{Method: "PATCH", Path: base + "/{" + single + "Id}", ID: "patch" + title(single), Tag: "Contact entries", Scope: contactd.ScopeWrite,
+				Summary: "Change one " + single + " of a contact", Doc: "A JSON merge patch of one entry. Answers the whole contact.",
+				Params: []param{pathID, sub, ifMatch}, Body: body, BodyType: "application/merge-patch+json",
+				Responses: contactOK, Errors: []int{404, 409, 412}, serve: s.patchEntry(list, single+"Id")},
+			{Method: "DELETE", Path: base + "/{" + single + "Id}", ID: "delete" + title(single), Tag: "Contact entries", Scope: contactd.ScopeWrite,
+				Summary: "Remove one " + single + " from a contact", Doc: "Answers the whole contact.",
+				Params: []param{pathID, sub, ifMatch}, Responses: contactOK, Errors: []int{404, 412}, serve: s.deleteEntry(list, single+"Id")},
+		}
+	}
+	rs := []route{
+		{Method: "POST", Path: "/v1/contacts", ID: "createContact", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Create a contact",
+			Doc:     "Creates a contact. Unknown fields are rejected; read-only fields are ignored. `name`, `email` and `phone` are conveniences for the display name and the primary email and phone.",
+			Params:  []param{idemKey}, Body: contactWrite{}, Responses: []response{contactCreated}, Errors: []int{409}, serve: s.createContact},
+		{Method: "GET", Path: "/v1/contacts/lookup", ID: "lookupContact", Tag: "Contacts", Scope: contactd.ScopeRead,
+			Summary: "Identify a caller",
+			Doc:     "Who is calling: give exactly one of phone, email and externalId. The number may come in any form a phone system hands over (E.164, national with punctuation, 00/011 prefixes, tel: URIs, extensions); it is read with the tenant's default region unless region is given, and matched exactly on E.164. Reads the primary store, so a contact written a moment ago is found. Deleted contacts never match; blocked ones do, with their block fields.",
+			Params: []param{
+				{In: "query", Name: "phone", Type: "string", Doc: "A phone number in any common form."},
+				{In: "query", Name: "email", Type: "string", Doc: "An email address (case-insensitive)."},
+				{In: "query", Name: "externalId", Type: "string", Doc: "An external (CRM) id."},
+				{In: "query", Name: "region", Type: "string", Doc: "ISO 3166 alpha-2 region for reading a national number, instead of the tenant's default."},
+			},
+			Responses: []response{{Status: 200, Doc: "The match and the matching contacts, best first.", Body: lookupResult{}}}, serve: s.lookup},
+		{Method: "GET", Path: "/v1/contacts", ID: "listContacts", Tag: "Contacts", Scope: contactd.ScopeRead,
+			Summary:   "List, filter and search contacts",
+			Doc:       "One page of the tenant's contacts. Page with cursor (keyset: every contact is visited once even while others are added) or page. Strings compare exactly (case-sensitive); tags and emails compare case-insensitively; on lists (tags, phones, emails, segments) $eq means contains; phone values are normalized first; properties compare only with values of the same JSON type.",
+			Params:    contactListParams,
+			Responses: contactPage, serve: s.listContacts},
+		{Method: "POST", Path: "/v1/contacts/search", ID: "searchContacts", Tag: "Contacts", Scope: contactd.ScopeRead,
+			Summary: "List contacts with the parameters in a JSON body", Doc: "The same as GET /v1/contacts, for long filters.",
+			Params: []param{idemKey}, Body: searchBody{},
+			Responses: contactPage, serve: s.searchContacts},
+		{Method: "GET", Path: "/v1/contacts/{id}", ID: "getContact", Tag: "Contacts", Scope: contactd.ScopeRead,
+			Summary: "Get a contact", Params: []param{pathID, fieldsParam, includeDelete, expandParamDoc},
+			Responses: contactOK, Errors: []int{404}, serve: s.getContact(byID)},
+		{Method: "PATCH", Path: "/v1/contacts/{id}", ID: "patchContact", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Change a contact",
+			Doc:     "A JSON merge patch (RFC 7386): absent fields are unchanged, null clears a field, arrays are replaced whole. Entries sent with their id keep it.",
+			Params:  []param{pathID, ifMatch}, Body: mergePatch{}, BodyType: "application/merge-patch+json",
+			Responses: contactOK, Errors: []int{404, 409, 412}, serve: s.patchContact(byID)},
+		{Method: "DELETE", Path: "/v1/contacts/{id}", ID: "deleteContact", Tag: "Contacts", Scope: contactd.ScopeDelete,
+			Summary: "Delete a contact",
+			Doc:     "Soft-deletes the contact (restorable). With `permanent=true` (needs contacts:admin) erases it and its history.",
+			Params: []param{pathID, ifMatch, {In: "query", Name: "permanent", Type: "boolean",
+				Doc: "Erase the contact and its history for good (needs contacts:admin)."}},
+			Responses: noContent, Errors: []int{404, 412}, serve: s.deleteContact(byID)},
+		{Method: "POST", Path: "/v1/contacts/{id}/restore", ID: "restoreContact", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Restore a deleted contact", Params: []param{pathID, idemKey},
+			Responses: contactOK, Errors: []int{404, 409}, serve: s.restoreContact},
+		{Method: "GET", Path: "/v1/contacts/by-email/{email}", ID: "getContactByEmail", Tag: "Contacts", Scope: contactd.ScopeRead,
+			Summary: "Get a contact by email", Params: []param{pathEmail, fieldsParam, expandParamDoc},
+			Responses: contactOK, Errors: []int{404}, serve: s.getContact(byEmail)},
+		{Method: "PATCH", Path: "/v1/contacts/by-email/{email}", ID: "patchContactByEmail", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Change a contact found by email", Params: []param{pathEmail, ifMatch}, Body: mergePatch{},
+			BodyType: "application/merge-patch+json", Responses: contactOK, Errors: []int{404, 409, 412}, serve: s.patchContact(byEmail)},
+		{Method: "GET", Path: "/v1/contacts/by-external-id/{externalId}", ID: "getContactByExternalId", Tag: "Contacts", Scope: contactd.ScopeRead,
+			Summary: "Get a contact by external id", Params: []param{pathExternal, fieldsParam, expandParamDoc},
+			Responses: contactOK, Errors: []int{404}, serve: s.getContact(byExternalID)},
+		{Method: "PATCH", Path: "/v1/contacts/by-external-id/{externalId}", ID: "patchContactByExternalId", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Change a contact found by external id", Params: []param{pathExternal, ifMatch}, Body: mergePatch{},
+			BodyType: "application/merge-patch+json", Responses: contactOK, Errors: []int{404, 409, 412}, serve: s.patchContact(byExternalID)},
+		{Method: "PUT", Path: "/v1/contacts/by-external-id/{externalId}", ID: "upsertContactByExternalId", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Create or replace a contact by external id",
+			Doc:     "Upsert for CRM sync: creates the contact (201) or replaces the live one with this external id (200). Fields absent from the body are cleared.",
+			Params:  []param{pathExternal, ifMatch}, Body: contactWrite{},
+			Responses: []response{contactOK[0], contactCreated}, Errors: []int{409, 412}, serve: s.upsertContact},
+		{Method: "DELETE", Path: "/v1/contacts/by-external-id/{externalId}", ID: "deleteContactByExternalId", Tag: "Contacts", Scope: contactd.ScopeDelete,
+			Summary: "Delete a contact by external id", Params: []param{pathExternal, ifMatch, {In: "query", Name: "permanent", Type: "boolean",
+				Doc: "Erase the contact and its history for good (needs contacts:admin)."}},
+			Responses: noContent, Errors: []int{404, 412}, serve: s.deleteContact(byExternalID)},
+		{Method: "POST", Path: "/v1/contacts/{id}/block", ID: "blockContact", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Block a contact", Doc: "Marks the contact blocked, so a phone system can reject its calls. The body is optional.",
+			Params: []param{pathID, ifMatch, idemKey}, Body: blockBody{}, OptionalBody: true, Responses: contactOK, Errors: []int{404, 412}, serve: s.blockContact},
+		{Method: "DELETE", Path: "/v1/contacts/{id}/block", ID: "unblockContact", Tag: "Contacts", Scope: contactd.ScopeWrite,
+			Summary: "Unblock a contact", Params: []param{pathID, ifMatch}, Responses: contactOK, Errors: []int{404, 412}, serve: s.unblockContact},
+	}
+	rs = append(rs, entryRoutes(contactd.PhonesList, "phone", contactd.Phone{})...)
+	rs = append(rs, entryRoutes(contactd.EmailsList, "email", contactd.Email{})...)
+	return append(rs, entryRoutes(contactd.AddressesList, "address", contactd.Address{})...)
+}
+
+func (s *Server) listContacts(c *call) (*reply, error) {
+	r, err := contactListRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	return pageReply(s.svc.ListContacts(c.r.Context(), c.p, r))
+}
+
+// contactListRequest reads the parameters of a contact list.
+func contactListRequest(c *call) (contactd.ContactListRequest, error) {
+	lp, err := listParams(c)
+	if err != nil {
+		return contactd.ContactListRequest{}, err
+	}
+	q := c.r.URL.Query()
+	r := contactd.ContactListRequest{ListParams: lp, Q: q.Get("q")}
+	r.IncludeDeleted, err = boolParam(q, "includeDeleted")
+	return r, err
+}
+
+func (s *Server) searchContacts(c *call) (*reply, error) {
+	r, err := contactd.DecodeContactSearch(c.body)
+	if err != nil {
+		return nil, err
+	}
+	return pageReply(s.svc.ListContacts(c.r.Context(), c.p, *r))
+}
+
+func (s *Server) lookup(c *call) (*reply, error) {
+	q := c.r.URL.Query()
+	res, err := s.svc.Lookup(c.r.Context(), c.p, contactd.LookupQuery{
+		Phone: q.Get("phone"), Email: q.Get("email"), ExternalID: q.Get("externalId"), Region: q.Get("region")})
+	if err != nil {
+		return nil, err
+	}
+	b, err := res.AppendJSON(make([]byte, 0, 2048))
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, raw: append(b, '\n'), contentType: "application/json"}, nil
+}
+
 // selectorFunc builds the contact selector of a request from its path.
 type selectorFunc func(*call) contactd.Selector
 
@@ -56,8 +252,8 @@ func (s *Server) getContact(sel selectorFunc) func(*call) (*reply, error) {
 		if err != nil {
 			return nil, err
 		}
-		fields, err := fieldsParamValue(q)
-		if err != nil {
+		fields := fieldList(q.Get("fields"))
+		if err := contactd.CheckFields(contactd.Contact{}, fields, "query.fields"); err != nil {
 			return nil, err
 		}
 		names := expandParam(q)
@@ -74,66 +270,18 @@ func (s *Server) getContact(sel selectorFunc) func(*call) (*reply, error) {
 			return nil, err
 		}
 		rep := contactReply(http.StatusOK, ct)
-		if fields != nil {
-			rep.body = project(ct, fields)
+		if fields == nil && names == nil {
+			return rep, nil
 		}
+		var extra map[string]any
 		if names != nil {
-			extra, err := s.svc.Expand(c.r.Context(), c.p, ct, names)
-			if err != nil {
+			if extra, err = s.svc.Expand(c.r.Context(), c.p, ct, names); err != nil {
 				return nil, err
 			}
-			m, ok := rep.body.(map[string]json.RawMessage)
-			if !ok {
-				m = project(ct, nil)
-			}
-			for k, v := range extra {
-				b, err := json.Marshal(v)
-				if err != nil {
-					return nil, err
-				}
-				m[k] = b
-			}
-			rep.body = m
 		}
-		return rep, nil
+		rep.body, err = contactd.Project(ct, fields, extra)
+		return rep, err
 	}
-}
-
-// contactFields are the top-level fields of a contact's JSON form.
-var contactFields = func() map[string]bool {
-	b, _ := json.Marshal(contactd.Contact{})
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(b, &m)
-	out := map[string]bool{}
-	for k := range m {
-		out[k] = true
-	}
-	for _, k := range []string{"firstName", "middleName", "lastName", "nickName", "suffix", "company", "department",
-		"jobTitle", "birthday", "locale", "timezone", "profileColor", "accountId", "ownerId", "externalId", "status",
-		"properties", "metadata", "blockedAt", "blockedBy", "blockReason", "createdBy", "updatedBy", "deletedAt", "deletedBy"} {
-		out[k] = true
-	}
-	return out
-}()
-
-func fieldsParamValue(q url.Values) ([]string, error) {
-	v := q.Get("fields")
-	if v == "" {
-		return nil, nil
-	}
-	var out []string
-	for _, f := range strings.Split(v, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if !contactFields[f] {
-			return nil, errStatus(http.StatusBadRequest, "invalid", "query.fields: unknown field "+strconv.Quote(f),
-				contactd.FieldError{Location: "query.fields", Message: "unknown field " + strconv.Quote(f), Value: f})
-		}
-		out = append(out, f)
-	}
-	return out, nil
 }
 
 // expandParam returns the names in an expand parameter, nil for none.
@@ -142,26 +290,6 @@ func expandParam(q url.Values) []string {
 	for _, v := range strings.Split(q.Get("expand"), ",") {
 		if v = strings.TrimSpace(v); v != "" {
 			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// project returns only the named fields of a contact (and its id); with
-// nil fields, all of them.
-func project(ct *contactd.Contact, fields []string) map[string]json.RawMessage {
-	b, _ := json.Marshal(ct)
-	var all map[string]json.RawMessage
-	_ = json.Unmarshal(b, &all)
-	if fields == nil {
-		return all
-	}
-	out := map[string]json.RawMessage{"id": all["id"]}
-	for _, f := range fields {
-		if v, ok := all[f]; ok {
-			out[f] = v
-		} else {
-			out[f] = json.RawMessage("null")
 		}
 	}
 	return out
@@ -232,11 +360,11 @@ func (s *Server) blockContact(c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := decodeBlock(c.body)
+	reason, err := contactd.DecodeBlock(c.body)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := s.svc.BlockContact(c.r.Context(), c.p, c.path("id"), body.Reason, pc)
+	ct, err := s.svc.BlockContact(c.r.Context(), c.p, c.path("id"), reason, pc)
 	if err != nil {
 		return nil, err
 	}
@@ -297,30 +425,6 @@ func (s *Server) deleteEntry(list contactd.EntryList, param string) func(*call) 
 	}
 }
 
-func (s *Server) history(c *call) (*reply, error) {
-	limit, err := intParam(c.r.URL.Query(), "limit")
-	if err != nil {
-		return nil, err
-	}
-	page, err := s.svc.History(c.r.Context(), c.p, c.path("id"), c.r.URL.Query().Get("cursor"), limit)
-	if err != nil {
-		return nil, err
-	}
-	return &reply{status: http.StatusOK, body: page}, nil
-}
-
-func (s *Server) changes(c *call) (*reply, error) {
-	limit, err := intParam(c.r.URL.Query(), "limit")
-	if err != nil {
-		return nil, err
-	}
-	page, err := s.svc.Changes(c.r.Context(), c.p, c.r.URL.Query().Get("cursor"), limit)
-	if err != nil {
-		return nil, err
-	}
-	return &reply{status: http.StatusOK, body: page}, nil
-}
-
 // precondition parses If-Match: "*" or a list of entity tags.
 func precondition(r *http.Request) (contactd.Precondition, error) {
 	var pc contactd.Precondition
@@ -343,56 +447,6 @@ func precondition(r *http.Request) (contactd.Precondition, error) {
 		}
 	}
 	return pc, nil
-}
-
-func boolParam(q url.Values, name string) (bool, error) {
-	v := q.Get(name)
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, errStatus(http.StatusBadRequest, "invalid", "query."+name+": must be true or false",
-			contactd.FieldError{Location: "query." + name, Message: "must be true or false", Value: v})
-	}
-	return b, nil
-}
-
-func intParam(q url.Values, name string) (int, error) {
-	v := q.Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > contactd.MaxLimit {
-		return 0, errStatus(http.StatusBadRequest, "invalid", "query."+name+": must be an integer from 1 to 1000",
-			contactd.FieldError{Location: "query." + name, Message: "must be an integer from 1 to 1000", Value: v})
-	}
-	return n, nil
-}
-
-// decodeBlock decodes the optional body of a block request strictly.
-func decodeBlock(body []byte) (blockBody, error) {
-	var b blockBody
-	if len(body) == 0 {
-		return b, nil
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		return b, errStatus(http.StatusBadRequest, "invalid", "body: must be a JSON object",
-			contactd.FieldError{Location: "body", Message: "must be a JSON object"})
-	}
-	for k, v := range m {
-		if k != "reason" {
-			return b, errStatus(http.StatusBadRequest, "invalid", "body."+k+": unknown field",
-				contactd.FieldError{Location: "body." + k, Message: "unknown field"})
-		}
-		if string(v) != "null" && json.Unmarshal(v, &b.Reason) != nil {
-			return b, errStatus(http.StatusBadRequest, "invalid", "body.reason: must be a string",
-				contactd.FieldError{Location: "body.reason", Message: "must be a string"})
-		}
-	}
-	return b, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

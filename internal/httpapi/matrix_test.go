@@ -658,20 +658,20 @@ func (m mx) feed(tenant string) map[string]bool {
 		if r.status != http.StatusOK {
 			m.t.Fatalf("change feed of %s: status %d: %s", tenant, r.status, r.body)
 		}
-		var page contactd.ChangePage
+		var page contactd.Page[contactd.Change]
 		if err := json.Unmarshal(r.body, &page); err != nil {
 			m.t.Fatal(err)
 		}
 		if len(page.Data) == 0 {
 			return ids
 		}
-		if page.NextCursor == "" || page.NextCursor == cursor {
+		if page.NextCursor == nil || *page.NextCursor == "" || *page.NextCursor == cursor {
 			m.t.Fatalf("change feed of %s: a page of %d changes without a new cursor", tenant, len(page.Data))
 		}
 		for _, c := range page.Data {
 			ids[c.ContactID] = true
 		}
-		cursor = page.NextCursor
+		cursor = *page.NextCursor
 	}
 	m.t.Fatalf("change feed of %s does not end", tenant)
 	return nil

@@ -59,28 +59,27 @@ var limits = map[string]int{
 
 // docs describes fields whose meaning is not obvious from the name.
 var docs = map[string]string{
-	"Contact.version":       "Increments on every change; the ETag.",
-	"Contact.displayName":   "Derived when not given: names, then company, then primary email, then primary phone.",
-	"Contact.birthday":      "YYYY-MM-DD, or --MM-DD without a year.",
-	"Contact.locale":        "A BCP 47 language tag; en_US is accepted and stored as en-US.",
-	"Contact.timezone":      "An IANA time zone name such as America/New_York.",
-	"Contact.profileColor":  "#RRGGBB.",
-	"Contact.tags":          "At most 32 tags of 1 to 64 characters.",
-	"Contact.externalId":    "The contact's id in an external CRM; unique among the tenant's live contacts.",
-	"Contact.properties":    "Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels.",
-	"Contact.metadata":      "Integration data not shown in user interfaces: a JSON object of at most 16 KiB.",
-	"Contact.unknown":       "Set for a contact auto-created for an unidentified caller.",
-	"Contact.phones":        "At most 20; one is primary (the first when none is marked).",
-	"Contact.emails":        "At most 20, unique among the tenant's live contacts; one is primary.",
-	"Contact.addresses":     "At most 10; one is primary.",
-	"Contact.handles":       "Messaging and social handles; at most 20.",
-	"Phone.number":          "As entered; parsed with a leading + or the tenant's default region.",
-	"Phone.e164":            "The number in E.164 form, derived from number.",
-	"Phone.extension":       "Digits of the extension, taken from the number when written there.",
-	"Email.address":         "Stored in lower case.",
-	"Change.seq":            "Orders the tenant's changes totally.",
-	"Change.fields":         "The changed top-level fields with their old and new values.",
-	"ChangePage.nextCursor": "Continues after this page; present on every page.",
+	"Contact.version":      "Increments on every change; the ETag.",
+	"Contact.displayName":  "Derived when not given: names, then company, then primary email, then primary phone.",
+	"Contact.birthday":     "YYYY-MM-DD, or --MM-DD without a year.",
+	"Contact.locale":       "A BCP 47 language tag; en_US is accepted and stored as en-US.",
+	"Contact.timezone":     "An IANA time zone name such as America/New_York.",
+	"Contact.profileColor": "#RRGGBB.",
+	"Contact.tags":         "At most 32 tags of 1 to 64 characters.",
+	"Contact.externalId":   "The contact's id in an external CRM; unique among the tenant's live contacts.",
+	"Contact.properties":   "Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels.",
+	"Contact.metadata":     "Integration data not shown in user interfaces: a JSON object of at most 16 KiB.",
+	"Contact.unknown":      "Set for a contact auto-created for an unidentified caller.",
+	"Contact.phones":       "At most 20; one is primary (the first when none is marked).",
+	"Contact.emails":       "At most 20, unique among the tenant's live contacts; one is primary.",
+	"Contact.addresses":    "At most 10; one is primary.",
+	"Contact.handles":      "Messaging and social handles; at most 20.",
+	"Phone.number":         "As entered; parsed with a leading + or the tenant's default region.",
+	"Phone.e164":           "The number in E.164 form, derived from number.",
+	"Phone.extension":      "Digits of the extension, taken from the number when written there.",
+	"Email.address":        "Stored in lower case.",
+	"Change.seq":           "Orders the tenant's changes totally.",
+	"Change.fields":        "The changed top-level fields with their old and new values.",
 }
 
 // anyValue lists raw JSON fields that hold any JSON value, not an object.
@@ -120,8 +119,15 @@ func (g *schemaGen) ref(t reflect.Type) obj {
 	return obj{}
 }
 
+// schemaName names the schema of a struct type: its name, and for a
+// generic type its argument's name before it (Page[*Contact] is
+// ContactPage).
 func schemaName(t reflect.Type) string {
 	n := t.Name()
+	if base, arg, ok := strings.Cut(n, "["); ok {
+		arg = strings.TrimSuffix(arg, "]")
+		n = strings.TrimPrefix(arg[strings.LastIndex(arg, ".")+1:], "*") + base
+	}
 	return strings.ToUpper(n[:1]) + n[1:]
 }
 
@@ -140,7 +146,7 @@ func (g *schemaGen) structSchema(t reflect.Type) obj {
 		if !f.IsExported() || name == "-" || !tagRE.MatchString(name) {
 			continue
 		}
-		key := t.Name() + "." + name
+		key := schemaName(t) + "." + name
 		s := g.ref(f.Type)
 		if anyValue[key] {
 			// Any JSON value, null included (what {} means, spelled out

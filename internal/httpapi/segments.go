@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -29,14 +28,6 @@ type segmentMembers struct {
 	ContactIDs []string `json:"contactIds" doc:"At most 1000 contact ids of the tenant (live ones to add). An id that names none is a 400 naming it, and nothing changes."`
 }
 
-// segmentList is the documented shape of a page of segments.
-type segmentList struct {
-	Data       []contactd.Segment `json:"data"`
-	NextCursor *string            `json:"nextCursor" doc:"Continues after this page; null on the last page."`
-	Total      int                `json:"total,omitempty" doc:"How many segments the list has; absent with count=false."`
-	Limit      int                `json:"limit"`
-}
-
 var pathSegmentID = param{In: "path", Name: "segmentId", Doc: "The segment id (seg_…).", Type: "string", Required: true}
 
 func (s *Server) segmentRoutes() []route {
@@ -45,11 +36,9 @@ func (s *Server) segmentRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/v1/segments", ID: "listSegments", Tag: "Segments", Scope: contactd.ScopeRead,
 			Summary: "List segments", Doc: "The tenant's segments, oldest first; static ones with their member count.",
-			Params: []param{
-				{In: "query", Name: "kind", Type: "string", Enum: []string{contactd.SegmentStatic, contactd.SegmentDynamic}, Doc: "Only segments of this kind."},
-				limitParam, cursorParam, {In: "query", Name: "count", Type: "boolean", Doc: "false skips the total."},
-			},
-			Responses: []response{{Status: 200, Doc: "A page of segments.", Body: segmentList{}}}, serve: s.listSegments},
+			Params: append([]param{{In: "query", Name: "kind", Type: "string", Enum: []string{contactd.SegmentStatic, contactd.SegmentDynamic}, Doc: "Only segments of this kind."}},
+				pagedParams...),
+			Responses: []response{{Status: 200, Doc: "A page of segments.", Body: contactd.Page[*contactd.Segment]{}}}, serve: s.listSegments},
 		{Method: "POST", Path: "/v1/segments", ID: "createSegment", Tag: "Segments", Scope: contactd.ScopeWrite,
 			Summary: "Create a segment",
 			Doc:     "A static segment holds the contacts added to it; a dynamic one is the contacts its filter matches, evaluated whenever it is read.",
@@ -76,30 +65,17 @@ func (s *Server) segmentRoutes() []route {
 		{Method: "GET", Path: "/v1/segments/{segmentId}/contacts", ID: "listSegmentContacts", Tag: "Segments", Scope: contactd.ScopeRead,
 			Summary:   "List the contacts of a segment",
 			Doc:       "The members of a static segment, or the contacts a dynamic segment's filter matches now, with the parameters of GET /v1/contacts (a filter narrows the list further).",
-			Params:    append([]param{pathSegmentID}, listParams...),
-			Responses: []response{{Status: 200, Doc: "A page of contacts.", Body: contactList{}}}, Errors: []int{404}, serve: s.listSegmentContacts},
+			Params:    append([]param{pathSegmentID}, contactListParams...),
+			Responses: contactPage, Errors: []int{404}, serve: s.listSegmentContacts},
 	}
 }
 
 func (s *Server) listSegments(c *call) (*reply, error) {
-	q := c.r.URL.Query()
-	req := contactd.SegmentListRequest{Kind: q.Get("kind"), Cursor: q.Get("cursor")}
-	var err error
-	if req.Limit, err = intParam(q, "limit"); err != nil {
-		return nil, err
-	}
-	count := true
-	if q.Get("count") != "" {
-		if count, err = boolParam(q, "count"); err != nil {
-			return nil, err
-		}
-	}
-	req.NoCount = !count
-	page, err := s.svc.Segments(c.r.Context(), c.p, req)
+	lp, err := listParams(c)
 	if err != nil {
 		return nil, err
 	}
-	return &reply{status: http.StatusOK, body: page}, nil
+	return pageReply(s.svc.Segments(c.r.Context(), c.p, contactd.SegmentListRequest{ListParams: lp, Kind: c.r.URL.Query().Get("kind")}))
 }
 
 func (s *Server) getSegment(c *call) (*reply, error) {
@@ -110,16 +86,8 @@ func (s *Server) getSegment(c *call) (*reply, error) {
 	return &reply{status: http.StatusOK, body: sg}, nil
 }
 
-// segmentReadOnly are the fields of a segment a client may send back
-// unchanged.
-var segmentReadOnly = []string{"id", "memberCount", "createdAt", "updatedAt"}
-
 func (s *Server) createSegment(c *call) (*reply, error) {
-	var in contactd.SegmentInput
-	var err error
-	in.ReadOnly, err = decodeStrictObject(c.body, segmentReadOnly, map[string]strictField{
-		"name": {str: &in.Name}, "description": {str: &in.Description}, "kind": {str: &in.Kind}, "filter": {raw: &in.Filter},
-	})
+	in, err := contactd.DecodeSegmentInput(c.body, false)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +99,7 @@ func (s *Server) createSegment(c *call) (*reply, error) {
 }
 
 func (s *Server) patchSegment(c *call) (*reply, error) {
-	var in contactd.SegmentInput
-	var err error
-	in.ReadOnly, err = decodeStrictObject(c.body, segmentReadOnly, map[string]strictField{
-		"name": {str: &in.Name}, "description": {str: &in.Description, nullable: true}, "kind": {str: &in.Kind}, "filter": {raw: &in.Filter},
-	})
+	in, err := contactd.DecodeSegmentInput(c.body, true)
 	if err != nil {
 		return nil, err
 	}
@@ -155,21 +119,11 @@ func (s *Server) deleteSegment(c *call) (*reply, error) {
 
 func (s *Server) changeSegmentMembers(add bool) func(*call) (*reply, error) {
 	return func(c *call) (*reply, error) {
-		var ids []string
-		var present json.RawMessage
-		if _, err := decodeStrictObject(c.body, nil, map[string]strictField{"contactIds": {raw: &present}}); err != nil {
+		ids, err := contactd.DecodeSegmentMembers(c.body)
+		if err != nil {
 			return nil, err
 		}
-		if present == nil {
-			return nil, errStatus(http.StatusBadRequest, "invalid", "body.contactIds: is required",
-				contactd.FieldError{Location: "body.contactIds", Message: "is required"})
-		}
-		if err := json.Unmarshal(present, &ids); err != nil || ids == nil {
-			return nil, errStatus(http.StatusBadRequest, "invalid", "body.contactIds: must be an array of contact ids",
-				contactd.FieldError{Location: "body.contactIds", Message: "must be an array of contact ids"})
-		}
 		var sg *contactd.Segment
-		var err error
 		if add {
 			sg, err = s.svc.AddSegmentMembers(c.r.Context(), c.p, c.path("segmentId"), ids)
 		} else {
@@ -183,7 +137,9 @@ func (s *Server) changeSegmentMembers(add bool) func(*call) (*reply, error) {
 }
 
 func (s *Server) listSegmentContacts(c *call) (*reply, error) {
-	return s.contactList(c, func(ctx context.Context, p contactd.Principal, req contactd.ListRequest) (*contactd.ContactPage, error) {
-		return s.svc.SegmentContacts(ctx, p, c.path("segmentId"), req)
-	})
+	r, err := contactListRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	return pageReply(s.svc.SegmentContacts(c.r.Context(), c.p, c.path("segmentId"), r))
 }

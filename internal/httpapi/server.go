@@ -98,6 +98,7 @@ func (s *Server) OpenAPI() []byte { return s.doc }
 
 // call is one request as a handler sees it.
 type call struct {
+	rt        *route
 	w         http.ResponseWriter
 	r         *http.Request
 	p         contactd.Principal
@@ -123,7 +124,7 @@ type reply struct {
 func (s *Server) handle(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		c := &call{w: w, r: r, requestID: requestID(r)}
+		c := &call{rt: &rt, w: w, r: r, requestID: requestID(r)}
 		w.Header().Set("X-Request-Id", c.requestID)
 		status := 0
 		defer func() {

@@ -35,7 +35,11 @@ func (s *Server) getTenant(c *call) (*reply, error) {
 }
 
 func (s *Server) patchTenant(c *call) (*reply, error) {
-	t, err := s.svc.UpdateTenant(c.r.Context(), c.p, c.body)
+	tp, err := contactd.DecodeTenantPatch(c.body)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.svc.UpdateTenant(c.r.Context(), c.p, tp)
 	if err != nil {
 		return nil, err
 	}

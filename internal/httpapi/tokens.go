@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/contactd/contactd"
@@ -21,17 +20,14 @@ type tokenCreated struct {
 	Secret string             `json:"secret" doc:"The token itself, shown this once: only its hash is stored."`
 }
 
-type tokenList struct {
-	Data []contactd.TokenInfo `json:"data"`
-}
-
 var pathTokenID = param{In: "path", Name: "tokenId", Doc: "The token id (tk_…).", Type: "string", Required: true}
 
 func (s *Server) tokenRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/v1/tokens", ID: "listTokens", Tag: "Tokens", Scope: contactd.ScopeAdmin,
-			Summary: "List the tenant's tokens", Doc: "Every token of the tenant, revoked ones included; never a secret.",
-			Responses: []response{{Status: 200, Doc: "The tokens.", Body: tokenList{}}}, serve: s.listTokens},
+			Summary: "List the tenant's tokens", Doc: "The tenant's tokens, oldest first, revoked ones included; never a secret.",
+			Params:    []param{limitParam, cursorParam, fieldsParam},
+			Responses: []response{{Status: 200, Doc: "A page of tokens.", Body: contactd.Page[contactd.TokenInfo]{}}}, serve: s.listTokens},
 		{Method: "POST", Path: "/v1/tokens", ID: "createToken", Tag: "Tokens", Scope: contactd.ScopeAdmin,
 			Summary: "Create a token", Doc: "The secret is in the answer and nowhere else: it is stored only as a hash.",
 			Params: []param{idemKey}, Body: tokenCreate{},
@@ -43,35 +39,19 @@ func (s *Server) tokenRoutes() []route {
 }
 
 func (s *Server) listTokens(c *call) (*reply, error) {
-	ts, err := s.svc.Tokens(c.r.Context(), c.p)
+	lp, err := listParams(c)
 	if err != nil {
 		return nil, err
 	}
-	return &reply{status: http.StatusOK, body: tokenList{Data: ts}}, nil
+	return pageReply(s.svc.Tokens(c.r.Context(), c.p, contactd.TokenListRequest{ListParams: lp}))
 }
 
 func (s *Server) createToken(c *call) (*reply, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(c.body, &m); err != nil || m == nil {
-		return nil, errStatus(http.StatusBadRequest, "invalid", "body: must be a JSON object",
-			contactd.FieldError{Location: "body", Message: "must be a JSON object"})
+	r, err := contactd.DecodeTokenRequest(c.body)
+	if err != nil {
+		return nil, err
 	}
-	var body tokenCreate
-	targets := map[string]any{"name": &body.Name, "kind": &body.Kind, "userId": &body.UserID, "scopes": &body.Scopes}
-	var fes []contactd.FieldError
-	for k, v := range m {
-		t, ok := targets[k]
-		switch {
-		case !ok:
-			fes = append(fes, contactd.FieldError{Location: "body." + k, Message: "unknown field"})
-		case json.Unmarshal(v, t) != nil:
-			fes = append(fes, contactd.FieldError{Location: "body." + k, Message: "has the wrong type"})
-		}
-	}
-	if len(fes) > 0 {
-		return nil, errStatus(http.StatusBadRequest, "invalid", fes[0].Location+": "+fes[0].Message, fes...)
-	}
-	secret, t, err := s.svc.IssueToken(c.r.Context(), c.p, contactd.TokenRequest{Name: body.Name, Kind: contactd.TokenKind(body.Kind), UserID: body.UserID, Scopes: body.Scopes})
+	secret, t, err := s.svc.IssueToken(c.r.Context(), c.p, *r)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,12 @@ import (
 	"github.com/contactd/contactd/internal/sqlq"
 )
 
-func decodeAccount(doc []byte) (*contactd.Account, error) {
+// scanAccount scans a row holding an account's document.
+func scanAccount(row pgx.Row) (*contactd.Account, error) {
+	var doc []byte
+	if err := row.Scan(&doc); err != nil {
+		return nil, interpretError(err)
+	}
 	a := new(contactd.Account)
 	if err := json.Unmarshal(doc, a); err != nil {
 		return nil, fmt.Errorf("postgres: corrupt account document: %w", err)
@@ -23,15 +28,7 @@ func decodeAccount(doc []byte) (*contactd.Account, error) {
 
 // Account implements contactd.Store.
 func (s *Store) Account(ctx context.Context, tenantID, id string) (*contactd.Account, error) {
-	var doc []byte
-	err := s.pool.QueryRow(ctx, `SELECT doc::text FROM accounts WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, contactd.Errorf(contactd.ENotFound, "account %q not found", id)
-	}
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	return decodeAccount(doc)
+	return scanAccount(s.pool.QueryRow(ctx, `SELECT doc::text FROM accounts WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 }
 
 // WriteAccount implements contactd.Store.
@@ -41,14 +38,22 @@ func (s *Store) WriteAccount(ctx context.Context, p contactd.WriteAccountParams)
 	if err != nil {
 		return err
 	}
+	externalIDHolder := func(db interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) error {
+		var other string
+		err := db.QueryRow(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND external_id = $2 AND id <> $3`,
+			p.TenantID, a.ExternalID, a.ID).Scan(&other)
+		if err == nil {
+			return &contactd.ConflictError{Field: "externalId", Value: a.ExternalID, ID: other}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if a.ExternalID != "" {
-			var other string
-			err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND external_id = $2 AND id <> $3`,
-				p.TenantID, a.ExternalID, a.ID).Scan(&other)
-			if err == nil {
-				return accountExternalIDConflict(a, other)
-			} else if !errors.Is(err, pgx.ErrNoRows) {
+			if err := externalIDHolder(tx); err != nil {
 				return err
 			}
 		}
@@ -69,46 +74,21 @@ func (s *Store) WriteAccount(ctx context.Context, p contactd.WriteAccountParams)
 	})
 	if c, ok := constraintOf(err); ok && c == "accounts_external_id" {
 		// Another writer took the external id after the check above.
-		var other string
-		if s.pool.QueryRow(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND external_id = $2 AND id <> $3`,
-			p.TenantID, a.ExternalID, a.ID).Scan(&other) == nil {
-			return accountExternalIDConflict(a, other)
+		if cerr := externalIDHolder(s.pool); cerr != nil {
+			return cerr
 		}
 	}
 	return interpretError(err)
 }
 
-func accountExternalIDConflict(a *contactd.Account, other string) error {
-	msg := fmt.Sprintf("the external id %s belongs to account %s", a.ExternalID, other)
-	return &contactd.Error{Code: contactd.EConflict, Message: msg, ConflictingID: other, ConflictingField: "externalId",
-		Fields: []contactd.FieldError{{Location: "externalId", Message: msg}}}
-}
-
 // ListAccounts implements contactd.Store.
-func (s *Store) ListAccounts(ctx context.Context, q sqlq.AccountQuery) ([]*contactd.Account, error) {
+func (s *Store) ListAccounts(ctx context.Context, q contactd.Query) ([]*contactd.Account, error) {
 	b := sqlq.NewBuilder(sqlq.Postgres)
-	rows, err := s.pool.Query(ctx, b.ListAccounts(q), b.Args()...)
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	defer rows.Close()
-	var out []*contactd.Account
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, interpretError(err)
-		}
-		a, err := decodeAccount(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, interpretError(rows.Err())
+	return collect(scanAccount)(s.pool.Query(ctx, b.ListAccounts(q), b.Args()...))
 }
 
 // CountAccounts implements contactd.Store.
-func (s *Store) CountAccounts(ctx context.Context, q sqlq.AccountQuery) (int, error) {
+func (s *Store) CountAccounts(ctx context.Context, q contactd.Query) (int, error) {
 	b := sqlq.NewBuilder(sqlq.Postgres)
 	var n int
 	err := s.pool.QueryRow(ctx, b.CountAccounts(q), b.Args()...).Scan(&n)
@@ -119,7 +99,7 @@ func (s *Store) CountAccounts(ctx context.Context, q sqlq.AccountQuery) (int, er
 // as by every contact write, so no contact of the tenant changes between
 // reading the account's contacts and detaching them.
 func (s *Store) DeleteAccount(ctx context.Context, p contactd.DeleteAccountParams) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	return interpretError(s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, _, err := lockTenant(ctx, tx, p.TenantID, 0); err != nil {
 			return err
 		}
@@ -133,77 +113,19 @@ func (s *Store) DeleteAccount(ctx context.Context, p contactd.DeleteAccountParam
 		if p.PrevVersion != 0 && version != p.PrevVersion {
 			return contactd.Errorf(contactd.EPreconditionFailed, "account %q has changed: its version is %d", p.ID, version)
 		}
-		cs, err := accountContacts(ctx, tx, p.TenantID, p.ID)
+		cs, err := collect(scanContact)(tx.Query(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.tenant_id = $1 AND c.account_id = $2 ORDER BY c.id`,
+			p.TenantID, p.ID))
 		if err != nil {
 			return err
 		}
-		if err := refuseLive(p, cs); err != nil {
+		ws, err := p.Detach(cs)
+		if err != nil {
 			return err
 		}
-		for _, c := range cs {
-			prev := c.Version
-			ch := p.Detach(c)
-			doc, err := json.Marshal(c)
-			if err != nil {
-				return err
-			}
-			tag, err := tx.Exec(ctx, `UPDATE contacts SET version = $1, updated_at = $2, doc = $3 WHERE tenant_id = $4 AND id = $5 AND version = $6`,
-				c.Version, c.UpdatedAt, string(doc), p.TenantID, c.ID, prev)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
-				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
-			}
-			ch.TenantID = p.TenantID
-			if _, err := appendChange(ctx, tx, ch); err != nil {
-				return err
-			}
+		if err := writeVersions(ctx, tx, p.TenantID, ws); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM accounts WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.ID)
 		return err
-	})
-	return interpretError(err)
-}
-
-// accountContacts reads every contact that names an account, soft-deleted
-// ones included, in id order.
-func accountContacts(ctx context.Context, tx pgx.Tx, tenantID, accountID string) ([]*contactd.Contact, error) {
-	rows, err := tx.Query(ctx, `SELECT doc::text, display_name_set FROM contacts WHERE tenant_id = $1 AND account_id = $2 ORDER BY id`, tenantID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*contactd.Contact
-	for rows.Next() {
-		var doc []byte
-		c := new(contactd.Contact)
-		if err := rows.Scan(&doc, &c.DisplayNameSet); err != nil {
-			return nil, err
-		}
-		if err := decodeContact(doc, c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// refuseLive is the conflict of deleting an account that live contacts
-// name without p.DetachLive.
-func refuseLive(p contactd.DeleteAccountParams, cs []*contactd.Contact) error {
-	live := 0
-	for _, c := range cs {
-		if c.Live() {
-			live++
-		}
-	}
-	if live == 0 || p.DetachLive {
-		return nil
-	}
-	noun := "contacts"
-	if live == 1 {
-		noun = "contact"
-	}
-	return contactd.Errorf(contactd.EConflict, "account %q still has %d %s", p.ID, live, noun)
+	}))
 }

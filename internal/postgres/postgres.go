@@ -138,7 +138,10 @@ func interpretError(err error) error {
 		return nil
 	}
 	var ce *contactd.Error
-	if errors.As(err, &ce) {
+	var conflict *contactd.ConflictError
+	var ref *contactd.RefError
+	var shared *contactd.SharedNumbersError
+	if errors.As(err, &ce) || errors.As(err, &conflict) || errors.As(err, &ref) || errors.As(err, &shared) {
 		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -148,10 +151,42 @@ func interpretError(err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case uniqueViolation:
-			return &contactd.Error{Code: contactd.EConflict, Message: "the object conflicts with an existing one"}
+			return &contactd.ConflictError{} // the checks before the write name the object; here it is not known
 		}
 	}
 	return err
+}
+
+// collect returns a function that scans every row of a query with the
+// scanner of its table: collect(scanTag)(tx.Query(…)).
+func collect[T any](scan func(pgx.Row) (T, error)) func(rows pgx.Rows, err error) ([]T, error) {
+	return func(rows pgx.Rows, err error) ([]T, error) {
+		if err != nil {
+			return nil, interpretError(err)
+		}
+		out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+		return out, interpretError(err)
+	}
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// inTx runs f in a read-committed transaction, retrying a transaction that
+// lost a deadlock or serialization race.
+func (s *Store) inTx(ctx context.Context, f func(tx pgx.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := pgx.BeginFunc(ctx, s.pool, f)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == serializationFailure || pe.Code == deadlockDetected) && attempt < 5 {
+			continue
+		}
+		return err
+	}
 }
 
 // constraintOf returns the name of the constraint a unique violation broke.

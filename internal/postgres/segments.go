@@ -39,20 +39,9 @@ func scanSegment(tenantID string, row pgx.Row) (*contactd.Segment, error) {
 	return sg, nil
 }
 
-func querySegments(rows pgx.Rows, err error, tenantID string) ([]*contactd.Segment, error) {
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	defer rows.Close()
-	var out []*contactd.Segment
-	for rows.Next() {
-		sg, err := scanSegment(tenantID, rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sg)
-	}
-	return out, interpretError(rows.Err())
+// querySegments scans the rows of a query of segmentColumns.
+func querySegments(tenantID string) func(pgx.Rows, error) ([]*contactd.Segment, error) {
+	return collect(func(row pgx.Row) (*contactd.Segment, error) { return scanSegment(tenantID, row) })
 }
 
 func nullJSON(raw json.RawMessage) any {
@@ -92,8 +81,7 @@ func segmentsWhere(p contactd.SegmentsParams, after bool) (string, []any) {
 func (s *Store) Segments(ctx context.Context, p contactd.SegmentsParams) ([]*contactd.Segment, error) {
 	where, args := segmentsWhere(p, true)
 	args = append(args, p.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+segmentColumns+where+fmt.Sprintf(` ORDER BY s.id LIMIT $%d`, len(args)), args...)
-	return querySegments(rows, err, p.TenantID)
+	return querySegments(p.TenantID)(s.pool.Query(ctx, `SELECT `+segmentColumns+where+fmt.Sprintf(` ORDER BY s.id LIMIT $%d`, len(args)), args...))
 }
 
 // CountSegments implements contactd.Store.
@@ -109,16 +97,14 @@ func (s *Store) SegmentsByID(ctx context.Context, tenantID string, ids []string)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+segmentColumnsNoCount+` FROM segments s WHERE s.tenant_id = $1 AND s.id = ANY($2) ORDER BY s.id`, tenantID, ids)
-	return querySegments(rows, err, tenantID)
+	return querySegments(tenantID)(s.pool.Query(ctx, `SELECT `+segmentColumnsNoCount+` FROM segments s WHERE s.tenant_id = $1 AND s.id = ANY($2) ORDER BY s.id`, tenantID, ids))
 }
 
 // SegmentsOfContact implements contactd.Store.
 func (s *Store) SegmentsOfContact(ctx context.Context, tenantID, contactID string) ([]*contactd.Segment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+segmentColumns+` FROM segment_members sm
+	return querySegments(tenantID)(s.pool.Query(ctx, `SELECT `+segmentColumns+` FROM segment_members sm
 		JOIN segments s ON s.tenant_id = sm.tenant_id AND s.id = sm.segment_id
-		WHERE sm.tenant_id = $1 AND sm.contact_id = $2 ORDER BY s.id`, tenantID, contactID)
-	return querySegments(rows, err, tenantID)
+		WHERE sm.tenant_id = $1 AND sm.contact_id = $2 ORDER BY s.id`, tenantID, contactID))
 }
 
 // UpdateSegment implements contactd.Store.
@@ -187,22 +173,10 @@ func (s *Store) changeMembers(ctx context.Context, p contactd.SegmentMembersPara
 			live = " AND c.deleted_at IS NULL"
 		}
 		// FOR KEY SHARE keeps the contacts from being erased before commit.
-		rows, err := tx.Query(ctx, `SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i(id, n)
+		missing, err = collect(scanString)(tx.Query(ctx, `SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i(id, n)
 			LEFT JOIN LATERAL (SELECT 1 AS ok FROM contacts c WHERE c.tenant_id = $1 AND c.id = i.id`+live+` FOR KEY SHARE) c ON true
-			WHERE c.ok IS NULL ORDER BY i.n`, p.TenantID, p.ContactIDs)
+			WHERE c.ok IS NULL ORDER BY i.n`, p.TenantID, p.ContactIDs))
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			missing = append(missing, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(missing) > 0 {

@@ -23,31 +23,25 @@ func scanTag(tenantID string, row pgx.Row) (*contactd.Tag, error) {
 	return t, nil
 }
 
-// tagConflict is the error for a name another tag has.
-func tagConflict(id, name string) error {
-	msg := fmt.Sprintf("the tag %s is named %q", id, name)
-	return &contactd.Error{Code: contactd.EConflict, Message: msg, ConflictingID: id, ConflictingField: "name",
-		Fields: []contactd.FieldError{{Location: "name", Message: msg}}}
-}
-
 // nameConflict names the tag whose name a unique violation on tags_name_key
 // was about (the check before it can lose a race).
 func (s *Store) nameConflict(ctx context.Context, tenantID, key, self string, err error) error {
 	if c, ok := constraintOf(err); ok && c == "tags_name_key" {
-		var other, name string
-		if s.pool.QueryRow(ctx, `SELECT id, name FROM tags WHERE tenant_id = $1 AND name_key = $2 AND id <> $3`, tenantID, key, self).Scan(&other, &name) == nil {
-			return tagConflict(other, name)
+		if cerr := checkTagName(ctx, s.pool, tenantID, key, self); cerr != nil {
+			return cerr
 		}
 	}
 	return interpretError(err)
 }
 
 // checkTagName finds another tag of the tenant with the key.
-func checkTagName(ctx context.Context, tx pgx.Tx, tenantID, key, self string) error {
+func checkTagName(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, tenantID, key, self string) error {
 	var other, name string
-	err := tx.QueryRow(ctx, `SELECT id, name FROM tags WHERE tenant_id = $1 AND name_key = $2 AND id <> $3`, tenantID, key, self).Scan(&other, &name)
+	err := db.QueryRow(ctx, `SELECT id, name FROM tags WHERE tenant_id = $1 AND name_key = $2 AND id <> $3`, tenantID, key, self).Scan(&other, &name)
 	if err == nil {
-		return tagConflict(other, name)
+		return &contactd.ConflictError{Field: "name", Value: name, ID: other}
 	} else if !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
@@ -94,20 +88,8 @@ func tagsWhere(p contactd.TagsParams, after bool) (string, []any) {
 func (s *Store) Tags(ctx context.Context, p contactd.TagsParams) ([]*contactd.Tag, error) {
 	where, args := tagsWhere(p, true)
 	args = append(args, p.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+tagColumns+where+fmt.Sprintf(` ORDER BY name_key LIMIT $%d`, len(args)), args...)
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	defer rows.Close()
-	var out []*contactd.Tag
-	for rows.Next() {
-		t, err := scanTag(p.TenantID, rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, interpretError(rows.Err())
+	return collect(func(row pgx.Row) (*contactd.Tag, error) { return scanTag(p.TenantID, row) })(
+		s.pool.Query(ctx, `SELECT `+tagColumns+where+fmt.Sprintf(` ORDER BY name_key LIMIT $%d`, len(args)), args...))
 }
 
 // CountTags implements contactd.Store.
@@ -118,63 +100,26 @@ func (s *Store) CountTags(ctx context.Context, p contactd.TagsParams) (int, erro
 	return n, interpretError(err)
 }
 
-// EnsureTags implements contactd.Store: one read when every tag exists,
-// else one statement that inserts the missing ones and reads them all.
-func (s *Store) EnsureTags(ctx context.Context, tenantID string, tags []*contactd.Tag) ([]string, error) {
-	keys := make([]string, len(tags))
-	for i, t := range tags {
-		keys[i] = contactd.TagKey(t.Name)
+// TagNames implements contactd.Store.
+func (s *Store) TagNames(ctx context.Context, tenantID string, keys []string) (map[string]string, error) {
+	return tagNames(ctx, s.pool, tenantID, keys)
+}
+
+// tagNames reads the registry's spelling of tags by key.
+func tagNames(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, tenantID string, keys []string) (map[string]string, error) {
+	pairs, err := collect(func(row pgx.Row) ([2]string, error) {
+		var kv [2]string
+		err := row.Scan(&kv[0], &kv[1])
+		return kv, err
+	})(db.Query(ctx, `SELECT name_key, name FROM tags WHERE tenant_id = $1 AND name_key = ANY($2)`, tenantID, keys))
+	if err != nil {
+		return nil, err
 	}
-	names := map[string]string{}
-	read := func(rows pgx.Rows, err error) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k, n string
-			if err := rows.Scan(&k, &n); err != nil {
-				return err
-			}
-			names[k] = n
-		}
-		return rows.Err()
-	}
-	if err := read(s.pool.Query(ctx, `SELECT name_key, name FROM tags WHERE tenant_id = $1 AND name_key = ANY($2)`, tenantID, keys)); err != nil {
-		return nil, interpretError(err)
-	}
-	for attempt := 0; len(names) < len(keys) && attempt < 3; attempt++ {
-		var ids, ns, ks []string
-		var at []time.Time
-		for i, t := range tags {
-			if _, ok := names[keys[i]]; !ok {
-				ids, ns, ks, at = append(ids, t.ID), append(ns, t.Name), append(ks, keys[i]), append(at, t.CreatedAt)
-			}
-		}
-		// The inserted rows and the existing ones, in one statement; a tag
-		// inserted by a transaction that commits meanwhile is in neither,
-		// and is read by the next attempt.
-		err := read(s.pool.Query(ctx, `WITH input AS (
-				SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS i(id, name, name_key, at)),
-			ins AS (
-				INSERT INTO tags (tenant_id, id, name, name_key, created_at, updated_at)
-				SELECT $1, id, name, name_key, at, at FROM input
-				ON CONFLICT (tenant_id, name_key) DO NOTHING RETURNING name_key, name)
-			SELECT name_key, name FROM ins
-			UNION ALL
-			SELECT t.name_key, t.name FROM tags t JOIN input i ON t.tenant_id = $1 AND t.name_key = i.name_key`,
-			tenantID, ids, ns, ks, at))
-		if err != nil {
-			return nil, interpretError(err)
-		}
-	}
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		n, ok := names[k]
-		if !ok {
-			return nil, fmt.Errorf("postgres: tag %q missing after insert", k)
-		}
-		out[i] = n
+	out := make(map[string]string, len(pairs))
+	for _, kv := range pairs {
+		out[kv[0]] = kv[1]
 	}
 	return out, nil
 }
@@ -224,7 +169,7 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 		}
 		n = 0
 		if t.Name != old {
-			n, err = rewriteTag(ctx, tx, p.TenantID, contactd.TagKey(old), t.Name, p.Actor, p.At)
+			n, err = rewriteTag(ctx, tx, p.TenantID, old, t.Name, p.Retag)
 		}
 		return err
 	})
@@ -250,88 +195,52 @@ func (s *Store) DeleteTag(ctx context.Context, p contactd.DeleteTagParams) (int,
 		if err != nil {
 			return err
 		}
-		n, err = rewriteTag(ctx, tx, p.TenantID, contactd.TagKey(name), "", p.Actor, p.At)
+		n, err = rewriteTag(ctx, tx, p.TenantID, name, "", p.Retag)
 		return err
 	})
 	return n, interpretError(err)
 }
 
-// rewriteTag spells the tag with the given key as name on every contact
-// of the tenant that carries it (removes it when name is ""), each with a
-// new version and an "updated" change. The caller holds the tenant row.
-// The tags are computed in Go (with Go's case folding, as contact_tags
-// holds them); the rows are written by one UPDATE from arrays, one COPY of
-// the changes and one statement on contact_tags.
-func rewriteTag(ctx context.Context, tx pgx.Tx, tenantID, key, name, actor string, at time.Time) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT c.id, c.version, c.doc->'tags' FROM contact_tags t
+// rewriteTag rewrites every contact of the tenant that carries the tag
+// from (deleted ones included) as retag says, renamed to to ("" when
+// deleted). The caller holds the tenant row. The edits are made in Go; the
+// rows are written by one UPDATE from arrays, one COPY of the changes and
+// one statement on contact_tags.
+func rewriteTag(ctx context.Context, tx pgx.Tx, tenantID, from, to string, retag contactd.Retag) (int, error) {
+	key := contactd.TagKey(from)
+	tagged, err := collect(scanTagged)(tx.Query(ctx, `SELECT c.id, c.version, c.doc->'tags' FROM contact_tags t
 		JOIN contacts c ON c.tenant_id = t.tenant_id AND c.id = t.contact_id
-		WHERE t.tenant_id = $1 AND t.tag = $2 ORDER BY c.id`, tenantID, key)
+		WHERE t.tenant_id = $1 AND t.tag = $2 ORDER BY c.id`, tenantID, key))
 	if err != nil {
 		return 0, err
 	}
-	var ids, docs []string
-	var versions []int64
-	var changes [][]any
-	for rows.Next() {
-		var id string
-		var version int64
-		var raw []byte
-		if err := rows.Scan(&id, &version, &raw); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		var tags []string
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &tags); err != nil {
-				rows.Close()
-				return 0, fmt.Errorf("postgres: corrupt tags of contact %s: %w", id, err)
+	if len(tagged) > 0 {
+		ids, docs, actors, atTexts := make([]string, len(tagged)), make([]string, len(tagged)), make([]string, len(tagged)), make([]string, len(tagged))
+		versions, ats := make([]int64, len(tagged)), make([]time.Time, len(tagged))
+		chs := make([]*contactd.Change, len(tagged))
+		for i, c := range tagged {
+			tags, ch := retag(from, to, c)
+			b, err := json.Marshal(tags)
+			if err != nil {
+				return 0, err
 			}
+			ids[i], docs[i], actors[i], versions[i], ats[i], chs[i] = c.ID, string(b), ch.Actor, ch.Version, ch.At, ch
+			atTexts[i] = ch.At.UTC().Format(contactd.TimeFormat)
 		}
-		next, _ := contactd.ReplaceTag(tags, key, name)
-		newTags, err := json.Marshal(next)
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		old, _ := json.Marshal(tags)
-		if tags == nil {
-			old = []byte("[]")
-		}
-		fields, err := json.Marshal(map[string]contactd.FieldChange{"tags": {Old: old, New: newTags}})
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids, versions, docs = append(ids, id), append(versions, version+1), append(docs, string(newTags))
-		changes = append(changes, []any{tenantID, int64(0), id, "updated", version + 1, actor, at, string(fields)})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	if len(ids) > 0 {
-		var last int64
-		if err := tx.QueryRow(ctx, `UPDATE tenants SET change_seq = change_seq + $1 WHERE id = $2 RETURNING change_seq`, len(ids), tenantID).Scan(&last); err != nil {
-			return 0, err
-		}
-		for i := range changes {
-			changes[i][1] = last - int64(len(changes)) + int64(i) + 1
-		}
-		if _, err := tx.Exec(ctx, `UPDATE contacts c SET version = e.v, updated_at = $2,
-				doc = c.doc || jsonb_build_object('version', e.v, 'updatedAt', $3::text, 'updatedBy', $4::text, 'tags', e.tags::jsonb)
-			FROM unnest($5::text[], $6::bigint[], $7::text[]) AS e(id, v, tags)
+		if _, err := tx.Exec(ctx, `UPDATE contacts c SET version = e.v, updated_at = e.at,
+				doc = c.doc || jsonb_build_object('version', e.v, 'updatedAt', e.at_text, 'updatedBy', e.actor, 'tags', e.tags::jsonb)
+			FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::text[]) AS e(id, v, tags, actor, at, at_text)
 			WHERE c.tenant_id = $1 AND c.id = e.id`,
-			tenantID, at, at.UTC().Format(contactd.TimeFormat), actor, ids, versions, docs); err != nil {
+			tenantID, ids, versions, docs, actors, ats, atTexts); err != nil {
 			return 0, err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"changes"}, []string{"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
-			pgx.CopyFromRows(changes)); err != nil {
+		if err := appendChanges(ctx, tx, tenantID, chs...); err != nil {
 			return 0, err
 		}
 	}
-	newKey := contactd.TagKey(name)
+	newKey := contactd.TagKey(to)
 	switch {
-	case name == "":
+	case to == "":
 		_, err = tx.Exec(ctx, `DELETE FROM contact_tags WHERE tenant_id = $1 AND tag = $2`, tenantID, key)
 	case newKey != key:
 		// A contact that somehow also holds the new key already keeps one row.
@@ -340,5 +249,20 @@ func rewriteTag(ctx context.Context, tx pgx.Tx, tenantID, key, name, actor strin
 			_, err = tx.Exec(ctx, `UPDATE contact_tags SET tag = $1 WHERE tenant_id = $2 AND tag = $3`, newKey, tenantID, key)
 		}
 	}
-	return len(ids), err
+	return len(tagged), err
+}
+
+// scanTagged scans a contact's id, version and tags (a JSON array).
+func scanTagged(row pgx.Row) (contactd.TaggedContact, error) {
+	var c contactd.TaggedContact
+	var raw []byte
+	if err := row.Scan(&c.ID, &c.Version, &raw); err != nil {
+		return c, err
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &c.Tags); err != nil {
+			return c, fmt.Errorf("postgres: corrupt tags of contact %s: %w", c.ID, err)
+		}
+	}
+	return c, nil
 }

@@ -19,7 +19,10 @@ func interpretError(err error) error {
 		return nil
 	}
 	var ce *contactd.Error
-	if errors.As(err, &ce) {
+	var conflict *contactd.ConflictError
+	var ref *contactd.RefError
+	var shared *contactd.SharedNumbersError
+	if errors.As(err, &ce) || errors.As(err, &conflict) || errors.As(err, &ref) || errors.As(err, &shared) {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -29,7 +32,8 @@ func interpretError(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return &contactd.Error{Code: contactd.EConflict, Message: "the object conflicts with an existing one"}
+			return &contactd.ConflictError{} // the checks before the write name the object; here it is not known
+
 		}
 	}
 	return err

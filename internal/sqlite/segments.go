@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 
 	"github.com/contactd/contactd"
 )
@@ -42,23 +41,9 @@ func scanSegment(tenantID string, row rowScanner) (*contactd.Segment, error) {
 	return sg, err
 }
 
-func (s *Store) querySegments(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, tenantID, q string, args ...any) ([]*contactd.Segment, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	defer rows.Close()
-	var out []*contactd.Segment
-	for rows.Next() {
-		sg, err := scanSegment(tenantID, rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sg)
-	}
-	return out, interpretError(rows.Err())
+// querySegments runs a query of segmentColumns.
+func querySegments(ctx context.Context, db querier, tenantID, q string, args ...any) ([]*contactd.Segment, error) {
+	return collect(func(row rowScanner) (*contactd.Segment, error) { return scanSegment(tenantID, row) })(db.QueryContext(ctx, q, args...))
 }
 
 func nullJSON(raw json.RawMessage) any {
@@ -97,7 +82,7 @@ func segmentsWhere(p contactd.SegmentsParams, after bool) (string, []any) {
 // Segments implements contactd.Store.
 func (s *Store) Segments(ctx context.Context, p contactd.SegmentsParams) ([]*contactd.Segment, error) {
 	where, args := segmentsWhere(p, true)
-	return s.querySegments(ctx, s.read, p.TenantID, `SELECT `+segmentColumns+where+` ORDER BY s.id LIMIT ?`, append(args, p.Limit)...)
+	return querySegments(ctx, s.read, p.TenantID, `SELECT `+segmentColumns+where+` ORDER BY s.id LIMIT ?`, append(args, p.Limit)...)
 }
 
 // CountSegments implements contactd.Store.
@@ -113,17 +98,13 @@ func (s *Store) SegmentsByID(ctx context.Context, tenantID string, ids []string)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := []any{tenantID}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	return s.querySegments(ctx, s.read, tenantID, `SELECT `+segmentColumnsNoCount+` FROM segments s
-		WHERE s.tenant_id = ? AND s.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY s.id`, args...)
+	return querySegments(ctx, s.read, tenantID, `SELECT `+segmentColumnsNoCount+` FROM segments s
+		WHERE s.tenant_id = ? AND s.id IN (`+placeholders(len(ids))+`) ORDER BY s.id`, append([]any{tenantID}, anys(ids)...)...)
 }
 
 // SegmentsOfContact implements contactd.Store.
 func (s *Store) SegmentsOfContact(ctx context.Context, tenantID, contactID string) ([]*contactd.Segment, error) {
-	return s.querySegments(ctx, s.read, tenantID, `SELECT `+segmentColumns+` FROM segment_members sm
+	return querySegments(ctx, s.read, tenantID, `SELECT `+segmentColumns+` FROM segment_members sm
 		JOIN segments s ON s.tenant_id = sm.tenant_id AND s.id = sm.segment_id
 		WHERE sm.tenant_id = ? AND sm.contact_id = ? ORDER BY s.id`, tenantID, contactID)
 }
@@ -193,20 +174,9 @@ func (s *Store) changeMembers(ctx context.Context, p contactd.SegmentMembersPara
 		if add {
 			live = " AND c.deleted_at IS NULL"
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT j.value FROM json_each(?1) j WHERE NOT EXISTS
-			(SELECT 1 FROM contacts c WHERE c.tenant_id = ?2 AND c.id = j.value`+live+`) ORDER BY j.key`, ids, p.TenantID)
+		missing, err = collect(scanString)(tx.QueryContext(ctx, `SELECT j.value FROM json_each(?1) j WHERE NOT EXISTS
+			(SELECT 1 FROM contacts c WHERE c.tenant_id = ?2 AND c.id = j.value`+live+`) ORDER BY j.key`, ids, p.TenantID))
 		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			missing = append(missing, id)
-		}
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(missing) > 0 {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
@@ -285,3 +286,64 @@ func (s *Store) Close() error {
 // SoleWriter implements contactd.SoleWriter: one contactd process serves a
 // database file, and only it revokes tokens and changes tenants.
 func (s *Store) SoleWriter() bool { return true }
+
+// Values as SQLite stores them.
+
+func formatTime(t time.Time) string { return t.UTC().Format(contactd.TimeFormat) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(contactd.TimeFormat, s) }
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// collect returns a function that scans every row of a query with the
+// scanner of its table: collect(scanTag)(db.QueryContext(…)).
+func collect[T any](scan func(rowScanner) (T, error)) func(rows *sql.Rows, err error) ([]T, error) {
+	return func(rows *sql.Rows, err error) ([]T, error) {
+		if err != nil {
+			return nil, interpretError(err)
+		}
+		defer rows.Close()
+		var out []T
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, interpretError(rows.Err())
+	}
+}
+
+// querier is what reads run on: the reader pool or a write transaction.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// placeholders returns "?, ?, …" for n parameters.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

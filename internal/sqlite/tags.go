@@ -5,15 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/contactd/contactd"
 )
 
 const tagColumns = `id, name, color, description, created_at, updated_at`
-
-type rowScanner interface{ Scan(dest ...any) error }
 
 func scanTag(tenantID string, row rowScanner) (*contactd.Tag, error) {
 	t := &contactd.Tag{TenantID: tenantID}
@@ -29,19 +25,12 @@ func scanTag(tenantID string, row rowScanner) (*contactd.Tag, error) {
 	return t, err
 }
 
-// tagConflict is the error for a name another tag has.
-func tagConflict(id, name string) error {
-	msg := fmt.Sprintf("the tag %s is named %q", id, name)
-	return &contactd.Error{Code: contactd.EConflict, Message: msg, ConflictingID: id, ConflictingField: "name",
-		Fields: []contactd.FieldError{{Location: "name", Message: msg}}}
-}
-
 // checkTagName finds another tag of the tenant with the key.
 func checkTagName(ctx context.Context, tx *sql.Tx, tenantID, key, self string) error {
 	var other, name string
 	err := tx.QueryRowContext(ctx, `SELECT id, name FROM tags WHERE tenant_id = ? AND name_key = ? AND id <> ?`, tenantID, key, self).Scan(&other, &name)
 	if err == nil {
-		return tagConflict(other, name)
+		return &contactd.ConflictError{Field: "name", Value: name, ID: other}
 	} else if err != sql.ErrNoRows {
 		return err
 	}
@@ -83,20 +72,8 @@ func tagsWhere(p contactd.TagsParams, after bool) (string, []any) {
 // Tags implements contactd.Store.
 func (s *Store) Tags(ctx context.Context, p contactd.TagsParams) ([]*contactd.Tag, error) {
 	where, args := tagsWhere(p, true)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+tagColumns+where+` ORDER BY name_key LIMIT ?`, append(args, p.Limit)...)
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	defer rows.Close()
-	var out []*contactd.Tag
-	for rows.Next() {
-		t, err := scanTag(p.TenantID, rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, interpretError(rows.Err())
+	return collect(func(row rowScanner) (*contactd.Tag, error) { return scanTag(p.TenantID, row) })(
+		s.read.QueryContext(ctx, `SELECT `+tagColumns+where+` ORDER BY name_key LIMIT ?`, append(args, p.Limit)...))
 }
 
 // CountTags implements contactd.Store.
@@ -107,66 +84,31 @@ func (s *Store) CountTags(ctx context.Context, p contactd.TagsParams) (int, erro
 	return n, interpretError(err)
 }
 
-// EnsureTags implements contactd.Store: one read when every tag exists,
-// else one write transaction that inserts the missing ones and reads all.
-func (s *Store) EnsureTags(ctx context.Context, tenantID string, tags []*contactd.Tag) ([]string, error) {
-	keys := make([]string, len(tags))
-	args := []any{tenantID}
-	for i, t := range tags {
-		keys[i] = contactd.TagKey(t.Name)
-		args = append(args, keys[i])
+// TagNames implements contactd.Store.
+func (s *Store) TagNames(ctx context.Context, tenantID string, keys []string) (map[string]string, error) {
+	return tagNames(ctx, s.read, tenantID, anys(keys))
+}
+
+// tagNames reads the registry's spelling of tags by key.
+func tagNames(ctx context.Context, db querier, tenantID string, keys []any) (map[string]string, error) {
+	out := map[string]string{}
+	if len(keys) == 0 {
+		return out, nil
 	}
-	q := `SELECT name_key, name FROM tags WHERE tenant_id = ? AND name_key IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
-	read := func(db interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	}) (map[string]string, error) {
-		rows, err := db.QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		out := map[string]string{}
-		for rows.Next() {
-			var k, n string
-			if err := rows.Scan(&k, &n); err != nil {
-				return nil, err
-			}
-			out[k] = n
-		}
-		return out, rows.Err()
-	}
-	names, err := read(s.read)
+	rows, err := db.QueryContext(ctx, `SELECT name_key, name FROM tags WHERE tenant_id = ? AND name_key IN (`+placeholders(len(keys))+`)`,
+		append([]any{tenantID}, keys...)...)
 	if err != nil {
 		return nil, interpretError(err)
 	}
-	if len(names) < len(keys) {
-		err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			for i, t := range tags {
-				if _, ok := names[keys[i]]; ok {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO tags (tenant_id, id, name, name_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-					ON CONFLICT (tenant_id, name_key) DO NOTHING`,
-					tenantID, t.ID, t.Name, keys[i], formatTime(t.CreatedAt), formatTime(t.UpdatedAt)); err != nil {
-					return err
-				}
-			}
-			names, err = read(tx)
-			return err
-		})
-		if err != nil {
-			return nil, err
+	defer rows.Close()
+	for rows.Next() {
+		var k, n string
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, interpretError(err)
 		}
+		out[k] = n
 	}
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		n, ok := names[k]
-		if !ok {
-			return nil, fmt.Errorf("sqlite: tag %q missing after insert", k)
-		}
-		out[i] = n
-	}
-	return out, nil
+	return out, interpretError(rows.Err())
 }
 
 // UpdateTag implements contactd.Store.
@@ -174,6 +116,9 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 	var t *contactd.Tag
 	n := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, _, err := lockTenant(ctx, tx, p.TenantID, 0); err != nil {
+			return err
+		}
 		var err error
 		t, err = scanTag(p.TenantID, tx.QueryRowContext(ctx, `SELECT `+tagColumns+` FROM tags WHERE tenant_id = ? AND id = ?`, p.TenantID, p.ID))
 		if err != nil {
@@ -198,7 +143,7 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 			return err
 		}
 		if t.Name != old {
-			n, err = rewriteTag(ctx, tx, p.TenantID, contactd.TagKey(old), t.Name, p.Actor, p.At)
+			n, err = rewriteTag(ctx, tx, p.TenantID, old, t.Name, p.Retag)
 		}
 		return err
 	})
@@ -212,12 +157,15 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 func (s *Store) DeleteTag(ctx context.Context, p contactd.DeleteTagParams) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, _, err := lockTenant(ctx, tx, p.TenantID, 0); err != nil {
+			return err
+		}
 		var name string
 		err := tx.QueryRowContext(ctx, `DELETE FROM tags WHERE tenant_id = ? AND id = ? RETURNING name`, p.TenantID, p.ID).Scan(&name)
 		if err != nil {
-			return err
+			return interpretError(err)
 		}
-		n, err = rewriteTag(ctx, tx, p.TenantID, contactd.TagKey(name), "", p.Actor, p.At)
+		n, err = rewriteTag(ctx, tx, p.TenantID, name, "", p.Retag)
 		return err
 	})
 	return n, err
@@ -230,63 +178,38 @@ type tagEdit struct {
 	Seq     int64           `json:"seq"`
 	Tags    json.RawMessage `json:"tags"`
 	Fields  json.RawMessage `json:"fields"`
+	Actor   string          `json:"actor"`
+	At      string          `json:"at"`
 }
 
-// rewriteTag spells the tag with the given key as name on every contact
-// of the tenant that carries it (removes it when name is ""), each with a
-// new version and an "updated" change. The tags are computed in Go (with
-// Go's case folding, as contact_tags holds them); the rows are then
-// written by a few set-based statements that read the edits from one JSON
-// parameter.
-func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, key, name, actor string, at time.Time) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.version, json_extract(c.doc, '$.tags') FROM contact_tags t
+// rewriteTag rewrites every contact of the tenant that carries the tag
+// from (deleted ones included) as retag says, renamed to to ("" when
+// deleted). The edits are made in Go; the rows are then written by a few
+// set-based statements that read them from one JSON parameter.
+func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, from, to string, retag contactd.Retag) (int, error) {
+	key := contactd.TagKey(from)
+	tagged, err := collect(scanTagged)(tx.QueryContext(ctx, `SELECT c.id, c.version, json_extract(c.doc, '$.tags') FROM contact_tags t
 		JOIN contacts c ON c.tenant_id = t.tenant_id AND c.id = t.contact_id
-		WHERE t.tenant_id = ? AND t.tag = ? ORDER BY c.id`, tenantID, key)
+		WHERE t.tenant_id = ? AND t.tag = ? ORDER BY c.id`, tenantID, key))
 	if err != nil {
 		return 0, err
 	}
-	var edits []tagEdit
-	for rows.Next() {
-		var e tagEdit
-		var raw sql.NullString
-		if err := rows.Scan(&e.ID, &e.Version, &raw); err != nil {
-			rows.Close()
+	edits := make([]tagEdit, len(tagged))
+	if len(tagged) > 0 {
+		last, _, err := lockTenant(ctx, tx, tenantID, len(tagged))
+		if err != nil {
 			return 0, err
 		}
-		var tags []string
-		if raw.Valid {
-			if err := json.Unmarshal([]byte(raw.String), &tags); err != nil {
-				rows.Close()
-				return 0, fmt.Errorf("sqlite: corrupt tags of contact %s: %w", e.ID, err)
+		for i, c := range tagged {
+			tags, ch := retag(from, to, c)
+			e := tagEdit{ID: c.ID, Version: ch.Version, Seq: last - int64(len(tagged)-1-i), Actor: ch.Actor, At: formatTime(ch.At)}
+			if e.Tags, err = json.Marshal(tags); err != nil {
+				return 0, err
 			}
-		}
-		next, _ := contactd.ReplaceTag(tags, key, name)
-		e.Version++
-		if e.Tags, err = json.Marshal(next); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		old, _ := json.Marshal(tags)
-		if tags == nil {
-			old = []byte("[]")
-		}
-		if e.Fields, err = json.Marshal(map[string]contactd.FieldChange{"tags": {Old: old, New: e.Tags}}); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		edits = append(edits, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	if len(edits) > 0 {
-		var last int64
-		if err := tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + ? WHERE id = ? RETURNING change_seq`, len(edits), tenantID).Scan(&last); err != nil {
-			return 0, err
-		}
-		for i := range edits {
-			edits[i].Seq = last - int64(len(edits)) + int64(i) + 1
+			if e.Fields, err = json.Marshal(ch.Fields); err != nil {
+				return 0, err
+			}
+			edits[i] = e
 		}
 		payload, err := json.Marshal(edits)
 		if err != nil {
@@ -295,20 +218,21 @@ func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, key, name, actor stri
 		// The edits go to a temporary table with a primary key, so that
 		// the join of the UPDATE is a lookup per contact (json_each has no
 		// index to join on).
-		ts := formatTime(at)
 		for _, q := range []struct {
 			sql  string
 			args []any
 		}{
 			{`DROP TABLE IF EXISTS temp.tag_edits`, nil},
-			{`CREATE TEMP TABLE tag_edits (id TEXT PRIMARY KEY, v INTEGER NOT NULL, seq INTEGER NOT NULL, tags TEXT NOT NULL, fields TEXT NOT NULL)`, nil},
-			{`INSERT INTO temp.tag_edits (id, v, seq, tags, fields)
-				SELECT value ->> '$.id', value ->> '$.v', value ->> '$.seq', value -> '$.tags', value -> '$.fields' FROM json_each(?)`, []any{payload}},
-			{`UPDATE contacts SET version = e.v, updated_at = ?1,
-					doc = json_set(doc, '$.version', e.v, '$.updatedAt', ?1, '$.updatedBy', ?2, '$.tags', json(e.tags))
-				FROM temp.tag_edits e WHERE contacts.tenant_id = ?3 AND contacts.id = e.id`, []any{ts, actor, tenantID}},
+			{`CREATE TEMP TABLE tag_edits (id TEXT PRIMARY KEY, v INTEGER NOT NULL, seq INTEGER NOT NULL, tags TEXT NOT NULL,
+				fields TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL)`, nil},
+			{`INSERT INTO temp.tag_edits (id, v, seq, tags, fields, actor, at)
+				SELECT value ->> '$.id', value ->> '$.v', value ->> '$.seq', value -> '$.tags', value -> '$.fields', value ->> '$.actor', value ->> '$.at'
+				FROM json_each(?)`, []any{payload}},
+			{`UPDATE contacts SET version = e.v, updated_at = e.at,
+					doc = json_set(doc, '$.version', e.v, '$.updatedAt', e.at, '$.updatedBy', e.actor, '$.tags', json(e.tags))
+				FROM temp.tag_edits e WHERE contacts.tenant_id = ?1 AND contacts.id = e.id`, []any{tenantID}},
 			{`INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields)
-				SELECT ?1, e.seq, e.id, 'updated', e.v, ?2, ?3, e.fields FROM temp.tag_edits e`, []any{tenantID, actor, ts}},
+				SELECT ?1, e.seq, e.id, 'updated', e.v, e.actor, e.at, e.fields FROM temp.tag_edits e`, []any{tenantID}},
 			{`DROP TABLE temp.tag_edits`, nil},
 		} {
 			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
@@ -316,9 +240,9 @@ func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, key, name, actor stri
 			}
 		}
 	}
-	newKey := contactd.TagKey(name)
+	newKey := contactd.TagKey(to)
 	switch {
-	case name == "":
+	case to == "":
 		_, err = tx.ExecContext(ctx, `DELETE FROM contact_tags WHERE tenant_id = ? AND tag = ?`, tenantID, key)
 	case newKey != key:
 		// A contact that somehow also holds the new key already keeps one row.
@@ -328,4 +252,19 @@ func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, key, name, actor stri
 		}
 	}
 	return len(edits), err
+}
+
+// scanTagged scans a contact's id, version and tags (a JSON array).
+func scanTagged(row rowScanner) (contactd.TaggedContact, error) {
+	var c contactd.TaggedContact
+	var raw sql.NullString
+	if err := row.Scan(&c.ID, &c.Version, &raw); err != nil {
+		return c, err
+	}
+	if raw.Valid {
+		if err := json.Unmarshal([]byte(raw.String), &c.Tags); err != nil {
+			return c, fmt.Errorf("sqlite: corrupt tags of contact %s: %w", c.ID, err)
+		}
+	}
+	return c, nil
 }

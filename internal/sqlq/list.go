@@ -1,47 +1,18 @@
 package sqlq
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/contactd/contactd/internal/filter"
+	"github.com/contactd/contactd"
 )
 
-// SortColumns maps the sortable fields to columns of contacts c. Each is
-// NOT NULL, so keyset comparisons need no NULL handling.
-var SortColumns = map[string]string{
-	"id": "c.id", "displayName": "c.display_name", "firstName": "c.first_name", "lastName": "c.last_name",
-	"company": "c.company", "department": "c.department", "jobTitle": "c.job_title", "status": "c.status",
-	"ownerId": "c.owner_id", "kind": "c.kind", "createdAt": "c.created_at", "updatedAt": "c.updated_at",
-}
-
-// SortKey orders a list by one field.
-type SortKey struct {
-	Field string
-	Desc  bool
-}
-
-// ListQuery describes one page of a contact list.
-type ListQuery struct {
-	TenantID string
-	Filter   filter.Node
-	// Terms are normalized full-text tokens; a contact matches when each
-	// is a prefix of one of its terms.
-	Terms []string
-	// Rank orders by relevance (then display name and id) instead of Sort.
-	Rank bool
-	// Sort ends with "id"; After holds the previous page's last values of
-	// the sort keys (strings, or time.Time for times), nil on the first page.
-	Sort           []SortKey
-	After          []any
-	Offset, Limit  int
-	IncludeDeleted bool
-}
-
-// List builds the query of a page. Its columns are doc and
+// List builds the query of a page of contacts. Its columns are doc and
 // display_name_set.
-func (b *Builder) List(q ListQuery) string {
+func (b *Builder) List(q contactd.ContactQuery) string {
+	b.t = contacts
 	var s strings.Builder
 	if q.Rank {
 		// Rank every match by columns an index holds, and read only the
@@ -55,24 +26,55 @@ func (b *Builder) List(q ListQuery) string {
 	}
 	s.WriteString("SELECT c.doc, c.display_name_set FROM contacts c")
 	b.from(&s, q)
-	orderBy(&s, q.Sort, SortColumns)
+	b.orderBy(&s, q.Sort)
 	b.page(&s, q.Limit, q.Offset)
 	return s.String()
 }
 
-// orderBy writes the ORDER BY clause of sort, with cols mapping fields to
-// columns.
-func orderBy(s *strings.Builder, sort []SortKey, cols map[string]string) {
+// ListAccounts builds the query of a page of accounts. Its one column is
+// doc.
+func (b *Builder) ListAccounts(q contactd.Query) string {
+	b.t = accounts
+	var s strings.Builder
+	s.WriteString("SELECT a.doc FROM accounts a")
+	b.where(&s, q, "")
+	b.orderBy(&s, q.Sort)
+	b.page(&s, q.Limit, q.Offset)
+	return s.String()
+}
+
+// CountAccounts builds the query counting every account of a list
+// (ignoring pages).
+func (b *Builder) CountAccounts(q contactd.Query) string {
+	b.t = accounts
+	q.After = nil
+	var s strings.Builder
+	s.WriteString("SELECT COUNT(*) FROM accounts a")
+	b.where(&s, q, "")
+	return s.String()
+}
+
+// orderBy writes the ORDER BY clause of a sort.
+func (b *Builder) orderBy(s *strings.Builder, sort []contactd.SortKey) {
 	s.WriteString(" ORDER BY ")
 	for i, k := range sort {
 		if i > 0 {
 			s.WriteString(", ")
 		}
-		s.WriteString(cols[k.Field])
+		s.WriteString(b.sortColumn(k.Field))
 		if k.Desc {
 			s.WriteString(" DESC")
 		}
 	}
+}
+
+// sortColumn is the column of a sort field of the listed table.
+func (b *Builder) sortColumn(field string) string {
+	col, ok := b.t.sorts[field]
+	if !ok {
+		panic(fmt.Sprintf("sqlq: %s cannot be sorted by %q", b.t.name, field))
+	}
+	return col
 }
 
 // page writes LIMIT and, past the first page, OFFSET.
@@ -83,8 +85,10 @@ func (b *Builder) page(s *strings.Builder, limit, offset int) {
 	}
 }
 
-// Count builds the query counting every row of the list (ignoring pages).
-func (b *Builder) Count(q ListQuery) string {
+// Count builds the query counting every contact of the list (ignoring
+// pages).
+func (b *Builder) Count(q contactd.ContactQuery) string {
+	b.t = contacts
 	q.After = nil
 	b.fromValues = true
 	var s strings.Builder
@@ -93,19 +97,29 @@ func (b *Builder) Count(q ListQuery) string {
 	return s.String()
 }
 
-func (b *Builder) from(s *strings.Builder, q ListQuery) {
+func (b *Builder) from(s *strings.Builder, q contactd.ContactQuery) {
 	if len(q.Terms) > 0 {
 		s.WriteString(" JOIN (" + b.search(q.TenantID, q.Terms) + ") s ON s.contact_id = c.id")
 	}
-	b.tenant = b.Arg(q.TenantID)
-	s.WriteString(" WHERE c.tenant_id = " + b.tenant)
-	if !q.IncludeDeleted {
-		s.WriteString(" AND c.deleted_at IS NULL")
+	if q.Rank {
+		q.After = nil
 	}
+	extra := ""
+	if !q.IncludeDeleted {
+		extra = " AND c.deleted_at IS NULL"
+	}
+	b.where(s, q.Query, extra)
+}
+
+// where writes the WHERE clause of a list of the table: its tenant, extra
+// conditions, the filter and the keyset position.
+func (b *Builder) where(s *strings.Builder, q contactd.Query, extra string) {
+	b.tenant = b.Arg(q.TenantID)
+	s.WriteString(" WHERE " + b.t.alias + ".tenant_id = " + b.tenant + extra)
 	if q.Filter != nil {
 		s.WriteString(" AND (" + b.Filter(q.Filter) + ")")
 	}
-	if len(q.After) > 0 && !q.Rank {
+	if len(q.After) > 0 {
 		s.WriteString(" AND (" + b.keyset(q.Sort, q.After) + ")")
 	}
 }
@@ -157,18 +171,18 @@ func allDigits(s string) bool {
 
 // keyset returns the condition selecting rows after the given sort values:
 // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …, with < for descending keys.
-func (b *Builder) keyset(sort []SortKey, after []any) string {
+func (b *Builder) keyset(sort []contactd.SortKey, after []any) string {
 	var ors []string
 	for i := range sort {
 		var ands []string
 		for j := 0; j < i; j++ {
-			ands = append(ands, SortColumns[sort[j].Field]+" = "+b.sortArg(after[j]))
+			ands = append(ands, b.sortColumn(sort[j].Field)+" = "+b.sortArg(after[j]))
 		}
 		op := " > "
 		if sort[i].Desc {
 			op = " < "
 		}
-		ands = append(ands, SortColumns[sort[i].Field]+op+b.sortArg(after[i]))
+		ands = append(ands, b.sortColumn(sort[i].Field)+op+b.sortArg(after[i]))
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
 	return strings.Join(ors, " OR ")

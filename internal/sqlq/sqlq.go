@@ -1,10 +1,12 @@
-// Package sqlq builds the SQL of contact list queries — filters, full-text
-// search, sort and keyset pagination — for both stores from one compiler.
-// The two dialects differ only in placeholders, JSON access and a few
-// functions; the schema (generated columns, side tables) is the same.
+// Package sqlq compiles the domain's list queries (contactd.ContactQuery,
+// contactd.Query: filters, full-text search, sort and keyset pagination)
+// into SQL for both stores, from one compiler. The two dialects differ only
+// in placeholders, JSON access and a few functions; the schema (generated
+// columns, side tables) is the same.
 //
 // No input becomes SQL text: every value, JSON path included, is a
-// parameter. Column names come from fixed tables in this package.
+// parameter. Column names come from fixed tables in this package, one per
+// listed table, which map the domain's field names to columns.
 package sqlq
 
 import (
@@ -114,6 +116,7 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 // Builder accumulates SQL text and its parameters.
 type Builder struct {
 	d    *Dialect
+	t    *table // the table being listed; contacts unless set
 	args []any
 	// tenant is the placeholder of the list's tenant id, once from has
 	// added it.
@@ -128,7 +131,61 @@ type Builder struct {
 }
 
 // NewBuilder returns a builder for a dialect.
-func NewBuilder(d *Dialect) *Builder { return &Builder{d: d} }
+func NewBuilder(d *Dialect) *Builder { return &Builder{d: d, t: contacts} }
+
+// table is what the compiler knows of a listed table: how the domain's
+// field names map to its columns.
+type table struct {
+	// name and alias are the table's, as FROM names it.
+	name, alias string
+	// columns maps scalar filter fields to column expressions.
+	columns map[string]string
+	// sorts maps sortable fields to columns, each NOT NULL, so that keyset
+	// comparisons need no NULL handling.
+	sorts map[string]string
+	// arrays maps list fields to the side table and column holding their
+	// values.
+	arrays map[string][2]string
+	// addresses is set when address.<field> reads the document's
+	// addresses, "any address" semantics.
+	addresses bool
+}
+
+// contacts is the contacts table c.
+var contacts = &table{name: "contacts", alias: "c",
+	columns: map[string]string{
+		"id": "c.id", "kind": "c.kind", "contactType": "c.contact_type", "firstName": "c.first_name",
+		"lastName": "c.last_name", "displayName": "c.display_name", "company": "c.company",
+		"department": "c.department", "jobTitle": "c.job_title", "status": "c.status", "source": "c.source",
+		"ownerId": "c.owner_id", "accountId": "c.account_id", "externalId": "COALESCE(c.external_id, '')",
+		"doNotCall": "c.do_not_call", "emailOptOut": "c.email_opt_out", "smsOptOut": "c.sms_opt_out",
+		"blocked": "c.blocked", "unknown": "c.is_unknown",
+		"createdAt": "c.created_at", "updatedAt": "c.updated_at", "deletedAt": "c.deleted_at",
+	},
+	sorts: map[string]string{
+		"id": "c.id", "displayName": "c.display_name", "firstName": "c.first_name", "lastName": "c.last_name",
+		"company": "c.company", "department": "c.department", "jobTitle": "c.job_title", "status": "c.status",
+		"ownerId": "c.owner_id", "kind": "c.kind", "createdAt": "c.created_at", "updatedAt": "c.updated_at",
+	},
+	arrays: map[string][2]string{
+		"tags":     {"contact_tags", "tag"},
+		"segments": {"segment_members", "segment_id"},
+		"phones":   {"contact_phones", "e164"},
+		"emails":   {"contact_emails", "address"},
+	},
+	addresses: true,
+}
+
+// accounts is the accounts table a.
+var accounts = &table{name: "accounts", alias: "a",
+	columns: map[string]string{
+		"id": "a.id", "name": "a.name", "domain": "a.domain", "externalId": "COALESCE(a.external_id, '')",
+		"createdAt": "a.created_at", "updatedAt": "a.updated_at",
+	},
+	sorts: map[string]string{
+		"id": "a.id", "name": "a.name", "domain": "a.domain", "createdAt": "a.created_at", "updatedAt": "a.updated_at",
+	},
+}
 
 // Arg adds a parameter and returns its placeholder.
 func (b *Builder) Arg(v any) string {
@@ -139,31 +196,12 @@ func (b *Builder) Arg(v any) string {
 // Args returns the parameters added so far.
 func (b *Builder) Args() []any { return b.args }
 
-// scalarColumns maps scalar filter fields to columns of contacts c.
-var scalarColumns = map[string]string{
-	"id": "c.id", "kind": "c.kind", "contactType": "c.contact_type", "firstName": "c.first_name",
-	"lastName": "c.last_name", "displayName": "c.display_name", "company": "c.company",
-	"department": "c.department", "jobTitle": "c.job_title", "status": "c.status", "source": "c.source",
-	"ownerId": "c.owner_id", "accountId": "c.account_id", "externalId": "COALESCE(c.external_id, '')",
-	"doNotCall": "c.do_not_call", "emailOptOut": "c.email_opt_out", "smsOptOut": "c.sms_opt_out",
-	"blocked": "c.blocked", "unknown": "c.is_unknown",
-	"createdAt": "c.created_at", "updatedAt": "c.updated_at", "deletedAt": "c.deleted_at",
-}
-
-// arrayTables maps array filter fields to the side table and column
-// holding their values.
-var arrayTables = map[string][2]string{
-	"tags":     {"contact_tags", "tag"},
-	"segments": {"segment_members", "segment_id"},
-	"phones":   {"contact_phones", "e164"},
-	"emails":   {"contact_emails", "address"},
-}
-
 var comparisons = map[filter.Op]string{
 	filter.OpEq: "=", filter.OpNe: "<>", filter.OpGt: ">", filter.OpGte: ">=", filter.OpLt: "<", filter.OpLte: "<=",
 }
 
-// Filter compiles a filter to a boolean SQL expression over contacts c.
+// Filter compiles a filter to a boolean SQL expression over the listed
+// table (contacts c unless a list of another table is being built).
 func (b *Builder) Filter(n filter.Node) string {
 	switch n := n.(type) {
 	case nil:
@@ -191,16 +229,20 @@ func (b *Builder) join(nodes []filter.Node, sep string) string {
 }
 
 func (b *Builder) cond(c *filter.Cond) string {
-	switch c.Field.Type {
-	case filter.StringArray, filter.PhoneArray, filter.EmailArray:
-		return b.arrayCond(c)
-	case filter.JSON:
-		return b.propCond(c)
+	if col, ok := b.t.columns[c.Field.Name]; ok {
+		return b.scalarCond(col, c)
 	}
-	if strings.HasPrefix(c.Field.Name, "address.") {
+	switch {
+	case c.Field.Type == filter.StringArray || c.Field.Type == filter.PhoneArray || c.Field.Type == filter.EmailArray:
+		if _, ok := b.t.arrays[c.Field.Name]; ok {
+			return b.arrayCond(c)
+		}
+	case c.Field.Type == filter.JSON && b.t == contacts:
+		return b.propCond(c)
+	case strings.HasPrefix(c.Field.Name, "address.") && b.t.addresses:
 		return b.addressCond(c)
 	}
-	return b.scalarCond(scalarColumns[c.Field.Name], c)
+	panic(fmt.Sprintf("sqlq: %s has no filter field %q", b.t.name, c.Field.Name))
 }
 
 // value converts a filter operand of a scalar field to a parameter.
@@ -269,7 +311,7 @@ func boolConst(v bool) string {
 
 // arrayCond compiles a condition on a list field: $eq means "contains".
 func (b *Builder) arrayCond(c *filter.Cond) string {
-	tc := arrayTables[c.Field.Name]
+	tc := b.t.arrays[c.Field.Name]
 	norm := func(v any) any {
 		if c.Field.Name == "tags" {
 			return strings.ToLower(v.(string))

@@ -9,7 +9,6 @@ import (
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/filter"
-	"github.com/contactd/contactd/internal/sqlq"
 )
 
 // newAccount returns a valid version-1 account with every field set; its
@@ -63,16 +62,32 @@ func wantAccount(t *testing.T, s contactd.Store, tenantID string, want *contactd
 	}
 }
 
-// detach is the Detach function the Service gives DeleteAccount: the
-// contact's next version without the account, and an "updated" change.
-func detach(tenantID string) func(c *contactd.Contact) *contactd.Change {
-	return func(c *contactd.Contact) *contactd.Change {
-		old, _ := json.Marshal(c.AccountID)
-		c.AccountID = ""
-		c.Version++
-		c.UpdatedAt = now()
-		return &contactd.Change{TenantID: tenantID, Type: "updated", ContactID: c.ID, Version: c.Version, Actor: "storetest", At: c.UpdatedAt,
-			Fields: map[string]contactd.FieldChange{"accountId": {Old: old, New: json.RawMessage("null")}}}
+// detach stands for the Service's rule for DeleteAccount: unless
+// detachLive, live contacts refuse the delete; every contact gets its next
+// version without the account, with an "updated" change. It records the
+// contacts it was handed.
+func detach(tenantID string, detachLive bool, seen *[]string) func(cs []*contactd.Contact) ([]contactd.ContactWrite, error) {
+	return func(cs []*contactd.Contact) ([]contactd.ContactWrite, error) {
+		var ws []contactd.ContactWrite
+		for _, c := range cs {
+			if seen != nil {
+				*seen = append(*seen, c.ID)
+			}
+		}
+		for _, c := range cs {
+			if c.Live() && !detachLive {
+				return nil, contactd.Errorf(contactd.EConflict, "the account still has a live contact")
+			}
+			old, _ := json.Marshal(c.AccountID)
+			n := *c
+			n.AccountID = ""
+			n.Version++
+			n.UpdatedAt = now()
+			ws = append(ws, contactd.ContactWrite{Contact: &n, PrevVersion: c.Version,
+				Change: &contactd.Change{TenantID: tenantID, Type: "updated", ContactID: c.ID, Version: n.Version, Actor: "storetest", At: n.UpdatedAt,
+					Fields: map[string]contactd.FieldChange{"accountId": {Old: old, New: json.RawMessage("null")}}}})
+		}
+		return ws, nil
 	}
 }
 
@@ -143,7 +158,7 @@ func testAccounts(t *testing.T, b Backend) {
 			mustWriteAccount(t, s, tn.ID, newAccount(func(a *contactd.Account) { a.ExternalID = "" }), 0)
 		}
 		// A deleted account's external id is free again.
-		if err := s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: first.ID, Detach: detach(tn.ID)}); err != nil {
+		if err := s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: first.ID, Detach: detach(tn.ID, false, nil)}); err != nil {
 			t.Fatalf("DeleteAccount: %v", err)
 		}
 		mustWriteAccount(t, s, tn.ID, newAccount(func(a *contactd.Account) { a.ExternalID = "crm-1" }), 0)
@@ -185,17 +200,17 @@ func testAccounts(t *testing.T, b Backend) {
 		cond := func(field string, typ filter.Type, op filter.Op, v any) *filter.Cond {
 			return &filter.Cond{Field: filter.Field{Name: field, Type: typ}, Op: op, Value: v}
 		}
-		byCreated := []sqlq.SortKey{{Field: "createdAt"}, {Field: "id"}}
+		byCreated := []contactd.SortKey{{Field: "createdAt"}, {Field: "id"}}
 		tests := []struct {
 			name   string
 			filter filter.Node
-			sort   []sqlq.SortKey
+			sort   []contactd.SortKey
 			want   []string
 		}{
-			{"all by name", nil, []sqlq.SortKey{{Field: "name"}, {Field: "id"}}, pick(2, 4, 0, 3, 1)},
-			{"all by -name", nil, []sqlq.SortKey{{Field: "name", Desc: true}, {Field: "id"}}, pick(1, 3, 0, 4, 2)},
-			{"all by updatedAt", nil, []sqlq.SortKey{{Field: "updatedAt"}, {Field: "id"}}, pick(4, 3, 2, 1, 0)},
-			{"all by -createdAt", nil, []sqlq.SortKey{{Field: "createdAt", Desc: true}, {Field: "id"}}, pick(4, 3, 2, 1, 0)},
+			{"all by name", nil, []contactd.SortKey{{Field: "name"}, {Field: "id"}}, pick(2, 4, 0, 3, 1)},
+			{"all by -name", nil, []contactd.SortKey{{Field: "name", Desc: true}, {Field: "id"}}, pick(1, 3, 0, 4, 2)},
+			{"all by updatedAt", nil, []contactd.SortKey{{Field: "updatedAt"}, {Field: "id"}}, pick(4, 3, 2, 1, 0)},
+			{"all by -createdAt", nil, []contactd.SortKey{{Field: "createdAt", Desc: true}, {Field: "id"}}, pick(4, 3, 2, 1, 0)},
 			{"name $eq", cond("name", filter.String, filter.OpEq, "Acme"), byCreated, pick(2)},
 			{"name $prefix", cond("name", filter.String, filter.OpPrefix, "Acme"), byCreated, pick(2, 4)},
 			{"name $in", &filter.Cond{Field: filter.Field{Name: "name", Type: filter.String}, Op: filter.OpIn, Values: []any{"Beta", "Zeta"}}, byCreated, pick(0, 3)},
@@ -211,7 +226,7 @@ func testAccounts(t *testing.T, b Backend) {
 				&filter.Not{Node: cond("name", filter.String, filter.OpPrefix, "A")}}}, byCreated, pick(0, 1, 3)},
 		}
 		for _, tt := range tests {
-			q := sqlq.AccountQuery{TenantID: tn.ID, Filter: tt.filter, Sort: tt.sort, Limit: 100}
+			q := contactd.Query{TenantID: tn.ID, Filter: tt.filter, Sort: tt.sort, Limit: 100}
 			got, err := s.ListAccounts(ctx, q)
 			if err != nil {
 				t.Errorf("%s: ListAccounts: %v", tt.name, err)
@@ -255,7 +270,7 @@ func testAccounts(t *testing.T, b Backend) {
 			}
 		}
 		// Offset pages.
-		got, err := s.ListAccounts(ctx, sqlq.AccountQuery{TenantID: tn.ID, Sort: byCreated, Offset: 3, Limit: 10})
+		got, err := s.ListAccounts(ctx, contactd.Query{TenantID: tn.ID, Sort: byCreated, Offset: 3, Limit: 10})
 		if err != nil || !slices.Equal(idsOf(got), pick(3, 4)) {
 			t.Errorf("offset 3: got %v, %v; want %v", idsOf(got), err, pick(3, 4))
 		}
@@ -279,14 +294,17 @@ func testAccounts(t *testing.T, b Backend) {
 		mustWrite(t, s, tn.ID, gone, deleted.Version)
 		seqBefore := int64(len(changes(t, s, tn.ID, "")))
 
-		err := s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: "acc_nope", Detach: detach(tn.ID)})
+		err := s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: "acc_nope", Detach: detach(tn.ID, false, nil)})
 		wantCode(t, err, contactd.ENotFound, "DeleteAccount(unknown id)")
-		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc.ID, PrevVersion: 2, Detach: detach(tn.ID)})
+		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc.ID, PrevVersion: 2, Detach: detach(tn.ID, false, nil)})
 		wantCode(t, err, contactd.EPreconditionFailed, "DeleteAccount with a stale PrevVersion")
-		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc.ID, Detach: detach(tn.ID)})
-		wantCode(t, err, contactd.EConflict, "DeleteAccount with a live contact, without DetachLive")
-		if err != nil && !strings.Contains(err.Error(), "1 contact") {
-			t.Errorf("the conflict should say how many live contacts: %v", err)
+		var handed []string
+		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc.ID, Detach: detach(tn.ID, false, &handed)})
+		wantCode(t, err, contactd.EConflict, "DeleteAccount refused by Detach")
+		// Detach is handed every contact naming the account, deleted ones
+		// included, in id order.
+		if want := sortedIDs(live, deleted); !slices.Equal(slices.Sorted(slices.Values(handed)), want) || !slices.IsSorted(handed) {
+			t.Errorf("Detach was handed %v, want %v in id order", handed, want)
 		}
 		// Refused: nothing changed.
 		wantAccount(t, s, tn.ID, acc)
@@ -294,7 +312,7 @@ func testAccounts(t *testing.T, b Backend) {
 		wantStored(t, s, tn.ID, gone)
 		wantSeqs(t, s, tn.ID, "", seqsUpTo(seqBefore)...)
 
-		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc.ID, PrevVersion: 1, DetachLive: true, Detach: detach(tn.ID)})
+		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc.ID, PrevVersion: 1, Detach: detach(tn.ID, true, nil)})
 		if err != nil {
 			t.Fatalf("DeleteAccount with DetachLive: %v", err)
 		}
@@ -326,8 +344,9 @@ func testAccounts(t *testing.T, b Backend) {
 		}
 		// The detached contacts are found by what did not change, and no
 		// longer by the account.
-		q := sqlq.ListQuery{TenantID: tn.ID, Limit: 10, Sort: []sqlq.SortKey{{Field: "id"}}, IncludeDeleted: true,
-			Filter: &filter.Cond{Field: filter.Fields["accountId"], Op: filter.OpEq, Value: acc.ID}}
+		accountID, _ := contactd.ContactFilter.Field("accountId")
+		q := contactd.ContactQuery{Query: contactd.Query{TenantID: tn.ID, Limit: 10, Sort: []contactd.SortKey{{Field: "id"}},
+			Filter: &filter.Cond{Field: accountID, Op: filter.OpEq, Value: acc.ID}}, IncludeDeleted: true}
 		if n, err := s.CountContacts(ctx, q); err != nil || n != 0 {
 			t.Errorf("contacts still naming the deleted account: %d, %v", n, err)
 		}
@@ -349,7 +368,7 @@ func testAccounts(t *testing.T, b Backend) {
 		mustWrite(t, s, tn.ID, old, 0)
 		oldGone := softDeleted(old)
 		mustWrite(t, s, tn.ID, oldGone, 1)
-		if err := s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc2.ID, Detach: detach(tn.ID)}); err != nil {
+		if err := s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: tn.ID, ID: acc2.ID, Detach: detach(tn.ID, false, nil)}); err != nil {
 			t.Fatalf("DeleteAccount with only soft-deleted contacts: %v", err)
 		}
 		if got, _ := s.Contact(ctx, tn.ID, old.ID); got == nil || got.AccountID != "" || got.Live() {
@@ -372,9 +391,9 @@ func testAccounts(t *testing.T, b Backend) {
 		upd.Version, upd.Name = 2, "Stolen"
 		wantCode(t, s.WriteAccount(ctx, contactd.WriteAccountParams{TenantID: b2.ID, Account: &upd, PrevVersion: 1}),
 			contactd.EPreconditionFailed, "WriteAccount replacing another tenant's account")
-		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: b2.ID, ID: acc.ID, DetachLive: true, Detach: detach(b2.ID)})
+		err = s.DeleteAccount(ctx, contactd.DeleteAccountParams{TenantID: b2.ID, ID: acc.ID, Detach: detach(b2.ID, true, nil)})
 		wantCode(t, err, contactd.ENotFound, "DeleteAccount of another tenant's account")
-		q := sqlq.AccountQuery{TenantID: b2.ID, Sort: []sqlq.SortKey{{Field: "id"}}, Limit: 10}
+		q := contactd.Query{TenantID: b2.ID, Sort: []contactd.SortKey{{Field: "id"}}, Limit: 10}
 		if got, err := s.ListAccounts(ctx, q); err != nil || len(got) != 0 {
 			t.Errorf("ListAccounts of an empty tenant: %d accounts, %v", len(got), err)
 		}

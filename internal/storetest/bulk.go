@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/contactd/contactd"
-	"github.com/contactd/contactd/internal/sqlq"
 )
 
 // testInsertContacts checks the bulk path: all rows and changes land in
@@ -25,7 +24,7 @@ func testInsertContacts(t *testing.T, b Backend) {
 			Terms:  contactd.SearchTerms(c)})
 	}
 	mustWrite(t, s, tn.ID, newContact(), 0) // seq 1 before the batch
-	if err := s.InsertContacts(ctx, tn.ID, batch); err != nil {
+	if err := s.InsertContacts(ctx, contactd.InsertContactsParams{TenantID: tn.ID, Contacts: batch}); err != nil {
 		t.Fatalf("InsertContacts: %v", err)
 	}
 	for i, p := range batch {
@@ -57,7 +56,7 @@ func testInsertContacts(t *testing.T, b Backend) {
 	if err != nil || len(ms) != 1 || ms[0].ContactID != c.ID || decodeMatch(t, ms[0]).ID != c.ID || !ms[0].PrimaryMatch {
 		t.Errorf("LookupPhone after InsertContacts: %+v, %v", ms, err)
 	}
-	q := sqlq.ListQuery{TenantID: tn.ID, Terms: []string{"bulk07"}, Sort: []sqlq.SortKey{{Field: "id"}}, Limit: 10}
+	q := contactd.ContactQuery{Query: contactd.Query{TenantID: tn.ID, Sort: []contactd.SortKey{{Field: "id"}}, Limit: 10}, Terms: []string{"bulk07"}}
 	got, err := s.ListContacts(ctx, q)
 	if err != nil || len(got) != 1 || got[0].ID != c.ID {
 		t.Errorf("full-text search after InsertContacts: %d contacts, %v; want %s", len(got), err, c.ID)
@@ -70,7 +69,7 @@ func testInsertContacts(t *testing.T, b Backend) {
 		{TenantID: tn.ID, Contact: fresh, Change: &contactd.Change{Type: "created", ContactID: fresh.ID, Version: 1, Actor: "storetest", At: now()}},
 		{TenantID: tn.ID, Contact: dup, Change: &contactd.Change{Type: "created", ContactID: dup.ID, Version: 1, Actor: "storetest", At: now()}},
 	}
-	err = s.InsertContacts(ctx, tn.ID, bad)
+	err = s.InsertContacts(ctx, contactd.InsertContactsParams{TenantID: tn.ID, Contacts: bad})
 	wantConflict(t, err, c.ID, "email", "InsertContacts with a stored email")
 	if _, err := s.Contact(ctx, tn.ID, fresh.ID); contactd.ErrorCodeOf(err) != contactd.ENotFound {
 		t.Errorf("a failed batch stored its first contact: %v", err)

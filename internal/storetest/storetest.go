@@ -175,23 +175,20 @@ func wantCode(t *testing.T, err error, want contactd.ErrorCode, what string) {
 	}
 }
 
-// wantConflict reports an error unless err is an *contactd.Error with code
-// EConflict naming the contact id and the field it conflicts on.
+// wantConflict reports an error unless err is a *contactd.ConflictError
+// naming the object id and the field it conflicts on.
 func wantConflict(t *testing.T, err error, id, field, what string) {
 	t.Helper()
-	var e *contactd.Error
+	var e *contactd.ConflictError
 	if !errors.As(err, &e) {
-		t.Errorf("%s: got error %v, want a *contactd.Error with code %q", what, err, contactd.EConflict)
+		t.Errorf("%s: got error %v, want a *contactd.ConflictError", what, err)
 		return
 	}
-	if e.Code != contactd.EConflict {
-		t.Errorf("%s: got code %q (%v), want %q", what, e.Code, err, contactd.EConflict)
+	if e.ID != id {
+		t.Errorf("%s: got conflicting id %q, want %q", what, e.ID, id)
 	}
-	if e.ConflictingID != id {
-		t.Errorf("%s: got ConflictingID %q, want %q", what, e.ConflictingID, id)
-	}
-	if e.ConflictingField != field {
-		t.Errorf("%s: got ConflictingField %q, want %q", what, e.ConflictingField, field)
+	if e.Field != field {
+		t.Errorf("%s: got conflicting field %q, want %q", what, e.Field, field)
 	}
 }
 

@@ -2,13 +2,15 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/filter"
-	"github.com/contactd/contactd/internal/sqlq"
 )
 
 // newTag returns a tag of a tenant named name.
@@ -38,12 +40,12 @@ func sameTag(t *testing.T, got, want *contactd.Tag, what string) {
 // document, deleted ones included, in id order.
 func listIDs(t *testing.T, s contactd.Store, tenantID, doc string) []string {
 	t.Helper()
-	node, err := filter.Parse([]byte(doc), filter.Options{})
+	node, err := contactd.ContactFilter.Parse([]byte(doc), filter.Options{})
 	if err != nil {
 		t.Fatalf("filter %s: %v", doc, err)
 	}
-	cs, err := s.ListContacts(t.Context(), sqlq.ListQuery{TenantID: tenantID, Filter: node, IncludeDeleted: true,
-		Sort: []sqlq.SortKey{{Field: "id"}}, Limit: 1000})
+	cs, err := s.ListContacts(t.Context(), contactd.ContactQuery{Query: contactd.Query{TenantID: tenantID, Filter: node,
+		Sort: []contactd.SortKey{{Field: "id"}}, Limit: 1000}, IncludeDeleted: true})
 	if err != nil {
 		t.Fatalf("ListContacts(%s): %v", doc, err)
 	}
@@ -63,12 +65,35 @@ func sortedIDs(cs ...*contactd.Contact) []string {
 	return ids
 }
 
+// retagAs stands for the Service's rule for a contact whose tag is renamed
+// or deleted: the tag takes its new spelling (or leaves), and an "updated"
+// change by actor at the given time records the tags.
+func retagAs(tenantID, actor string, at time.Time) contactd.Retag {
+	return func(from, to string, c contactd.TaggedContact) ([]string, *contactd.Change) {
+		next, _ := contactd.ReplaceTag(c.Tags, contactd.TagKey(from), to)
+		old, _ := json.Marshal(c.Tags)
+		if c.Tags == nil {
+			old = []byte("[]")
+		}
+		nw, _ := json.Marshal(next)
+		return next, &contactd.Change{TenantID: tenantID, Type: "updated", ContactID: c.ID, Version: c.Version + 1, Actor: actor, At: at,
+			Fields: map[string]contactd.FieldChange{"tags": {Old: old, New: nw}}}
+	}
+}
+
 // tagsChange is the change a tag rename or delete leaves on a contact.
 func tagsChange(c *contactd.Contact, before, after []string, seq int64, actor string, p contactd.UpdateTagParams) contactd.Change {
 	old, _ := json.Marshal(before)
 	nw, _ := json.Marshal(after)
 	return contactd.Change{Seq: seq, Type: "updated", ContactID: c.ID, Version: c.Version + 1, Actor: actor, At: p.At,
 		Fields: map[string]contactd.FieldChange{"tags": {Old: old, New: nw}}}
+}
+
+// renameParams renames a tag, rewriting its contacts as the Service does,
+// by "renamer".
+func renameParams(tenantID, id string, name *string) contactd.UpdateTagParams {
+	at := now()
+	return contactd.UpdateTagParams{TenantID: tenantID, ID: id, Name: name, At: at, Retag: retagAs(tenantID, "renamer", at)}
 }
 
 func testTags(t *testing.T, b Backend) {
@@ -152,66 +177,122 @@ func testTags(t *testing.T, b Backend) {
 		}
 	})
 
-	t.Run("EnsureTags", func(t *testing.T) {
+	t.Run("TagNames", func(t *testing.T) {
 		t.Parallel()
 		s := b.Open(t)
 		ctx := t.Context()
 		tn, other := newTenant(t, s), newTenant(t, s)
 		mustCreateTag(t, s, tn.ID, "VIP")
-		ensure := func(tenantID string, names ...string) []string {
-			t.Helper()
-			in := make([]*contactd.Tag, len(names))
-			for i, n := range names {
-				in[i] = newTag(tenantID, n)
-			}
-			got, err := s.EnsureTags(ctx, tenantID, in)
-			if err != nil {
-				t.Fatalf("EnsureTags(%v): %v", names, err)
-			}
-			return got
+		mustCreateTag(t, s, tn.ID, "Gold")
+		mustCreateTag(t, s, other.ID, "new")
+		got, err := s.TagNames(ctx, tn.ID, []string{"vip", "new", "gold"})
+		if want := map[string]string{"vip": "VIP", "gold": "Gold"}; err != nil || !maps.Equal(got, want) {
+			t.Errorf("TagNames: got %v, %v; want %v", got, err, want)
 		}
-		if got, want := ensure(tn.ID, "vip", "New"), []string{"VIP", "New"}; !slices.Equal(got, want) {
-			t.Errorf("EnsureTags: got %v, want %v", got, want)
-		}
-		if got, want := ensure(tn.ID, "NEW", "Vip", "third"), []string{"New", "VIP", "third"}; !slices.Equal(got, want) {
-			t.Errorf("EnsureTags again: got %v, want %v", got, want)
-		}
-		if got, want := ensure(other.ID, "vip"), []string{"vip"}; !slices.Equal(got, want) {
-			t.Errorf("EnsureTags in another tenant: got %v, want %v", got, want)
-		}
-		if n, err := s.CountTags(ctx, contactd.TagsParams{TenantID: tn.ID}); err != nil || n != 3 {
-			t.Errorf("CountTags after EnsureTags: got %d, %v; want 3", n, err)
+		if got, err := s.TagNames(ctx, tn.ID, nil); err != nil || len(got) != 0 {
+			t.Errorf("TagNames of nothing: got %v, %v", got, err)
 		}
 	})
 
-	t.Run("EnsureTagsConcurrently", func(t *testing.T) {
+	t.Run("TagRefsInWrites", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		ctx := t.Context()
+		tn, other := newTenant(t, s), newTenant(t, s)
+		mustCreateTag(t, s, tn.ID, "VIP")
+		write := func(tenantID string, c *contactd.Contact, refs contactd.ContactRefs) error {
+			return s.WriteContact(ctx, contactd.WriteContactParams{TenantID: tenantID, Contact: c,
+				Change: &contactd.Change{Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()}, Refs: refs})
+		}
+		// The registry's spelling passes; a tag the registry lacks is added
+		// as written, in the same transaction.
+		c1 := newContact(func(c *contactd.Contact) { c.Tags = []string{"VIP", "New"} })
+		if err := write(tn.ID, c1, contactd.ContactRefs{Tags: []*contactd.Tag{newTag(tn.ID, "VIP"), newTag(tn.ID, "New")}}); err != nil {
+			t.Fatalf("WriteContact with tags: %v", err)
+		}
+		if got, _ := s.TagNames(ctx, tn.ID, []string{"vip", "new"}); !maps.Equal(got, map[string]string{"vip": "VIP", "new": "New"}) {
+			t.Errorf("registry after the write: %v", got)
+		}
+		// Another spelling than the registry's is refused, with the
+		// registry's, and writes nothing.
+		c2 := newContact(func(c *contactd.Contact) { c.Tags = []string{"vip", "Third"} })
+		err := write(tn.ID, c2, contactd.ContactRefs{Tags: []*contactd.Tag{newTag(tn.ID, "vip"), newTag(tn.ID, "Third")}})
+		var re *contactd.RefError
+		if !errors.As(err, &re) || re.Field != "tags" || re.Value != "vip" || re.Current != "VIP" {
+			t.Errorf("WriteContact with a stale spelling: got %v, want a RefError naming VIP", err)
+		}
+		if _, err := s.Contact(ctx, tn.ID, c2.ID); contactd.ErrorCodeOf(err) != contactd.ENotFound {
+			t.Errorf("a refused write stored its contact: %v", err)
+		}
+		if got, _ := s.TagNames(ctx, tn.ID, []string{"third"}); len(got) != 0 {
+			t.Errorf("a refused write added its new tag: %v", got)
+		}
+		// Registries are per tenant.
+		c3 := newContact(func(c *contactd.Contact) { c.Tags = []string{"vip"} })
+		if err := write(other.ID, c3, contactd.ContactRefs{Tags: []*contactd.Tag{newTag(other.ID, "vip")}}); err != nil {
+			t.Errorf("WriteContact in another tenant: %v", err)
+		}
+	})
+
+	t.Run("TagRefsConcurrently", func(t *testing.T) {
 		t.Parallel()
 		s := b.Open(t)
 		tn := newTenant(t, s)
-		errs := make(chan error, 8)
-		got := make(chan string, 8)
-		for i := range 8 {
-			go func() {
-				names, err := s.EnsureTags(t.Context(), tn.ID, []*contactd.Tag{newTag(tn.ID, fmt.Sprintf("Race%c", 'A'+i%2*('a'-'A')))})
-				if err == nil {
-					got <- names[0]
-				}
-				errs <- err
-			}()
+		// Eight writers create one new tag in two spellings at once: one
+		// spelling wins, every write either carries it or is refused with it.
+		errs := race(8, func(i int) error {
+			name := fmt.Sprintf("Race%c", 'A'+i%2*('a'-'A'))
+			c := newContact(func(c *contactd.Contact) { c.Tags = []string{name} })
+			return s.WriteContact(t.Context(), contactd.WriteContactParams{TenantID: tn.ID, Contact: c,
+				Change: &contactd.Change{Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()},
+				Refs:   contactd.ContactRefs{Tags: []*contactd.Tag{newTag(tn.ID, name)}}})
+		})
+		names, err := s.TagNames(t.Context(), tn.ID, []string{"racea"})
+		if err != nil || len(names) != 1 {
+			t.Fatalf("TagNames: %v, %v; want one tag", names, err)
 		}
-		var spelled []string
-		for range 8 {
-			if err := <-errs; err != nil {
-				t.Errorf("EnsureTags: %v", err)
-				continue
+		for _, err := range errs {
+			var re *contactd.RefError
+			if err != nil && (!errors.As(err, &re) || re.Current != names["racea"]) {
+				t.Errorf("concurrent write: %v, want nil or a RefError naming %s", err, names["racea"])
 			}
-			spelled = append(spelled, <-got)
 		}
-		if slices.Sort(spelled); len(spelled) > 0 && spelled[0] != spelled[len(spelled)-1] {
-			t.Errorf("concurrent EnsureTags of one name in two spellings answered %v, want one spelling", spelled)
+		for _, id := range listIDs(t, s, tn.ID, `{"tags":"racea"}`) {
+			if c, _ := s.Contact(t.Context(), tn.ID, id); c == nil || !slices.Equal(c.Tags, []string{names["racea"]}) {
+				t.Errorf("contact %s carries %v, want [%s]", id, c.Tags, names["racea"])
+			}
 		}
-		if n, err := s.CountTags(t.Context(), contactd.TagsParams{TenantID: tn.ID}); err != nil || n != 1 {
-			t.Errorf("CountTags: got %d, %v; want 1", n, err)
+	})
+
+	t.Run("AccountRefsInWrites", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		ctx := t.Context()
+		tn, other := newTenant(t, s), newTenant(t, s)
+		acc := newAccount()
+		mustWriteAccount(t, s, tn.ID, acc, 0)
+		mustWriteAccount(t, s, other.ID, newAccount(func(a *contactd.Account) { a.ID = "acc_elsewhere" }), 0)
+		for _, id := range []string{"acc_nope", "acc_elsewhere"} {
+			c := newContact(func(c *contactd.Contact) { c.AccountID = id })
+			err := s.WriteContact(ctx, contactd.WriteContactParams{TenantID: tn.ID, Contact: c,
+				Change: &contactd.Change{Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()},
+				Refs:   contactd.ContactRefs{AccountIDs: []string{acc.ID, id}}})
+			var re *contactd.RefError
+			if !errors.As(err, &re) || re.Field != "accountId" || re.Value != id {
+				t.Errorf("WriteContact naming %s: got %v, want a RefError naming it", id, err)
+			}
+			if _, err := s.Contact(ctx, tn.ID, c.ID); contactd.ErrorCodeOf(err) != contactd.ENotFound {
+				t.Errorf("a refused write stored its contact: %v", err)
+			}
+		}
+		batch := []contactd.WriteContactParams{}
+		c := newContact(func(c *contactd.Contact) { c.AccountID = "acc_nope" })
+		batch = append(batch, contactd.WriteContactParams{TenantID: tn.ID, Contact: c,
+			Change: &contactd.Change{Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()}})
+		err := s.InsertContacts(ctx, contactd.InsertContactsParams{TenantID: tn.ID, Contacts: batch, Refs: contactd.ContactRefs{AccountIDs: []string{"acc_nope"}}})
+		var re *contactd.RefError
+		if !errors.As(err, &re) || re.Value != "acc_nope" {
+			t.Errorf("InsertContacts naming no account: got %v, want a RefError", err)
 		}
 	})
 
@@ -243,12 +324,12 @@ func testTags(t *testing.T, b Backend) {
 
 		// A rename to another tag's name (in any case) changes nothing.
 		name := "GOLD"
-		_, _, err := s.UpdateTag(ctx, contactd.UpdateTagParams{TenantID: tn.ID, ID: vip.ID, Name: &name, Actor: "renamer", At: now()})
+		_, _, err := s.UpdateTag(ctx, renameParams(tn.ID, vip.ID, &name))
 		wantConflict(t, err, gold.ID, "name", "UpdateTag to another tag's name")
 		wantSeqs(t, s, tn.ID, c1.ID, 1)
 
 		name = "Premium"
-		p := contactd.UpdateTagParams{TenantID: tn.ID, ID: vip.ID, Name: &name, Actor: "renamer", At: now()}
+		p := renameParams(tn.ID, vip.ID, &name)
 		got, n, err := s.UpdateTag(ctx, p)
 		if err != nil {
 			t.Fatalf("UpdateTag: %v", err)
@@ -291,14 +372,15 @@ func testTags(t *testing.T, b Backend) {
 
 		// A new spelling is a rename too; a colour alone touches no contact.
 		name = "PREMIUM"
-		if _, n, err := s.UpdateTag(ctx, contactd.UpdateTagParams{TenantID: tn.ID, ID: vip.ID, Name: &name, Actor: "renamer", At: now()}); err != nil || n != 3 {
+		if _, n, err := s.UpdateTag(ctx, renameParams(tn.ID, vip.ID, &name)); err != nil || n != 3 {
 			t.Errorf("UpdateTag to a new spelling: %d contacts, %v; want 3", n, err)
 		}
 		if c, err := s.Contact(ctx, tn.ID, c2.ID); err != nil || !slices.Equal(c.Tags, []string{"customer", "PREMIUM"}) || c.Version != 3 {
 			t.Errorf("contact after the new spelling: %+v, %v", c, err)
 		}
 		color, desc := "#00FF00", "green"
-		got, n, err = s.UpdateTag(ctx, contactd.UpdateTagParams{TenantID: tn.ID, ID: vip.ID, Color: &color, Description: &desc, Actor: "renamer", At: now()})
+		got, n, err = s.UpdateTag(ctx, contactd.UpdateTagParams{TenantID: tn.ID, ID: vip.ID, Color: &color, Description: &desc, At: now(),
+			Retag: retagAs(tn.ID, "renamer", now())})
 		if err != nil || n != 0 || got.Name != "PREMIUM" || got.Color != color || got.Description != desc {
 			t.Errorf("UpdateTag of the colour: %+v, %d contacts, %v", got, n, err)
 		}
@@ -320,10 +402,11 @@ func testTags(t *testing.T, b Backend) {
 		for _, c := range []*contactd.Contact{c1, c2, c3} {
 			mustWrite(t, s, tn.ID, c, 0)
 		}
-		_, err := s.DeleteTag(ctx, contactd.DeleteTagParams{TenantID: other.ID, ID: vip.ID, At: now()})
+		_, err := s.DeleteTag(ctx, contactd.DeleteTagParams{TenantID: other.ID, ID: vip.ID, Retag: retagAs(other.ID, "deleter", now())})
 		wantCode(t, err, contactd.ENotFound, "DeleteTag of another tenant's tag")
 
-		p := contactd.DeleteTagParams{TenantID: tn.ID, ID: vip.ID, Actor: "deleter", At: now()}
+		at := now()
+		p := contactd.DeleteTagParams{TenantID: tn.ID, ID: vip.ID, Retag: retagAs(tn.ID, "deleter", at)}
 		n, err := s.DeleteTag(ctx, p)
 		if err != nil || n != 2 {
 			t.Fatalf("DeleteTag: %d contacts, %v; want 2", n, err)
@@ -333,7 +416,7 @@ func testTags(t *testing.T, b Backend) {
 		for _, c := range []*contactd.Contact{c1, c2} {
 			got, err := s.Contact(ctx, tn.ID, c.ID)
 			want, _ := contactd.ReplaceTag(c.Tags, "vip", "")
-			if err != nil || !slices.Equal(got.Tags, want) || got.Version != 2 || !got.UpdatedAt.Equal(p.At) || got.UpdatedBy != "deleter" {
+			if err != nil || !slices.Equal(got.Tags, want) || got.Version != 2 || !got.UpdatedAt.Equal(at) || got.UpdatedBy != "deleter" {
 				t.Errorf("contact %s after DeleteTag: %+v, %v; want tags %v at version 2", c.ID, got, err, want)
 			}
 			chs := changes(t, s, tn.ID, c.ID)

@@ -2,8 +2,10 @@ package contactd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -67,29 +69,62 @@ func (s *Service) CreateContacts(ctx context.Context, p Principal, source string
 	if err := duplicatesWithin(cs, t.UniquePhones); err != nil {
 		return nil, err
 	}
-	for i, c := range cs {
-		if err := s.checkAccount(ctx, p, nil, c); err != nil {
-			return nil, withIndex(err, i)
-		}
-	}
-	if err := s.resolveTags(ctx, p, cs...); err != nil {
-		return nil, err
-	}
 	now := s.now()
 	batch := make([]WriteContactParams, len(cs))
-	for i, c := range cs {
+	for _, c := range cs {
 		c.ID = NewID(PrefixContact)
 		c.Version = 1
 		c.Source = source
 		c.CreatedAt, c.CreatedBy, c.UpdatedAt, c.UpdatedBy = now, p.Actor, now, p.Actor
-		ch := s.change(p, "created", nil, c)
-		ch.At = now
-		batch[i] = WriteContactParams{TenantID: p.TenantID, Contact: c, Change: ch, Terms: SearchTerms(c)}
 	}
-	if err := s.store.InsertContacts(ctx, p.TenantID, batch); err != nil {
-		return nil, err
+	return retry(ctx, "the batch", func(int) ([]*Contact, bool, error) {
+		refs, err := s.contactRefs(ctx, p, cs...)
+		if err != nil {
+			return nil, false, err
+		}
+		for i, c := range cs {
+			ch := s.change(p, "created", nil, c)
+			ch.At = now
+			batch[i] = WriteContactParams{TenantID: p.TenantID, Contact: c, Change: ch, Terms: SearchTerms(c)}
+		}
+		err = s.store.InsertContacts(ctx, InsertContactsParams{TenantID: p.TenantID, Contacts: batch, Refs: refs})
+		if stale(err) {
+			return nil, true, nil // a tag was renamed meanwhile: spell it anew
+		}
+		if err != nil {
+			return nil, false, batchWriteError(err, cs)
+		}
+		return cs, false, nil
+	})
+}
+
+// batchWriteError words what a store found wrong with a batch, located at
+// the input it is about.
+func batchWriteError(err error, cs []*Contact) error {
+	var ce *ConflictError
+	var re *RefError
+	for i, c := range cs {
+		switch {
+		case errors.As(err, &ce) && holds(c, ce):
+			return withIndex(contactConflict(ce, c), i)
+		case errors.As(err, &re) && re.Field == "accountId" && c.AccountID == re.Value:
+			return withIndex(contactWriteError(err, c), i)
+		}
 	}
-	return cs, nil
+	return contactWriteError(err, &Contact{})
+}
+
+// holds reports whether c has the unique value of a conflict.
+func holds(c *Contact, ce *ConflictError) bool {
+	switch ce.Field {
+	case "email":
+		return slices.ContainsFunc(c.Emails, func(e Email) bool { return e.Address == ce.Value })
+	case "phone":
+		return slices.ContainsFunc(c.Phones, func(ph Phone) bool { return ph.E164 == ce.Value })
+	case "externalId":
+		return c.ExternalID == ce.Value
+	}
+	return false
 }
 
 // withIndex prefixes the field locations of an error with an input's index.

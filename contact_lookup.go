@@ -1,8 +1,10 @@
 package contactd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -35,30 +37,6 @@ type LookupItem struct {
 	// empty for a match on externalId.
 	MatchedEntries []string `json:"matchedEntries"`
 }
-
-// PhoneMatch is a contact found by phone number, as a store returns it.
-type PhoneMatch struct {
-	ContactID string
-	// Doc is the contact's JSON representation, as Contact marshals it.
-	Doc json.RawMessage
-	// PhoneIDs are the ids of the contact's phones with the number, in
-	// ascending order.
-	PhoneIDs []string
-	// PrimaryMatch is set when the contact's primary phone matched.
-	PrimaryMatch bool
-}
-
-// ContactDoc is a stored contact in its JSON representation, as a store
-// hands it out for reads that pass it on unchanged.
-type ContactDoc struct {
-	Version int64
-	Deleted bool
-	// JSON is exactly what the Contact marshals to.
-	JSON json.RawMessage
-}
-
-// ETag returns the entity tag of the contact's version.
-func (d *ContactDoc) ETag() string { return `"` + strconv.FormatInt(d.Version, 10) + `"` }
 
 // AppendJSON appends the result's JSON to b: the same bytes json.Marshal
 // writes, without re-validating the contacts' documents.
@@ -161,4 +139,38 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 		res.Match = "ambiguous"
 	}
 	return res, nil
+}
+
+// MarshalJSON writes the contact with the ids of its matched entries.
+func (it LookupItem) MarshalJSON() ([]byte, error) {
+	return it.appendJSON(nil)
+}
+
+func (it LookupItem) appendJSON(out []byte) ([]byte, error) {
+	doc := it.Doc
+	if doc == nil {
+		var err error
+		if doc, err = json.Marshal(it.Contact); err != nil {
+			return nil, err
+		}
+	}
+	ids := it.MatchedEntries
+	if ids == nil {
+		ids = []string{}
+	}
+	m, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	doc = bytes.TrimRight(doc, " \t\r\n")
+	if len(doc) < 2 || doc[len(doc)-1] != '}' {
+		return nil, fmt.Errorf("contactd: a contact document is not a JSON object")
+	}
+	out = append(out, doc[:len(doc)-1]...)
+	if len(doc) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"matchedEntries":`...)
+	out = append(out, m...)
+	return append(out, '}'), nil
 }

@@ -1,10 +1,12 @@
 package contactd
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -56,15 +58,6 @@ const (
 	// TokenService is an integration or channel; its name is the actor.
 	TokenService TokenKind = "service"
 )
-
-// Tenant is one customer's isolated address book.
-type Tenant struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	DefaultRegion string    `json:"defaultRegion"`
-	UniquePhones  bool      `json:"uniquePhones"`
-	CreatedAt     time.Time `json:"createdAt"`
-}
 
 // Token is an API token. The secret is never stored; only its SHA-256 hash.
 type Token struct {
@@ -135,4 +128,53 @@ func principalFor(t *Token) Principal {
 // tokenMatches compares a presented secret with a stored hash in constant time.
 func tokenMatches(secret string, hash []byte) bool {
 	return subtle.ConstantTimeCompare(HashToken(secret), hash) == 1
+}
+
+// TokenInfo is what the API shows of a token: never its secret.
+type TokenInfo struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Kind      TokenKind  `json:"kind"`
+	UserID    string     `json:"userId,omitempty"`
+	Scopes    []Scope    `json:"scopes"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
+
+// Info returns the public description of a token.
+func (t *Token) Info() TokenInfo {
+	return TokenInfo{ID: t.ID, Name: t.Name, Kind: t.Kind, UserID: t.UserID, Scopes: t.Scopes, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt}
+}
+
+// MarshalJSON writes the token with its timestamps in TimeFormat.
+func (t TokenInfo) MarshalJSON() ([]byte, error) {
+	type plain TokenInfo
+	return json.Marshal(struct {
+		plain
+		CreatedAt jsonTime  `json:"createdAt"`
+		RevokedAt *jsonTime `json:"revokedAt,omitempty"`
+	}{plain(t), jsonTime(t.CreatedAt), optTime(t.RevokedAt)})
+}
+
+// TokenStore is the part of the Store that keeps tokens.
+type TokenStore interface {
+	// CreateToken inserts a token (its hash, never its secret).
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByHash returns the unrevoked token with the given hash, with its
+	// tenant's default region. ENotFound.
+	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+	// Tokens returns up to p.Limit of a tenant's tokens, revoked ones
+	// included, in id order after p.After.
+	Tokens(ctx context.Context, p TokensParams) ([]*Token, error)
+	// RevokeToken marks a token revoked at the given time (keeping an
+	// earlier revocation). ENotFound.
+	RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error
+}
+
+// TokensParams selects a page of a tenant's tokens.
+type TokensParams struct {
+	TenantID string
+	// After is the id of the previous page's last token.
+	After string
+	Limit int
 }

@@ -1,0 +1,114 @@
+package contactd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Change is one entry of a tenant's change log: one write to one contact.
+type Change struct {
+	// Seq orders a tenant's changes totally; it is assigned by the store.
+	Seq       int64                  `json:"seq"`
+	TenantID  string                 `json:"-"`
+	Type      string                 `json:"type"`
+	ContactID string                 `json:"contactId"`
+	Version   int64                  `json:"version"`
+	Actor     string                 `json:"actor"`
+	At        time.Time              `json:"at"`
+	Fields    map[string]FieldChange `json:"fields,omitempty"`
+}
+
+// FieldChange is the old and new value of one top-level contact field.
+type FieldChange struct {
+	Old json.RawMessage `json:"old"`
+	New json.RawMessage `json:"new"`
+}
+
+// MarshalJSON writes the change with its timestamp in TimeFormat.
+func (ch Change) MarshalJSON() ([]byte, error) {
+	type plain Change
+	return json.Marshal(struct {
+		plain
+		At jsonTime `json:"at"`
+	}{plain(ch), jsonTime(ch.At)})
+}
+
+// ChangeStore is the part of the Store that reads the change log (writes
+// append to it in their own transactions).
+type ChangeStore interface {
+	// Changes returns up to p.Limit changes of a tenant with Seq > p.After,
+	// in order; with a non-empty p.ContactID, only that contact's changes.
+	Changes(ctx context.Context, p ChangesParams) ([]Change, error)
+}
+
+// ChangesParams is the input of ChangeStore.Changes.
+type ChangesParams struct {
+	TenantID  string
+	ContactID string
+	After     int64
+	Limit     int
+}
+
+// change describes the write from before to after as a change-log entry.
+func (s *Service) change(p Principal, typ string, before, after *Contact) *Change {
+	ch := &Change{TenantID: p.TenantID, Type: typ, Actor: p.Actor, At: s.now(), Fields: diff(before, after)}
+	if after != nil {
+		ch.ContactID, ch.Version = after.ID, after.Version
+	} else if before != nil {
+		ch.ContactID, ch.Version = before.ID, before.Version
+	}
+	return ch
+}
+
+// unaudited fields change with every write and are not listed in history.
+var unaudited = map[string]bool{"version": true, "updatedAt": true, "updatedBy": true}
+
+// diff lists the top-level fields whose JSON differs between two versions.
+func diff(before, after *Contact) map[string]FieldChange {
+	a, b := fieldsOf(before), fieldsOf(after)
+	out := map[string]FieldChange{}
+	null := json.RawMessage("null")
+	for k, nv := range b {
+		if unaudited[k] {
+			continue
+		}
+		ov, ok := a[k]
+		if !ok {
+			ov = null
+		}
+		if !bytes.Equal(ov, nv) {
+			out[k] = FieldChange{Old: ov, New: nv}
+		}
+	}
+	for k, ov := range a {
+		if _, ok := b[k]; !ok && !unaudited[k] {
+			out[k] = FieldChange{Old: ov, New: null}
+		}
+	}
+	return out
+}
+
+func fieldsOf(c *Contact) map[string]json.RawMessage {
+	if c == nil {
+		return nil
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a Contact always marshals
+	}
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	for _, k := range []string{"properties", "metadata"} {
+		// Compare custom data in canonical form: a store may hand it back
+		// with its keys in another order (PostgreSQL's jsonb does).
+		var v any
+		if raw, ok := m[k]; ok && unmarshalNumbers(raw, &v) == nil {
+			if cb, err := json.Marshal(v); err == nil {
+				m[k] = cb
+			}
+		}
+	}
+	return m
+}

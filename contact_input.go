@@ -1,0 +1,290 @@
+package contactd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// ContactInput is the writable part of a contact as a client sends it: the
+// body of a create, the result of applying a merge patch, or an imported row.
+type ContactInput struct {
+	Kind, ContactType                                 string
+	FirstName, MiddleName, LastName, NickName, Suffix string
+	DisplayName                                       string
+	Company, Department, JobTitle                     string
+	Birthday, Locale, Timezone, ProfileColor          string
+	Phones                                            []Phone
+	Emails                                            []Email
+	Addresses                                         []Address
+	Handles                                           []Handle
+	Tags                                              []string
+	AccountID, OwnerID, ExternalID, Status            string
+	Properties, Metadata                              json.RawMessage
+	DoNotCall, EmailOptOut, SMSOptOut, Unknown        bool
+	Name, Email, Phone                                string // conveniences
+	ReadOnly                                          map[string]json.RawMessage
+}
+
+// DecodeContactInput decodes a contact document strictly: malformed JSON, a
+// member of the wrong type and an unknown member are each reported with
+// their location. Read-only members are collected in ReadOnly, not applied.
+func DecodeContactInput(data []byte) (*ContactInput, error) {
+	if !json.Valid(data) {
+		return nil, invalidField("body", "is not valid JSON")
+	}
+	var d decoder
+	in := d.contactInput(data)
+	if len(d.errs) > 0 {
+		return nil, invalid(d.errs)
+	}
+	return in, nil
+}
+
+func (d *decoder) contactInput(data []byte) *ContactInput {
+	m, keys, ok := d.object(data, "")
+	if !ok {
+		return nil
+	}
+	in := &ContactInput{}
+	strs := map[string]*string{
+		"kind": &in.Kind, "contactType": &in.ContactType, "firstName": &in.FirstName,
+		"middleName": &in.MiddleName, "lastName": &in.LastName, "nickName": &in.NickName,
+		"suffix": &in.Suffix, "displayName": &in.DisplayName, "company": &in.Company,
+		"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday,
+		"locale": &in.Locale, "timezone": &in.Timezone, "profileColor": &in.ProfileColor,
+		"accountId": &in.AccountID, "ownerId": &in.OwnerID, "externalId": &in.ExternalID,
+		"status": &in.Status, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,
+	}
+	bools := map[string]*bool{
+		"doNotCall": &in.DoNotCall, "emailOptOut": &in.EmailOptOut,
+		"smsOptOut": &in.SMSOptOut, "unknown": &in.Unknown,
+	}
+	for _, k := range keys {
+		raw := m[k]
+		if p, ok := strs[k]; ok {
+			d.str(raw, k, p)
+			continue
+		}
+		if p, ok := bools[k]; ok {
+			d.boolean(raw, k, p)
+			continue
+		}
+		switch k {
+		case "phones":
+			for i, e := range d.array(raw, k) {
+				in.Phones = append(in.Phones, d.phone(e, fmt.Sprintf("phones[%d]", i)))
+			}
+		case "emails":
+			for i, e := range d.array(raw, k) {
+				in.Emails = append(in.Emails, d.email(e, fmt.Sprintf("emails[%d]", i)))
+			}
+		case "addresses":
+			for i, e := range d.array(raw, k) {
+				in.Addresses = append(in.Addresses, d.address(e, fmt.Sprintf("addresses[%d]", i)))
+			}
+		case "handles":
+			for i, e := range d.array(raw, k) {
+				in.Handles = append(in.Handles, d.handle(e, fmt.Sprintf("handles[%d]", i)))
+			}
+		case "tags":
+			for i, e := range d.array(raw, k) {
+				var t string
+				d.str(e, "tags["+strconv.Itoa(i)+"]", &t)
+				in.Tags = append(in.Tags, t)
+			}
+		case "properties":
+			d.jsonObject(raw, k, &in.Properties)
+		case "metadata":
+			d.jsonObject(raw, k, &in.Metadata)
+		default:
+			if readOnlyField[k] {
+				if in.ReadOnly == nil {
+					in.ReadOnly = map[string]json.RawMessage{}
+				}
+				in.ReadOnly[k] = raw
+				continue
+			}
+			d.unknownField("", k)
+		}
+	}
+	return in
+}
+
+// DecodePhone decodes one phone entry strictly.
+func DecodePhone(data []byte) (Phone, error) { return decodeEntry(data, (*decoder).phone) }
+
+// DecodeEmail decodes one email entry strictly.
+func DecodeEmail(data []byte) (Email, error) { return decodeEntry(data, (*decoder).email) }
+
+// DecodeAddress decodes one address entry strictly.
+func DecodeAddress(data []byte) (Address, error) { return decodeEntry(data, (*decoder).address) }
+
+func decodeEntry[T any](data []byte, f func(*decoder, json.RawMessage, string) T) (T, error) {
+	var zero T
+	if !json.Valid(data) {
+		return zero, invalidField("body", "is not valid JSON")
+	}
+	var d decoder
+	v := f(&d, data, "")
+	if len(d.errs) > 0 {
+		return zero, invalid(d.errs)
+	}
+	return v, nil
+}
+
+func (d *decoder) phone(raw json.RawMessage, loc string) Phone {
+	var p Phone
+	m, keys, ok := d.object(raw, loc)
+	if !ok {
+		return p
+	}
+	for _, k := range keys {
+		l := join(loc, k)
+		switch k {
+		case "id":
+			d.str(m[k], l, &p.ID)
+		case "number":
+			d.str(m[k], l, &p.Number)
+		case "e164":
+			// Derived; a client may send back what it read.
+		case "extension":
+			d.str(m[k], l, &p.Extension)
+		case "type":
+			d.str(m[k], l, &p.Type)
+		case "primary":
+			d.boolean(m[k], l, &p.Primary)
+		case "verified":
+			d.boolean(m[k], l, &p.Verified)
+		default:
+			d.unknownField(loc, k)
+		}
+	}
+	return p
+}
+
+func (d *decoder) email(raw json.RawMessage, loc string) Email {
+	var e Email
+	m, keys, ok := d.object(raw, loc)
+	if !ok {
+		return e
+	}
+	for _, k := range keys {
+		l := join(loc, k)
+		switch k {
+		case "id":
+			d.str(m[k], l, &e.ID)
+		case "address":
+			d.str(m[k], l, &e.Address)
+		case "type":
+			d.str(m[k], l, &e.Type)
+		case "primary":
+			d.boolean(m[k], l, &e.Primary)
+		default:
+			d.unknownField(loc, k)
+		}
+	}
+	return e
+}
+
+func (d *decoder) address(raw json.RawMessage, loc string) Address {
+	var a Address
+	m, keys, ok := d.object(raw, loc)
+	if !ok {
+		return a
+	}
+	strs := map[string]*string{
+		"id": &a.ID, "type": &a.Type, "street": &a.Street, "streetNumber": &a.StreetNumber,
+		"apartment": &a.Apartment, "city": &a.City, "county": &a.County, "state": &a.State,
+		"postalCode": &a.PostalCode, "country": &a.Country, "timezone": &a.Timezone, "notes": &a.Notes,
+	}
+	for _, k := range keys {
+		l := join(loc, k)
+		if p, ok := strs[k]; ok {
+			d.str(m[k], l, p)
+		} else if k == "primary" {
+			d.boolean(m[k], l, &a.Primary)
+		} else {
+			d.unknownField(loc, k)
+		}
+	}
+	return a
+}
+
+func (d *decoder) handle(raw json.RawMessage, loc string) Handle {
+	var h Handle
+	m, keys, ok := d.object(raw, loc)
+	if !ok {
+		return h
+	}
+	for _, k := range keys {
+		l := join(loc, k)
+		switch k {
+		case "id":
+			d.str(m[k], l, &h.ID)
+		case "type":
+			d.str(m[k], l, &h.Type)
+		case "value":
+			d.str(m[k], l, &h.Value)
+		default:
+			d.unknownField(loc, k)
+		}
+	}
+	return h
+}
+
+// DecodeContactSearch decodes the body of a contact search: the parameters
+// of a contact list (those of GET /v1/contacts), the filter as a JSON
+// object.
+func DecodeContactSearch(data []byte) (*ContactListRequest, error) {
+	r := &ContactListRequest{ListParams: ListParams{In: "body"}}
+	err := decodeBody(data, func(d *decoder, k string, raw json.RawMessage) {
+		switch k {
+		case "q":
+			d.str(raw, k, &r.Q)
+		case "filter":
+			if t := bytes.TrimSpace(raw); !isNull(raw) && t[0] != '{' {
+				d.fail(k, "must be a JSON object")
+			} else if !isNull(raw) {
+				r.Filter = raw
+			}
+		case "sort":
+			d.str(raw, k, &r.Sort)
+		case "cursor":
+			d.str(raw, k, &r.Cursor)
+		case "limit":
+			d.integer(raw, k, &r.Limit)
+		case "page":
+			d.integer(raw, k, &r.Page)
+		case "count":
+			count := true
+			if !isNull(raw) {
+				d.boolean(raw, k, &count)
+			}
+			r.NoCount = !count
+		case "includeDeleted":
+			d.boolean(raw, k, &r.IncludeDeleted)
+		case "fields":
+			r.Fields = d.strs(raw, k)
+		default:
+			d.unknownField("", k)
+		}
+	})
+	return r, err
+}
+
+// DecodeBlock decodes the optional body of a block: the reason.
+func DecodeBlock(data []byte) (reason string, err error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "", nil
+	}
+	err = decodeBody(data, func(d *decoder, k string, raw json.RawMessage) {
+		if k != "reason" {
+			d.unknownField("", k)
+			return
+		}
+		d.str(raw, k, &reason)
+	})
+	return reason, err
+}

@@ -1,0 +1,158 @@
+package contactd
+
+import (
+	"context"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/contactd/contactd/internal/filter"
+)
+
+// ContactFilter is the field table of contact filters (SPEC §3, "Filter:").
+// The address.* fields have "any address" semantics; properties is
+// addressed as properties.<path> with 1 to 5 path segments of
+// [A-Za-z0-9_-]{1,64}.
+var ContactFilter = filter.NewSchema(
+	filter.Field{Name: "id", Type: filter.String},
+	filter.Field{Name: "kind", Type: filter.Enum, Values: Kinds},
+	filter.Field{Name: "contactType", Type: filter.Enum, Values: ContactTypes},
+	filter.Field{Name: "firstName", Type: filter.String},
+	filter.Field{Name: "lastName", Type: filter.String},
+	filter.Field{Name: "displayName", Type: filter.String},
+	filter.Field{Name: "company", Type: filter.String},
+	filter.Field{Name: "department", Type: filter.String},
+	filter.Field{Name: "jobTitle", Type: filter.String},
+	filter.Field{Name: "status", Type: filter.String},
+	filter.Field{Name: "source", Type: filter.Enum, Values: Sources},
+	filter.Field{Name: "ownerId", Type: filter.String},
+	filter.Field{Name: "accountId", Type: filter.String},
+	filter.Field{Name: "externalId", Type: filter.String},
+	filter.Field{Name: "tags", Type: filter.StringArray},
+	filter.Field{Name: "segments", Type: filter.StringArray},
+	filter.Field{Name: "phones", Type: filter.PhoneArray},
+	filter.Field{Name: "emails", Type: filter.EmailArray},
+	filter.Field{Name: "doNotCall", Type: filter.Bool},
+	filter.Field{Name: "emailOptOut", Type: filter.Bool},
+	filter.Field{Name: "smsOptOut", Type: filter.Bool},
+	filter.Field{Name: "blocked", Type: filter.Bool},
+	filter.Field{Name: "unknown", Type: filter.Bool},
+	filter.Field{Name: "createdAt", Type: filter.Time},
+	filter.Field{Name: "updatedAt", Type: filter.Time},
+	filter.Field{Name: "deletedAt", Type: filter.Time},
+	filter.Field{Name: "address.country", Type: filter.String},
+	filter.Field{Name: "address.city", Type: filter.String},
+	filter.Field{Name: "address.state", Type: filter.String},
+	filter.Field{Name: "address.postalCode", Type: filter.String},
+	filter.Field{Name: "properties", Type: filter.JSON},
+)
+
+// ContactSortFields are the fields a contact list sorts by.
+var ContactSortFields = []string{"id", "displayName", "firstName", "lastName", "company", "department", "jobTitle",
+	"status", "ownerId", "kind", "createdAt", "updatedAt"}
+
+var contactList = &listKind[*Contact]{
+	name:     "contacts",
+	sortable: ContactSortFields,
+	times:    contactTimes,
+	value:    contactSortValue,
+	fields:   jsonFields(reflect.TypeFor[Contact]()),
+	schema:   ContactFilter,
+}
+
+var contactTimes = map[string]bool{"createdAt": true, "updatedAt": true}
+
+// contactSortValue returns a contact's value of a sort field, as a cursor
+// keeps it.
+func contactSortValue(c *Contact, field string) string {
+	switch field {
+	case "id":
+		return c.ID
+	case "displayName":
+		return c.DisplayName
+	case "firstName":
+		return c.FirstName
+	case "lastName":
+		return c.LastName
+	case "company":
+		return c.Company
+	case "department":
+		return c.Department
+	case "jobTitle":
+		return c.JobTitle
+	case "status":
+		return c.Status
+	case "ownerId":
+		return c.OwnerID
+	case "kind":
+		return c.Kind
+	case "createdAt":
+		return timeValue(c.CreatedAt)
+	case "updatedAt":
+		return timeValue(c.UpdatedAt)
+	}
+	return ""
+}
+
+// ContactListRequest asks for one page of a tenant's contacts.
+type ContactListRequest struct {
+	ListParams
+	// Q is a full-text query; without Sort, the results are ranked.
+	Q              string
+	IncludeDeleted bool
+}
+
+// maxQueryLen bounds a full-text query, in characters.
+const maxQueryLen = 256
+
+// ListContacts returns a page of a tenant's contacts: filtered, searched,
+// sorted, and paged by keyset cursor (or by page number).
+// EInvalid naming the parameter, EForbidden.
+func (s *Service) ListContacts(ctx context.Context, p Principal, r ContactListRequest) (*Page[*Contact], error) {
+	if err := p.require(ScopeRead); err != nil {
+		return nil, err
+	}
+	return s.listContacts(ctx, p, r, "", nil)
+}
+
+// listContacts lists the contacts of r within a subset (the contacts of an
+// account or a segment, named by scope, selected by within; nil for all).
+func (s *Service) listContacts(ctx context.Context, p Principal, r ContactListRequest, scope string, within filter.Node) (*Page[*Contact], error) {
+	if utf8.RuneCountInString(r.Q) > maxQueryLen {
+		return nil, invalidField(r.at("q"), "must be at most %d characters", maxQueryLen)
+	}
+	terms := SearchTokens(r.Q)
+	rank := len(terms) > 0 && strings.TrimSpace(r.Sort) == ""
+	scope += "\x00" + strings.Join(terms, " ") + "\x00" + strconv.FormatBool(r.IncludeDeleted)
+	l, err := startList(ctx, s, p, contactList, r.ListParams, scope, rank)
+	if err != nil {
+		return nil, err
+	}
+	q := ContactQuery{Query: l.query(p.TenantID, contactTimes), Terms: terms, Rank: rank, IncludeDeleted: r.IncludeDeleted}
+	if within != nil {
+		q.Filter = and(within, q.Filter)
+	}
+	if q.Filter, err = s.expandSegments(ctx, p, q.Filter, r.at("filter")); err != nil {
+		return nil, err
+	}
+	data, err := s.store.ListContacts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return finishList(ctx, s, p, contactList, l, data, func() (int, error) { return s.store.CountContacts(ctx, q) })
+}
+
+// and is the conjunction of a condition and a filter (nil for none).
+func and(c, n filter.Node) filter.Node {
+	if n == nil {
+		return c
+	}
+	return &filter.And{Nodes: []filter.Node{c, n}}
+}
+
+// fieldCond is the condition "field equals v" of a contact filter.
+func fieldCond(name, v string) *filter.Cond {
+	f, _ := ContactFilter.Field(name)
+	return &filter.Cond{Field: f, Op: filter.OpEq, Value: v}
+}

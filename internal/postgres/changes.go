@@ -1,0 +1,98 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactd/contactd"
+)
+
+const changeColumns = `tenant_id, seq, contact_id, type, version, actor, at, fields`
+
+// scanChange scans a row of changeColumns (fields as text).
+func scanChange(row pgx.Row) (contactd.Change, error) {
+	var ch contactd.Change
+	var fields *string
+	if err := row.Scan(&ch.TenantID, &ch.Seq, &ch.ContactID, &ch.Type, &ch.Version, &ch.Actor, &ch.At, &fields); err != nil {
+		return ch, interpretError(err)
+	}
+	ch.At = ch.At.UTC()
+	if fields != nil {
+		if err := json.Unmarshal([]byte(*fields), &ch.Fields); err != nil {
+			return ch, fmt.Errorf("postgres: corrupt change %d: %w", ch.Seq, err)
+		}
+	}
+	return ch, nil
+}
+
+// changeRow is a change as the changes table holds it (changeColumns).
+func changeRow(ch *contactd.Change) ([]any, error) {
+	var fields any
+	if len(ch.Fields) > 0 {
+		b, err := json.Marshal(ch.Fields)
+		if err != nil {
+			return nil, err
+		}
+		fields = string(b)
+	}
+	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, fields}, nil
+}
+
+// Changes implements contactd.Store.
+func (s *Store) Changes(ctx context.Context, p contactd.ChangesParams) ([]contactd.Change, error) {
+	const cols = `tenant_id, seq, contact_id, type, version, actor, at, fields::text`
+	if p.ContactID != "" {
+		return collect(scanChange)(s.pool.Query(ctx, `SELECT `+cols+` FROM changes WHERE tenant_id = $1 AND contact_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+			p.TenantID, p.ContactID, p.After, p.Limit))
+	}
+	return collect(scanChange)(s.pool.Query(ctx, `SELECT `+cols+` FROM changes WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+		p.TenantID, p.After, p.Limit))
+}
+
+// appendChanges allocates change numbers for changes and inserts them.
+func appendChanges(ctx context.Context, tx pgx.Tx, tenantID string, chs ...*contactd.Change) error {
+	last, _, err := lockTenant(ctx, tx, tenantID, len(chs))
+	if err != nil {
+		return err
+	}
+	return insertChanges(ctx, tx, tenantID, last, chs...)
+}
+
+// insertChanges numbers changes to end at last (allocated by lockTenant)
+// and inserts them.
+func insertChanges(ctx context.Context, tx pgx.Tx, tenantID string, last int64, chs ...*contactd.Change) error {
+	rows := make([][]any, len(chs))
+	for i, ch := range chs {
+		ch.TenantID, ch.Seq = tenantID, last-int64(len(chs)-1-i)
+		var err error
+		if rows[i], err = changeRow(ch); err != nil {
+			return err
+		}
+	}
+	r := rowSet{changes: rows}
+	return r.insert(ctx, tx)
+}
+
+// EraseContact implements contactd.Store.
+func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
+	return interpretError(s.inTx(ctx, func(tx pgx.Tx) error {
+		last, _, err := lockTenant(ctx, tx, tenantID, 1)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM changes WHERE tenant_id = $1 AND contact_id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		return insertChanges(ctx, tx, tenantID, last, change)
+	}))
+}

@@ -1,0 +1,502 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
+)
+
+// contactColumns are the columns a contact is read from: its document (as
+// text) and what is stored beside it.
+const contactColumns = `c.doc::text, c.display_name_set`
+
+// scanContact scans a row of contactColumns.
+func scanContact(row pgx.Row) (*contactd.Contact, error) {
+	var doc []byte
+	var set bool
+	if err := row.Scan(&doc, &set); err != nil {
+		return nil, interpretError(err)
+	}
+	c := new(contactd.Contact)
+	if err := json.Unmarshal(doc, c); err != nil {
+		return nil, fmt.Errorf("postgres: corrupt contact document: %w", err)
+	}
+	c.DisplayNameSet = set
+	return c, nil
+}
+
+// Contact implements contactd.Store.
+func (s *Store) Contact(ctx context.Context, tenantID, id string) (*contactd.Contact, error) {
+	return scanContact(s.pool.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, id))
+}
+
+// ContactByEmail implements contactd.Store.
+func (s *Store) ContactByEmail(ctx context.Context, tenantID, email string) (*contactd.Contact, error) {
+	return scanContact(s.pool.QueryRow(ctx, `SELECT `+contactColumns+` FROM contact_emails e
+		JOIN contacts c ON c.tenant_id = e.tenant_id AND c.id = e.contact_id
+		WHERE e.tenant_id = $1 AND e.address = $2 AND e.live`, tenantID, email))
+}
+
+// ContactByExternalID implements contactd.Store.
+func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID string) (*contactd.Contact, error) {
+	return scanContact(s.pool.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts c
+		WHERE c.tenant_id = $1 AND c.external_id = $2 AND c.deleted_at IS NULL`, tenantID, externalID))
+}
+
+// ContactDoc implements contactd.Store. jsonb keeps neither key order nor
+// spacing, so the document is decoded and marshalled again.
+func (s *Store) ContactDoc(ctx context.Context, tenantID, id string) (*contactd.ContactDoc, error) {
+	c, err := s.Contact(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return &contactd.ContactDoc{Version: c.Version, Deleted: c.DeletedAt != nil, JSON: b}, nil
+}
+
+// LookupPhone implements contactd.Store.
+func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
+	return collect(func(row pgx.Row) (contactd.PhoneMatch, error) {
+		var m contactd.PhoneMatch
+		var doc []byte
+		var set bool
+		if err := row.Scan(&doc, &set, &m.PrimaryMatch, &m.PhoneIDs); err != nil {
+			return m, interpretError(err)
+		}
+		c, err := scanContact(rawRow{doc, set})
+		if err != nil {
+			return m, err
+		}
+		m.ContactID = c.ID
+		m.Doc, err = json.Marshal(c)
+		return m, err
+	})(s.pool.Query(ctx, `SELECT `+contactColumns+`, bool_or(p.is_primary) AS prim, array_agg(p.phone_id ORDER BY p.phone_id)
+		FROM contact_phones p JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
+		WHERE p.tenant_id = $1 AND p.e164 = $2 AND p.live
+		GROUP BY c.tenant_id, c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT $3`, tenantID, e164, limit))
+}
+
+// rawRow is a row of contactColumns already read.
+type rawRow struct {
+	doc []byte
+	set bool
+}
+
+func (r rawRow) Scan(dest ...any) error {
+	*dest[0].(*[]byte), *dest[1].(*bool) = r.doc, r.set
+	return nil
+}
+
+// WriteContact implements contactd.Store.
+func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams) error {
+	c := p.Contact
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, 1)
+		if err != nil {
+			return err
+		}
+		if err := checkRefs(ctx, tx, p.TenantID, p.Refs); err != nil {
+			return err
+		}
+		if c.Live() {
+			if err := checkUnique(ctx, tx, p.TenantID, c, uniquePhones); err != nil {
+				return err
+			}
+		}
+		if p.PrevVersion == 0 {
+			if _, err := tx.Exec(ctx, insertSQL("contacts"), contactRow(p.TenantID, c, doc)...); err != nil {
+				return err
+			}
+		} else {
+			tag, err := tx.Exec(ctx, `UPDATE contacts SET version = $1, display_name = $2, display_name_set = $3, external_id = $4, updated_at = $5, deleted_at = $6, doc = $7
+				WHERE tenant_id = $8 AND id = $9 AND version = $10`,
+				c.Version, c.DisplayName, c.DisplayNameSet, nullString(c.ExternalID), c.UpdatedAt, c.DeletedAt, string(doc), p.TenantID, c.ID, p.PrevVersion)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+			}
+			for _, q := range []string{
+				`DELETE FROM contact_emails WHERE tenant_id = $1 AND contact_id = $2`,
+				`DELETE FROM contact_phones WHERE tenant_id = $1 AND contact_id = $2`,
+				`DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2`,
+				`DELETE FROM contact_terms WHERE tenant_id = $1 AND contact_id = $2`,
+			} {
+				if _, err := tx.Exec(ctx, q, p.TenantID, c.ID); err != nil {
+					return err
+				}
+			}
+		}
+		var r rowSet
+		r.addEntries(p.TenantID, c, indexTerms(p))
+		if err := r.insert(ctx, tx); err != nil {
+			return err
+		}
+		return insertChanges(ctx, tx, p.TenantID, last, p.Change)
+	})
+	if err != nil {
+		return s.uniqueConflict(ctx, p.TenantID, c, err)
+	}
+	return nil
+}
+
+// InsertContacts implements contactd.Store. It copies the rows in with
+// COPY, after one query per kind of unique key for conflicts with stored
+// contacts.
+func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsParams) error {
+	var r rowSet
+	var addrs, exts []string
+	for _, w := range p.Contacts {
+		c := w.Contact
+		doc, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		r.contacts = append(r.contacts, contactRow(p.TenantID, c, doc))
+		r.addEntries(p.TenantID, c, indexTerms(w))
+		for _, e := range c.Emails {
+			addrs = append(addrs, e.Address)
+		}
+		if c.ExternalID != "" {
+			exts = append(exts, c.ExternalID)
+		}
+	}
+	return interpretError(s.inTx(ctx, func(tx pgx.Tx) error {
+		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, len(p.Contacts))
+		if err != nil {
+			return err
+		}
+		if err := checkRefs(ctx, tx, p.TenantID, p.Refs); err != nil {
+			return err
+		}
+		if uniquePhones {
+			for _, w := range p.Contacts {
+				if err := checkUnique(ctx, tx, p.TenantID, &contactd.Contact{ID: w.Contact.ID, Phones: w.Contact.Phones}, true); err != nil {
+					return err
+				}
+			}
+		}
+		var other, key string
+		err = tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live LIMIT 1`, p.TenantID, addrs).Scan(&other, &key)
+		if err == nil {
+			return &contactd.ConflictError{Field: "email", Value: key, ID: other}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT id, external_id FROM contacts WHERE tenant_id = $1 AND external_id = ANY($2) AND deleted_at IS NULL LIMIT 1`, p.TenantID, exts).Scan(&other, &key)
+		if err == nil {
+			return &contactd.ConflictError{Field: "externalId", Value: key, ID: other}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		seq := last - int64(len(p.Contacts))
+		for _, w := range p.Contacts {
+			seq++
+			ch := w.Change
+			ch.TenantID, ch.Seq = p.TenantID, seq
+			row, err := changeRow(ch)
+			if err != nil {
+				return err
+			}
+			r.changes = append(r.changes, row)
+		}
+		return r.insert(ctx, tx)
+	}))
+}
+
+// rowSet collects rows to insert, by table.
+type rowSet struct {
+	contacts, emails, phones, tags, terms, changes [][]any
+}
+
+// addEntries adds the side-table rows of a contact: emails, phones, tags
+// and full-text terms.
+func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) {
+	for _, e := range c.Emails {
+		r.emails = append(r.emails, []any{tenantID, c.ID, e.Address, c.Live()})
+	}
+	for _, ph := range c.Phones {
+		r.phones = append(r.phones, []any{tenantID, c.ID, ph.ID, ph.E164, ph.Primary, c.Live()})
+	}
+	for _, t := range contactd.TagKeys(c.Tags) {
+		r.tags = append(r.tags, []any{tenantID, c.ID, t})
+	}
+	for _, t := range terms {
+		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, int16(t.Weight)})
+	}
+}
+
+// insert writes the rows, table by table: COPY for many rows of a table,
+// else INSERTs sent together in one batch (flushed before a COPY, so that
+// rows go in in table order).
+func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
+	var b pgx.Batch
+	flush := func() error {
+		if b.Len() == 0 {
+			return nil
+		}
+		err := tx.SendBatch(ctx, &b).Close()
+		b = pgx.Batch{}
+		return err
+	}
+	for _, t := range []struct {
+		table string
+		rows  [][]any
+	}{
+		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones},
+		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"changes", r.changes},
+	} {
+		if len(t.rows) < copyThreshold {
+			for _, row := range t.rows {
+				b.Queue(insertSQL(t.table), row...)
+			}
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, t.table, t.rows); err != nil {
+			return err
+		}
+	}
+	return flush()
+}
+
+// copyColumns are the columns copyRows and insertSQL write, per table.
+var copyColumns = map[string][]string{
+	"contacts":       {"tenant_id", "id", "version", "display_name", "display_name_set", "external_id", "created_at", "updated_at", "deleted_at", "doc"},
+	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
+	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
+	"contact_tags":   {"tenant_id", "contact_id", "tag"},
+	"contact_terms":  {"tenant_id", "term", "contact_id", "weight"},
+	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
+}
+
+// copyThreshold is the number of rows of a table from which COPY beats
+// INSERTs.
+const copyThreshold = 64
+
+// copyRows copies rows into table.
+func copyRows(ctx context.Context, tx pgx.Tx, table string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, copyColumns[table], pgx.CopyFromRows(rows))
+	return err
+}
+
+// insertSQL is the single-row INSERT of a table's copyColumns.
+func insertSQL(table string) string {
+	cols := copyColumns[table]
+	ps := make([]string, len(cols))
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(i+1)
+	}
+	return `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + strings.Join(ps, ", ") + `)`
+}
+
+// contactRow is a contact as the contacts table holds it.
+func contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
+	return []any{tenantID, c.ID, c.Version, c.DisplayName, c.DisplayNameSet, nullString(c.ExternalID), c.CreatedAt, c.UpdatedAt, c.DeletedAt, string(doc)}
+}
+
+// writeVersions replaces contacts whose side rows (emails, phones, tags,
+// terms) do not change, with their changes: a contact detached from a
+// deleted account. The caller has locked the tenant.
+func writeVersions(ctx context.Context, tx pgx.Tx, tenantID string, ws []contactd.ContactWrite) error {
+	chs := make([]*contactd.Change, len(ws))
+	for i, w := range ws {
+		c := w.Contact
+		doc, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE contacts SET version = $1, updated_at = $2, doc = $3 WHERE tenant_id = $4 AND id = $5 AND version = $6`,
+			c.Version, c.UpdatedAt, string(doc), tenantID, c.ID, w.PrevVersion)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+		}
+		chs[i] = w.Change
+	}
+	if len(chs) == 0 {
+		return nil
+	}
+	return appendChanges(ctx, tx, tenantID, chs...)
+}
+
+// checkRefs checks what a write names (see contactd.ContactRefs), and adds
+// the tags the registry lacks. The caller has locked the tenant, so that a
+// delete or a rename of what the write names waits for it, or it for them.
+func checkRefs(ctx context.Context, tx pgx.Tx, tenantID string, refs contactd.ContactRefs) error {
+	if len(refs.AccountIDs) > 0 {
+		found, err := collect(scanString)(tx.Query(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, refs.AccountIDs))
+		if err != nil {
+			return err
+		}
+		for _, id := range refs.AccountIDs {
+			if !slices.Contains(found, id) {
+				return &contactd.RefError{Field: "accountId", Value: id}
+			}
+		}
+	}
+	if len(refs.Tags) == 0 {
+		return nil
+	}
+	keys := make([]string, len(refs.Tags))
+	for i, t := range refs.Tags {
+		keys[i] = contactd.TagKey(t.Name)
+	}
+	names, err := tagNames(ctx, tx, tenantID, keys)
+	if err != nil {
+		return err
+	}
+	var missing []*contactd.Tag
+	for _, t := range refs.Tags {
+		if _, ok := names[contactd.TagKey(t.Name)]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		// A tag created meanwhile by another transaction is kept; its
+		// spelling is read again below.
+		var ids, ns, ks []string
+		var at []time.Time
+		for _, t := range missing {
+			ids, ns, ks, at = append(ids, t.ID), append(ns, t.Name), append(ks, contactd.TagKey(t.Name)), append(at, t.CreatedAt)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO tags (tenant_id, id, name, name_key, created_at, updated_at)
+			SELECT $1, id, name, name_key, at, at FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS i(id, name, name_key, at)
+			ON CONFLICT (tenant_id, name_key) DO NOTHING`, tenantID, ids, ns, ks, at); err != nil {
+			return err
+		}
+		added, err := tagNames(ctx, tx, tenantID, ks)
+		if err != nil {
+			return err
+		}
+		maps.Copy(names, added)
+	}
+	for _, t := range refs.Tags {
+		if name, ok := names[contactd.TagKey(t.Name)]; ok && name != t.Name {
+			return &contactd.RefError{Field: "tags", Value: t.Name, Current: name}
+		}
+	}
+	return nil
+}
+
+// ListContacts implements contactd.Store.
+func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, error) {
+	b := sqlq.NewBuilder(sqlq.Postgres)
+	return collect(scanContact)(s.pool.Query(ctx, b.List(q), b.Args()...))
+}
+
+// CountContacts implements contactd.Store.
+func (s *Store) CountContacts(ctx context.Context, q contactd.ContactQuery) (int, error) {
+	b := sqlq.NewBuilder(sqlq.Postgres)
+	var n int
+	err := s.pool.QueryRow(ctx, b.Count(q), b.Args()...).Scan(&n)
+	return n, interpretError(err)
+}
+
+// checkUnique finds a live contact other than c holding one of c's emails
+// or its external id (or, with uniquePhones, one of its numbers), to name
+// it in the conflict. Two transactions may both pass it; the unique
+// indexes then stop the second (see uniqueConflict).
+func checkUnique(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact, uniquePhones bool) error {
+	var other, value string
+	if uniquePhones && len(c.Phones) > 0 {
+		nums := make([]string, len(c.Phones))
+		for i, ph := range c.Phones {
+			nums[i] = ph.E164
+		}
+		err := tx.QueryRow(ctx, `SELECT contact_id, e164 FROM contact_phones WHERE tenant_id = $1 AND e164 = ANY($2) AND live AND contact_id <> $3 LIMIT 1`,
+			tenantID, nums, c.ID).Scan(&other, &value)
+		if err == nil {
+			return &contactd.ConflictError{Field: "phone", Value: value, ID: other}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	if len(c.Emails) > 0 {
+		addrs := make([]string, len(c.Emails))
+		for i, e := range c.Emails {
+			addrs[i] = e.Address
+		}
+		err := tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live AND contact_id <> $3 LIMIT 1`,
+			tenantID, addrs, c.ID).Scan(&other, &value)
+		if err == nil {
+			return &contactd.ConflictError{Field: "email", Value: value, ID: other}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	if c.ExternalID != "" {
+		err := tx.QueryRow(ctx, `SELECT id FROM contacts WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL AND id <> $3`,
+			tenantID, c.ExternalID, c.ID).Scan(&other)
+		if err == nil {
+			return &contactd.ConflictError{Field: "externalId", Value: c.ExternalID, ID: other}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	return nil
+}
+
+// uniqueConflict turns a unique violation that a concurrent writer caused
+// after checkUnique into the conflict naming the other contact.
+func (s *Store) uniqueConflict(ctx context.Context, tenantID string, c *contactd.Contact, err error) error {
+	name, ok := constraintOf(err)
+	if !ok {
+		return interpretError(err)
+	}
+	var other string
+	switch name {
+	case "contact_emails_live":
+		for _, e := range c.Emails {
+			if s.pool.QueryRow(ctx, `SELECT contact_id FROM contact_emails WHERE tenant_id = $1 AND address = $2 AND live AND contact_id <> $3`,
+				tenantID, e.Address, c.ID).Scan(&other) == nil {
+				return &contactd.ConflictError{Field: "email", Value: e.Address, ID: other}
+			}
+		}
+	case "contacts_external_id":
+		if s.pool.QueryRow(ctx, `SELECT id FROM contacts WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL AND id <> $3`,
+			tenantID, c.ExternalID, c.ID).Scan(&other) == nil {
+			return &contactd.ConflictError{Field: "externalId", Value: c.ExternalID, ID: other}
+		}
+	}
+	return interpretError(err)
+}
+
+// indexTerms returns the full-text entries of a write: its terms and the
+// suffixes of its phone digits, which this store indexes as terms too.
+func indexTerms(p contactd.WriteContactParams) []contactd.Term {
+	return slices.Concat(p.Terms, contactd.PhoneDigitTerms(p.Contact, p.Terms))
+}
+
+// scanString scans a one-column row of text.
+func scanString(row pgx.Row) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}

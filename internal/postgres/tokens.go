@@ -1,0 +1,68 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactd/contactd"
+)
+
+// tokenColumns are the columns of tokens k with its tenant t's region.
+const tokenColumns = `k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, k.revoked_at, t.default_region`
+
+// scanToken scans a row of tokenColumns.
+func scanToken(row pgx.Row) (*contactd.Token, error) {
+	var t contactd.Token
+	var kind, scopes string
+	if err := row.Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &t.CreatedAt, &t.RevokedAt, &t.TenantRegion); err != nil {
+		return nil, interpretError(err)
+	}
+	t.Kind = contactd.TokenKind(kind)
+	for _, sc := range strings.Split(scopes, ",") {
+		t.Scopes = append(t.Scopes, contactd.Scope(sc))
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	if t.RevokedAt != nil {
+		r := t.RevokedAt.UTC()
+		t.RevokedAt = &r
+	}
+	return &t, nil
+}
+
+// CreateToken implements contactd.Store.
+func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
+	scopes := make([]string, len(t.Scopes))
+	for i, sc := range t.Scopes {
+		scopes[i] = string(sc)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (tenant_id, id, name, kind, user_id, scopes, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.TenantID, t.ID, t.Name, string(t.Kind), t.UserID, strings.Join(scopes, ","), t.Hash, t.CreatedAt)
+	return interpretError(err)
+}
+
+// TokenByHash implements contactd.Store.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*contactd.Token, error) {
+	return scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens k JOIN tenants t ON t.id = k.tenant_id
+		WHERE k.hash = $1 AND k.revoked_at IS NULL`, hash))
+}
+
+// Tokens implements contactd.Store.
+func (s *Store) Tokens(ctx context.Context, p contactd.TokensParams) ([]*contactd.Token, error) {
+	return collect(scanToken)(s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens k JOIN tenants t ON t.id = k.tenant_id
+		WHERE k.tenant_id = $1 AND k.id > $2 ORDER BY k.id LIMIT $3`, p.TenantID, p.After, p.Limit))
+}
+
+// RevokeToken implements contactd.Store.
+func (s *Store) RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE tenant_id = $2 AND id = $3`, at, tenantID, id)
+	if err != nil {
+		return interpretError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return contactd.Errorf(contactd.ENotFound, "token %q not found", id)
+	}
+	return nil
+}

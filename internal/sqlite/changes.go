@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/contactd/contactd"
+)
+
+const changeColumns = `tenant_id, seq, contact_id, type, version, actor, at, fields`
+
+// scanChange scans a row of changeColumns.
+func scanChange(row rowScanner) (contactd.Change, error) {
+	var ch contactd.Change
+	var at string
+	var fields []byte
+	if err := row.Scan(&ch.TenantID, &ch.Seq, &ch.ContactID, &ch.Type, &ch.Version, &ch.Actor, &at, &fields); err != nil {
+		return ch, interpretError(err)
+	}
+	var err error
+	if ch.At, err = parseTime(at); err != nil {
+		return ch, err
+	}
+	if len(fields) > 0 {
+		if err := json.Unmarshal(fields, &ch.Fields); err != nil {
+			return ch, fmt.Errorf("sqlite: corrupt change %d: %w", ch.Seq, err)
+		}
+	}
+	return ch, nil
+}
+
+// changeRow is a change as the changes table holds it (changeColumns).
+func changeRow(ch *contactd.Change) ([]any, error) {
+	var fields any
+	if len(ch.Fields) > 0 {
+		b, err := json.Marshal(ch.Fields)
+		if err != nil {
+			return nil, err
+		}
+		fields = b
+	}
+	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields}, nil
+}
+
+// Changes implements contactd.Store.
+func (s *Store) Changes(ctx context.Context, p contactd.ChangesParams) ([]contactd.Change, error) {
+	if p.ContactID != "" {
+		return collect(scanChange)(s.read.QueryContext(ctx, `SELECT `+changeColumns+` FROM changes WHERE tenant_id = ? AND contact_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+			p.TenantID, p.ContactID, p.After, p.Limit))
+	}
+	return collect(scanChange)(s.read.QueryContext(ctx, `SELECT `+changeColumns+` FROM changes WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		p.TenantID, p.After, p.Limit))
+}
+
+// appendChanges allocates change numbers for changes and inserts them.
+func (x *txExec) appendChanges(tenantID string, chs ...*contactd.Change) error {
+	last, _, err := lockTenant(x.ctx, x.tx, tenantID, len(chs))
+	if err != nil {
+		return err
+	}
+	return x.insertChanges(tenantID, last, chs...)
+}
+
+// insertChanges numbers changes to end at last (allocated by lockTenant)
+// and inserts them.
+func (x *txExec) insertChanges(tenantID string, last int64, chs ...*contactd.Change) error {
+	rows := make([][]any, len(chs))
+	for i, ch := range chs {
+		ch.TenantID, ch.Seq = tenantID, last-int64(len(chs)-1-i)
+		var err error
+		if rows[i], err = changeRow(ch); err != nil {
+			return err
+		}
+	}
+	return x.insertRows("changes", rows)
+}
+
+// EraseContact implements contactd.Store.
+func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx, s: s}
+		last, _, err := lockTenant(ctx, tx, tenantID, 1)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		}
+		if err := x.exec(`DELETE FROM changes WHERE tenant_id = ? AND contact_id = ?`, tenantID, id); err != nil {
+			return err
+		}
+		return x.insertChanges(tenantID, last, change)
+	})
+}

@@ -1,0 +1,487 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
+)
+
+// contactColumns are the columns a contact is read from: its document and
+// what is stored beside it.
+const contactColumns = `c.doc, c.display_name_set`
+
+// scanContact scans a row of contactColumns.
+func scanContact(row rowScanner) (*contactd.Contact, error) {
+	var doc []byte
+	var set bool
+	if err := row.Scan(&doc, &set); err != nil {
+		return nil, interpretError(err)
+	}
+	c := new(contactd.Contact)
+	if err := json.Unmarshal(doc, c); err != nil {
+		return nil, fmt.Errorf("sqlite: corrupt contact document: %w", err)
+	}
+	c.DisplayNameSet = set
+	return c, nil
+}
+
+// Contact implements contactd.Store.
+func (s *Store) Contact(ctx context.Context, tenantID, id string) (*contactd.Contact, error) {
+	return scanContact(s.queryRow(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.tenant_id = ? AND c.id = ?`, tenantID, id))
+}
+
+// ContactByEmail implements contactd.Store.
+func (s *Store) ContactByEmail(ctx context.Context, tenantID, email string) (*contactd.Contact, error) {
+	return scanContact(s.queryRow(ctx, `SELECT `+contactColumns+` FROM contact_emails e
+		JOIN contacts c ON c.tenant_id = e.tenant_id AND c.id = e.contact_id
+		WHERE e.tenant_id = ? AND e.address = ? AND e.live = 1`, tenantID, email))
+}
+
+// ContactByExternalID implements contactd.Store.
+func (s *Store) ContactByExternalID(ctx context.Context, tenantID, externalID string) (*contactd.Contact, error) {
+	return scanContact(s.queryRow(ctx, `SELECT `+contactColumns+` FROM contacts c
+		WHERE c.tenant_id = ? AND c.external_id = ? AND c.deleted_at IS NULL`, tenantID, externalID))
+}
+
+// ContactDoc implements contactd.Store. The stored document is what
+// json.Marshal wrote, so it is handed out as it is.
+func (s *Store) ContactDoc(ctx context.Context, tenantID, id string) (*contactd.ContactDoc, error) {
+	var d contactd.ContactDoc
+	var doc []byte // the driver scans TEXT into []byte, not into json.RawMessage
+	err := s.queryRow(ctx, `SELECT version, deleted_at IS NOT NULL, doc FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id).
+		Scan(&d.Version, &d.Deleted, &doc)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	d.JSON = doc
+	return &d, nil
+}
+
+// LookupPhone implements contactd.Store. The plan is pinned to the index
+// that covers the phone columns: without statistics SQLite may prefer the
+// primary key and read every number of the tenant.
+func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
+	st, err := s.readStmt(ctx, `SELECT c.id, c.doc, MAX(p.is_primary) AS prim, group_concat(p.phone_id)
+		FROM contact_phones p INDEXED BY contact_phones_e164
+		JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
+		WHERE p.tenant_id = ? AND p.e164 = ? AND p.live = 1
+		GROUP BY c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT ?`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(func(row rowScanner) (contactd.PhoneMatch, error) {
+		var m contactd.PhoneMatch
+		var ids string
+		var doc []byte
+		if err := row.Scan(&m.ContactID, &doc, &m.PrimaryMatch, &ids); err != nil {
+			return m, interpretError(err)
+		}
+		m.Doc = doc
+		m.PhoneIDs = strings.Split(ids, ",")
+		slices.Sort(m.PhoneIDs)
+		return m, nil
+	})(st.QueryContext(ctx, tenantID, e164, limit))
+}
+
+// WriteContact implements contactd.Store.
+func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams) error {
+	c := p.Contact
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx, s: s}
+		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, 1)
+		if err != nil {
+			return err
+		}
+		if err := x.checkRefs(p.TenantID, p.Refs); err != nil {
+			return err
+		}
+		if c.Live() {
+			if err := x.checkUnique(p.TenantID, c, uniquePhones); err != nil {
+				return err
+			}
+		}
+		if p.PrevVersion == 0 {
+			if err := x.insertRows("contacts", [][]any{contactRow(p.TenantID, c, doc)}); err != nil {
+				return err
+			}
+		} else {
+			res, err := tx.ExecContext(ctx, `UPDATE contacts SET version = ?, display_name = ?, display_name_set = ?, external_id = ?, updated_at = ?, deleted_at = ?, doc = ?
+				WHERE tenant_id = ? AND id = ? AND version = ?`,
+				c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc,
+				p.TenantID, c.ID, p.PrevVersion)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+			}
+			for _, q := range []string{
+				`DELETE FROM contact_emails WHERE tenant_id = ? AND contact_id = ?`,
+				`DELETE FROM contact_phones WHERE tenant_id = ? AND contact_id = ?`,
+				`DELETE FROM contact_tags WHERE tenant_id = ? AND contact_id = ?`,
+				`DELETE FROM contact_terms WHERE tenant_id = ? AND contact_id = ?`,
+			} {
+				if err := x.exec(q, p.TenantID, c.ID); err != nil {
+					return err
+				}
+			}
+		}
+		var r rowSet
+		r.addEntries(p.TenantID, c, p.Terms)
+		if err := r.write(x); err != nil {
+			return err
+		}
+		return x.insertChanges(p.TenantID, last, p.Change)
+	})
+}
+
+// writeVersions replaces contacts whose side rows (emails, phones, tags,
+// terms) do not change, with their changes: a contact detached from a
+// deleted account. The caller has locked the tenant.
+func (x *txExec) writeVersions(tenantID string, ws []contactd.ContactWrite) error {
+	chs := make([]*contactd.Change, len(ws))
+	for i, w := range ws {
+		c := w.Contact
+		doc, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		res, err := x.tx.ExecContext(x.ctx, `UPDATE contacts SET version = ?, updated_at = ?, doc = ? WHERE tenant_id = ? AND id = ? AND version = ?`,
+			c.Version, formatTime(c.UpdatedAt), doc, tenantID, c.ID, w.PrevVersion)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+		}
+		chs[i] = w.Change
+	}
+	if len(chs) == 0 {
+		return nil
+	}
+	return x.appendChanges(tenantID, chs...)
+}
+
+// checkRefs checks what a write names (see contactd.ContactRefs), and adds
+// the tags the registry lacks.
+func (x *txExec) checkRefs(tenantID string, refs contactd.ContactRefs) error {
+	for ids := range slices.Chunk(refs.AccountIDs, maxRowsPerInsert) {
+		found, err := collect(scanString)(x.tx.QueryContext(x.ctx, `SELECT id FROM accounts WHERE tenant_id = ? AND id IN (`+placeholders(len(ids))+`)`,
+			append([]any{tenantID}, anys(ids)...)...))
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !slices.Contains(found, id) {
+				return &contactd.RefError{Field: "accountId", Value: id}
+			}
+		}
+	}
+	var missing [][]any
+	for tags := range slices.Chunk(refs.Tags, maxRowsPerInsert) {
+		keys := make([]any, len(tags))
+		for i, t := range tags {
+			keys[i] = contactd.TagKey(t.Name)
+		}
+		names, err := tagNames(x.ctx, x.tx, tenantID, keys)
+		if err != nil {
+			return err
+		}
+		for i, t := range tags {
+			name, ok := names[keys[i].(string)]
+			switch {
+			case !ok:
+				missing = append(missing, []any{tenantID, t.ID, t.Name, keys[i], formatTime(t.CreatedAt), formatTime(t.UpdatedAt)})
+			case name != t.Name:
+				return &contactd.RefError{Field: "tags", Value: t.Name, Current: name}
+			}
+		}
+	}
+	return x.insertRows("tags", missing)
+}
+
+// InsertContacts implements contactd.Store. The batch goes in with
+// multi-row statements, one table after the other, because each statement
+// has a fixed cost that would otherwise be paid a dozen times per contact.
+// Unless the tenant keeps phone numbers unique (which no index enforces),
+// nothing is checked before writing: the unique indexes refuse a conflict,
+// and only then are the contacts checked one by one, in a transaction of
+// their own, to name the contact that conflicts.
+func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsParams) error {
+	docs := make([][]byte, len(p.Contacts))
+	for i, w := range p.Contacts {
+		var err error
+		if docs[i], err = json.Marshal(w.Contact); err != nil {
+			return err
+		}
+	}
+	checked := false
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx, s: s}
+		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, len(p.Contacts))
+		if err != nil {
+			return err
+		}
+		if err := x.checkRefs(p.TenantID, p.Refs); err != nil {
+			return err
+		}
+		if uniquePhones {
+			checked = true
+			if err := x.checkUniqueAll(p.TenantID, p.Contacts); err != nil {
+				return err
+			}
+		}
+		return x.insertBatch(p.TenantID, p.Contacts, docs, last-int64(len(p.Contacts)))
+	})
+	if contactd.ErrorCodeOf(err) == contactd.EConflict && !checked {
+		// Name the contact that conflicts, if it is still there.
+		if cerr := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			return (&txExec{ctx: ctx, tx: tx, s: s}).checkUniqueAll(p.TenantID, p.Contacts)
+		}); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+func (x *txExec) checkUniqueAll(tenantID string, batch []contactd.WriteContactParams) error {
+	var uniquePhones bool
+	if err := x.tx.QueryRowContext(x.ctx, `SELECT unique_phones FROM tenants WHERE id = ?`, tenantID).Scan(&uniquePhones); err != nil {
+		return err
+	}
+	for _, p := range batch {
+		if err := x.checkUnique(tenantID, p.Contact, uniquePhones); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertBatch writes new contacts with their side rows and "created"
+// changes (numbered from seq+1).
+func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParams, docs [][]byte, seq int64) error {
+	var r rowSet
+	for i, p := range batch {
+		r.contacts = append(r.contacts, contactRow(tenantID, p.Contact, docs[i]))
+		r.addEntries(tenantID, p.Contact, p.Terms)
+		ch := p.Change
+		ch.TenantID, ch.Seq = tenantID, seq+int64(i)+1
+		row, err := changeRow(ch)
+		if err != nil {
+			return err
+		}
+		r.changes = append(r.changes, row)
+	}
+	return r.write(x)
+}
+
+// rowSet collects rows to insert, by table.
+type rowSet struct {
+	contacts, emails, phones, tags, terms, changes [][]any
+}
+
+// addEntries adds the side-table rows of a contact: emails, phones, tags
+// and full-text terms.
+func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) {
+	live := boolInt(c.Live())
+	for _, e := range c.Emails {
+		r.emails = append(r.emails, []any{tenantID, c.ID, e.Address, live})
+	}
+	for _, ph := range c.Phones {
+		r.phones = append(r.phones, []any{tenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live})
+	}
+	for _, t := range contactd.TagKeys(c.Tags) {
+		r.tags = append(r.tags, []any{tenantID, c.ID, t})
+	}
+	for _, t := range terms {
+		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight})
+	}
+}
+
+// write inserts the rows, table by table, and indexes the new numbers'
+// digits.
+func (r *rowSet) write(x *txExec) error {
+	var firstPhone int64
+	if len(r.phones) > 0 {
+		var err error
+		if firstPhone, err = x.nextPhoneRowid(); err != nil {
+			return err
+		}
+	}
+	for _, t := range []struct {
+		table string
+		rows  [][]any
+	}{
+		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones},
+		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"changes", r.changes},
+	} {
+		if err := x.insertRows(t.table, t.rows); err != nil {
+			return err
+		}
+	}
+	if len(r.phones) == 0 {
+		return nil
+	}
+	return x.indexPhoneDigits(firstPhone)
+}
+
+// insertColumns are the columns insertRows writes, per table.
+var insertColumns = map[string][]string{
+	"contacts":       {"tenant_id", "id", "version", "display_name", "display_name_set", "external_id", "created_at", "updated_at", "deleted_at", "doc"},
+	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
+	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
+	"contact_tags":   {"tenant_id", "contact_id", "tag"},
+	"contact_terms":  {"tenant_id", "term", "contact_id", "weight"},
+	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
+	"tags":           {"tenant_id", "id", "name", "name_key", "created_at", "updated_at"},
+}
+
+// maxRowsPerInsert bounds the rows of one multi-row INSERT.
+const maxRowsPerInsert = 100
+
+// insertRows inserts rows into table with multi-row INSERTs.
+func (x *txExec) insertRows(table string, rows [][]any) error {
+	cols := insertColumns[table]
+	for len(rows) > 0 {
+		n := min(len(rows), maxRowsPerInsert)
+		args := make([]any, 0, n*len(cols))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if err := x.exec(insertSQL(table, cols, n), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+var insertSQLCache sync.Map // table/n → INSERT statement text
+
+func insertSQL(table string, cols []string, n int) string {
+	key := table + "/" + strconv.Itoa(n)
+	if q, ok := insertSQLCache.Load(key); ok {
+		return q.(string)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+	insertSQLCache.Store(key, q)
+	return q
+}
+
+// nextPhoneRowid returns the rowid the next phone row will get: the phone
+// rows a transaction inserts from here on have this rowid or a larger one.
+func (x *txExec) nextPhoneRowid() (int64, error) {
+	var last int64
+	err := x.tx.QueryRowContext(x.ctx, `SELECT COALESCE(MAX(rowid), 0) FROM contact_phones`).Scan(&last)
+	return last + 1, err
+}
+
+// indexPhoneDigits adds the phone rows from rowid first on to the trigram
+// index of phone digits, in one statement: FTS5 writes its pending terms
+// out at the end of each statement that changes it, so a statement per
+// number would cost a segment per number. (Deleted phone rows leave it by
+// trigger, see migration 00004.)
+func (x *txExec) indexPhoneDigits(first int64) error {
+	return x.exec(`INSERT INTO contact_phone_digits (rowid, digits) SELECT rowid, substr(e164, 2) FROM contact_phones WHERE rowid >= ?`, first)
+}
+
+// txExec runs statements in a write transaction, each through the
+// writer's statement prepared once (see writeStmt).
+type txExec struct {
+	ctx context.Context
+	tx  *sql.Tx
+	s   *Store
+}
+
+func (x *txExec) exec(q string, args ...any) error {
+	var err error
+	if st := x.s.writeStmt(q); st != nil {
+		_, err = x.tx.StmtContext(x.ctx, st).ExecContext(x.ctx, args...)
+	} else {
+		_, err = x.tx.ExecContext(x.ctx, q, args...)
+	}
+	return err
+}
+
+// contactRow is a contact as the contacts table holds it.
+func contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
+	return []any{tenantID, c.ID, c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID),
+		formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc}
+}
+
+// ListContacts implements contactd.Store.
+func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	return collect(scanContact)(s.read.QueryContext(ctx, b.List(q), b.Args()...))
+}
+
+// CountContacts implements contactd.Store.
+func (s *Store) CountContacts(ctx context.Context, q contactd.ContactQuery) (int, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	var n int
+	err := s.read.QueryRowContext(ctx, b.Count(q), b.Args()...).Scan(&n)
+	return n, interpretError(err)
+}
+
+// checkUnique finds a live contact other than c holding one of c's emails
+// or its external id (or, with uniquePhones, one of its numbers). The
+// unique indexes enforce the same rules; this check runs first to name the
+// contact that conflicts.
+func (x *txExec) checkUnique(tenantID string, c *contactd.Contact, uniquePhones bool) error {
+	var checks []struct {
+		field, value, q string
+	}
+	for _, ph := range c.Phones {
+		if uniquePhones {
+			checks = append(checks, struct{ field, value, q string }{"phone", ph.E164,
+				`SELECT contact_id FROM contact_phones WHERE tenant_id = ? AND e164 = ? AND live = 1 AND contact_id <> ? LIMIT 1`})
+		}
+	}
+	for _, e := range c.Emails {
+		checks = append(checks, struct{ field, value, q string }{"email", e.Address,
+			`SELECT contact_id FROM contact_emails WHERE tenant_id = ? AND address = ? AND live = 1 AND contact_id <> ?`})
+	}
+	if c.ExternalID != "" {
+		checks = append(checks, struct{ field, value, q string }{"externalId", c.ExternalID,
+			`SELECT id FROM contacts WHERE tenant_id = ? AND external_id = ? AND deleted_at IS NULL AND id <> ?`})
+	}
+	for _, ch := range checks {
+		var other string
+		err := x.tx.QueryRowContext(x.ctx, ch.q, tenantID, ch.value, c.ID).Scan(&other)
+		if err == nil {
+			return &contactd.ConflictError{Field: ch.field, Value: ch.value, ID: other}
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanString scans a one-column row of text.
+func scanString(row rowScanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
+// anys converts strings to query arguments.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,35 @@
+package contactd
+
+import "encoding/json"
+
+// TenantPatch is a JSON merge patch of a tenant's settings; nil fields are
+// absent, and null clears a field.
+type TenantPatch struct {
+	Name, DefaultRegion *string
+	UniquePhones        *bool
+	// ReadOnly holds the read-only fields sent (id, createdAt), to be
+	// compared with the current values.
+	ReadOnly map[string]json.RawMessage
+}
+
+// DecodeTenantPatch decodes the body of PATCH /v1/tenant.
+func DecodeTenantPatch(data []byte) (*TenantPatch, error) {
+	tp := &TenantPatch{}
+	err := decodeBody(data, func(d *decoder, k string, raw json.RawMessage) {
+		switch k {
+		case "name":
+			tp.Name = d.optStr(raw, k, true)
+		case "defaultRegion":
+			tp.DefaultRegion = d.optStr(raw, k, true)
+		case "uniquePhones":
+			var b bool
+			d.boolean(raw, k, &b)
+			tp.UniquePhones = &b
+		case "id", "createdAt":
+			d.readOnly(&tp.ReadOnly, k, raw)
+		default:
+			d.unknownField("", k)
+		}
+	})
+	return tp, err
+}
