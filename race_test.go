@@ -1,0 +1,226 @@
+package contactd_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/storetest"
+)
+
+// The races of references: a contact write against the delete of the
+// account it names, and against the rename or delete of a tag it carries.
+// Each runs many times with writers in parallel, on every store; whatever
+// the interleaving, no contact may be left naming a deleted account or
+// carrying a tag the registry spells otherwise (or lacks).
+
+// raceRounds is how many times each race runs, raceWriters how many
+// contact writers run against each delete or rename.
+const (
+	raceRounds  = 25
+	raceWriters = 4
+)
+
+// raceEnv is a Service over a store of its own, with one tenant.
+type raceEnv struct {
+	svc   *contactd.Service
+	store contactd.Store
+	p     contactd.Principal
+}
+
+func newRaceEnv(t *testing.T, b storetest.Backend) *raceEnv {
+	st := b.Open(t)
+	svc := contactd.NewService(st, nil)
+	p, _ := benchTenant(t, svc)
+	return &raceEnv{svc: svc, store: st, p: p}
+}
+
+// parallel runs fs at once and waits for them.
+func parallel(fs ...func()) {
+	var wg sync.WaitGroup
+	for _, f := range fs {
+		wg.Go(f)
+	}
+	wg.Wait()
+}
+
+// allContacts returns every contact of the tenant, deleted ones included.
+func (e *raceEnv) allContacts(t *testing.T) []*contactd.Contact {
+	t.Helper()
+	var out []*contactd.Contact
+	r := contactd.ContactListRequest{ListParams: contactd.ListParams{Limit: contactd.MaxLimit, NoCount: true}, IncludeDeleted: true}
+	for {
+		page, err := e.svc.ListContacts(t.Context(), e.p, r)
+		if err != nil {
+			t.Fatalf("ListContacts: %v", err)
+		}
+		out = append(out, page.Data...)
+		if page.NextCursor == nil {
+			return out
+		}
+		r.Cursor = *page.NextCursor
+	}
+}
+
+// allowed reports the errors a write may lose a race with: the reference
+// it names is gone (a 400 naming accountId), or the contact it changes is.
+func allowed(err error) bool {
+	switch contactd.ErrorCodeOf(err) {
+	case "", contactd.EInvalid, contactd.ENotFound:
+		return true
+	}
+	return false
+}
+
+func TestRaceAccountDeleteAgainstContactWrites(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newRaceEnv(t, b)
+		ctx := t.Context()
+		for round := range raceRounds {
+			acc, err := e.svc.CreateAccount(ctx, e.p, &contactd.AccountInput{Name: fmt.Sprintf("Acme %d", round)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A contact to move onto the account while it is being deleted.
+			mover, err := e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{Name: fmt.Sprintf("Mover %d", round)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			writers := []func(){func() {
+				err := e.svc.DeleteAccount(ctx, e.p, acc.ID, contactd.Precondition{}, true)
+				if err != nil {
+					t.Errorf("round %d: DeleteAccount: %v", round, err)
+				}
+			}}
+			for w := range raceWriters {
+				writers = append(writers, func() {
+					var err error
+					if w == 0 {
+						patch := fmt.Sprintf(`{"accountId":%q}`, acc.ID)
+						_, err = e.svc.PatchContact(ctx, e.p, contactd.Selector{ID: mover.ID}, []byte(patch), contactd.Precondition{})
+					} else {
+						_, err = e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{Name: fmt.Sprintf("Writer %d.%d", round, w), AccountID: acc.ID})
+					}
+					if !allowed(err) {
+						t.Errorf("round %d: contact write: %v", round, err)
+					}
+				})
+			}
+			parallel(writers...)
+		}
+		for _, c := range e.allContacts(t) {
+			if c.AccountID == "" {
+				continue
+			}
+			if _, err := e.store.Account(ctx, e.p.TenantID, c.AccountID); err != nil {
+				t.Errorf("contact %s names account %s, which is gone: %v", c.ID, c.AccountID, err)
+			}
+		}
+	})
+}
+
+func TestRaceTagRenameAgainstContactWrites(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newRaceEnv(t, b)
+		ctx := t.Context()
+		tag, err := e.svc.CreateTag(ctx, e.p, &contactd.TagInput{Name: ptr("Vip")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mover, err := e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{Name: "Mover"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range raceRounds {
+			// Each round gives the tag a new spelling while contacts are
+			// written with it in another.
+			name := []string{"VIP", "vip", "Vip", "vIp"}[round%4]
+			writers := []func(){func() {
+				if _, err := e.svc.UpdateTag(ctx, e.p, tag.ID, &contactd.TagInput{Name: &name}); err != nil {
+					t.Errorf("round %d: UpdateTag: %v", round, err)
+				}
+			}}
+			for w := range raceWriters {
+				writers = append(writers, func() {
+					var err error
+					if w == 0 {
+						patch := fmt.Sprintf(`{"tags":["vIP","r%d"]}`, round)
+						_, err = e.svc.PatchContact(ctx, e.p, contactd.Selector{ID: mover.ID}, []byte(patch), contactd.Precondition{})
+					} else {
+						_, err = e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{Name: fmt.Sprintf("Writer %d.%d", round, w), Tags: []string{"viP", fmt.Sprintf("w%d", w)}})
+					}
+					if err != nil {
+						t.Errorf("round %d: contact write: %v", round, err)
+					}
+				})
+			}
+			parallel(writers...)
+		}
+		checkTags(t, e)
+	})
+}
+
+func TestRaceTagDeleteAgainstContactWrites(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newRaceEnv(t, b)
+		ctx := t.Context()
+		for round := range raceRounds {
+			name := fmt.Sprintf("Temp%d", round)
+			tag, err := e.svc.CreateTag(ctx, e.p, &contactd.TagInput{Name: &name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tagged, err := e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{Name: "Tagged " + name, Tags: []string{name}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			writers := []func(){func() {
+				if err := e.svc.DeleteTag(ctx, e.p, tag.ID); err != nil {
+					t.Errorf("round %d: DeleteTag: %v", round, err)
+				}
+			}}
+			for w := range raceWriters {
+				writers = append(writers, func() {
+					var err error
+					if w == 0 {
+						_, err = e.svc.PatchContact(ctx, e.p, contactd.Selector{ID: tagged.ID}, []byte(`{"jobTitle":"Writer"}`), contactd.Precondition{})
+					} else {
+						_, err = e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{Name: fmt.Sprintf("Writer %d.%d", round, w), Tags: []string{name}})
+					}
+					if err != nil {
+						t.Errorf("round %d: contact write: %v", round, err)
+					}
+				})
+			}
+			parallel(writers...)
+		}
+		checkTags(t, e)
+	})
+}
+
+// checkTags fails for every tag a contact carries that the registry lacks
+// or spells otherwise.
+func checkTags(t *testing.T, e *raceEnv) {
+	t.Helper()
+	for _, c := range e.allContacts(t) {
+		if len(c.Tags) == 0 {
+			continue
+		}
+		names, err := e.store.TagNames(context.Background(), e.p.TenantID, contactd.TagKeys(c.Tags))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range c.Tags {
+			if got, ok := names[contactd.TagKey(tag)]; !ok || got != tag {
+				t.Errorf("contact %s carries tag %q; the registry has %q (present: %t)", c.ID, tag, got, ok)
+			}
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
