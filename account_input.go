@@ -2,7 +2,6 @@ package contactd
 
 import (
 	"encoding/json"
-	"fmt"
 )
 
 // AccountInput is the writable part of an account as a client sends it: the
@@ -25,42 +24,23 @@ func DecodeAccountInput(data []byte) (*AccountInput, error) {
 		return nil, invalidField("body", "is not valid JSON")
 	}
 	var d decoder
-	m, keys, ok := d.object(data, "")
-	if !ok {
-		return nil, invalid(d.errs)
-	}
 	in := &AccountInput{}
-	strs := map[string]*string{"name": &in.Name, "domain": &in.Domain, "externalId": &in.ExternalID}
-	for _, k := range keys {
-		raw := m[k]
-		if p, ok := strs[k]; ok {
-			d.str(raw, k, p)
-			continue
-		}
-		switch k {
-		case "phones":
-			for i, e := range d.array(raw, k) {
-				in.Phones = append(in.Phones, d.phone(e, fmt.Sprintf("phones[%d]", i)))
+	d.record(data, "", fields{
+		strs: map[string]*string{"name": &in.Name, "domain": &in.Domain, "externalId": &in.ExternalID},
+		lists: map[string]func(json.RawMessage, string){
+			"phones":    func(e json.RawMessage, at string) { in.Phones = append(in.Phones, d.phone(e, at)) },
+			"addresses": func(e json.RawMessage, at string) { in.Addresses = append(in.Addresses, d.address(e, at)) },
+		},
+		other: func(k string, raw json.RawMessage) bool {
+			if k == "properties" {
+				d.jsonObject(raw, k, &in.Properties)
+				return true
 			}
-		case "addresses":
-			for i, e := range d.array(raw, k) {
-				in.Addresses = append(in.Addresses, d.address(e, fmt.Sprintf("addresses[%d]", i)))
-			}
-		case "properties":
-			d.jsonObject(raw, k, &in.Properties)
-		default:
-			if accountReadOnly[k] {
-				if in.ReadOnly == nil {
-					in.ReadOnly = map[string]json.RawMessage{}
-				}
-				in.ReadOnly[k] = raw
-				continue
-			}
-			d.unknownField("", k)
-		}
-	}
-	if len(d.errs) > 0 {
-		return nil, invalid(d.errs)
+			return d.readOnlyIn(&in.ReadOnly, accountReadOnly)(k, raw)
+		},
+	})
+	if err := d.err(); err != nil {
+		return nil, err
 	}
 	return in, nil
 }

@@ -10,11 +10,7 @@ import (
 
 // account reads one of the tenant's accounts. ENotFound.
 func (s *Service) account(ctx context.Context, p Principal, id string) (*Account, error) {
-	a, err := s.store.Account(ctx, p.TenantID, id)
-	if ErrorCodeOf(err) == ENotFound {
-		return nil, Errorf(ENotFound, "account %q not found", id)
-	}
-	return a, err
+	return notFoundAs[*Account]("account", id)(s.store.Account(ctx, p.TenantID, id))
 }
 
 // Account returns one account. ENotFound, EForbidden.

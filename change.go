@@ -35,6 +35,15 @@ func (ch Change) MarshalJSON() ([]byte, error) {
 	}{plain(ch), jsonTime(ch.At)})
 }
 
+// FieldsJSON returns the change's fields as JSON, nil when it has none
+// (as a store keeps them).
+func (ch *Change) FieldsJSON() ([]byte, error) {
+	if len(ch.Fields) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(ch.Fields)
+}
+
 // ChangeStore is the part of the Store that reads the change log (writes
 // append to it in their own transactions).
 type ChangeStore interface {

@@ -129,17 +129,7 @@ func holds(c *Contact, ce *ConflictError) bool {
 
 // withIndex prefixes the field locations of an error with an input's index.
 func withIndex(err error, i int) error {
-	e, ok := err.(*Error)
-	if !ok {
-		return err
-	}
-	out := *e
-	out.Fields = nil
-	for _, f := range e.Fields {
-		f.Location = fmt.Sprintf("[%d]", i) + dotted(f.Location)
-		out.Fields = append(out.Fields, f)
-	}
-	return &out
+	return relocated(err, func(loc string) string { return fmt.Sprintf("[%d]", i) + dotted(loc) })
 }
 
 // dotted joins an index and a location: "[3]" + ".emails[0]" or "[3]" + "" for "body".

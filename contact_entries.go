@@ -38,20 +38,35 @@ var (
 		func(e *Address) *string { return &e.ID }, func(e *Address) *bool { return &e.Primary }, DecodeAddress}
 )
 
+// entryEdit is one edit of one entry: add (entryID ""), patch (body
+// non-nil) or remove (body nil).
+type entryEdit func(ctx context.Context, s *Service, p Principal, contactID, entryID string, body []byte, pc Precondition) (*Contact, error)
+
+// entryEdits edits each list of entries.
+var entryEdits = map[EntryList]entryEdit{
+	PhonesList: editsOf(phoneOps), EmailsList: editsOf(emailOps), AddressesList: editsOf(addressOps),
+}
+
+func editsOf[T any](ops listOps[T]) entryEdit {
+	return func(ctx context.Context, s *Service, p Principal, contactID, entryID string, body []byte, pc Precondition) (*Contact, error) {
+		return editEntry(ctx, s, p, contactID, entryID, body, pc, ops)
+	}
+}
+
+func (s *Service) editEntry(ctx context.Context, p Principal, contactID string, list EntryList, entryID string, body []byte, pc Precondition) (*Contact, error) {
+	edit, ok := entryEdits[list]
+	if !ok {
+		return nil, Errorf(ENotFound, "no list %q", list)
+	}
+	return edit(ctx, s, p, contactID, entryID, body, pc)
+}
+
 // AddEntry decodes one entry from body and adds it to a contact's list; an
 // entry marked primary takes over from the previous primary.
 // EInvalid (locations relative to the entry), ENotFound, EConflict,
 // EPreconditionFailed, EForbidden.
 func (s *Service) AddEntry(ctx context.Context, p Principal, contactID string, list EntryList, body []byte, pc Precondition) (*Contact, error) {
-	switch list {
-	case PhonesList:
-		return editEntry(ctx, s, p, contactID, "", body, pc, phoneOps)
-	case EmailsList:
-		return editEntry(ctx, s, p, contactID, "", body, pc, emailOps)
-	case AddressesList:
-		return editEntry(ctx, s, p, contactID, "", body, pc, addressOps)
-	}
-	return nil, Errorf(ENotFound, "no list %q", list)
+	return s.editEntry(ctx, p, contactID, list, "", body, pc)
 }
 
 // PatchEntry applies a JSON merge patch to one entry of a contact's list.
@@ -60,28 +75,12 @@ func (s *Service) PatchEntry(ctx context.Context, p Principal, contactID string,
 	if entryID == "" {
 		return nil, Errorf(ENotFound, "no entry selected")
 	}
-	switch list {
-	case PhonesList:
-		return editEntry(ctx, s, p, contactID, entryID, patch, pc, phoneOps)
-	case EmailsList:
-		return editEntry(ctx, s, p, contactID, entryID, patch, pc, emailOps)
-	case AddressesList:
-		return editEntry(ctx, s, p, contactID, entryID, patch, pc, addressOps)
-	}
-	return nil, Errorf(ENotFound, "no list %q", list)
+	return s.editEntry(ctx, p, contactID, list, entryID, patch, pc)
 }
 
 // DeleteEntry removes one entry from a contact's list.
 func (s *Service) DeleteEntry(ctx context.Context, p Principal, contactID string, list EntryList, entryID string, pc Precondition) (*Contact, error) {
-	switch list {
-	case PhonesList:
-		return editEntry(ctx, s, p, contactID, entryID, nil, pc, phoneOps)
-	case EmailsList:
-		return editEntry(ctx, s, p, contactID, entryID, nil, pc, emailOps)
-	case AddressesList:
-		return editEntry(ctx, s, p, contactID, entryID, nil, pc, addressOps)
-	}
-	return nil, Errorf(ENotFound, "no list %q", list)
+	return s.editEntry(ctx, p, contactID, list, entryID, nil, pc)
 }
 
 // editEntry adds (entryID ""), patches (body non-nil) or removes (body nil)
@@ -161,25 +160,15 @@ func patchEntry[T any](e T, patch map[string]any, ops listOps[T]) (T, error) {
 // relocate rewrites field locations under prefix ("phones[2]") to be
 // relative to the entry itself, as the client sent only the entry.
 func relocate(err error, prefix string) error {
-	e, ok := err.(*Error)
-	if !ok {
-		return err
-	}
-	out := *e
-	out.Fields = nil
-	for _, f := range e.Fields {
+	return relocated(err, func(loc string) string {
 		switch {
-		case f.Location == prefix:
-			f.Location = "body"
-		case strings.HasPrefix(f.Location, prefix+"."):
-			f.Location = strings.TrimPrefix(f.Location, prefix+".")
+		case loc == prefix:
+			return "body"
+		case strings.HasPrefix(loc, prefix+"."):
+			return strings.TrimPrefix(loc, prefix+".")
 		}
-		out.Fields = append(out.Fields, f)
-	}
-	if len(out.Fields) == 1 {
-		out.Message = out.Fields[0].Location + ": " + out.Fields[0].Message
-	}
-	return &out
+		return loc
+	})
 }
 
 // inputOf returns the writable part of a contact as an input.

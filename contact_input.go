@@ -3,8 +3,6 @@ package contactd
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"strconv"
 )
 
 // ContactInput is the writable part of a contact as a client sends it: the
@@ -43,71 +41,46 @@ func DecodeContactInput(data []byte) (*ContactInput, error) {
 }
 
 func (d *decoder) contactInput(data []byte) *ContactInput {
-	m, keys, ok := d.object(data, "")
+	in := &ContactInput{}
+	ok := d.record(data, "", fields{
+		strs: map[string]*string{
+			"kind": &in.Kind, "contactType": &in.ContactType, "firstName": &in.FirstName,
+			"middleName": &in.MiddleName, "lastName": &in.LastName, "nickName": &in.NickName,
+			"suffix": &in.Suffix, "displayName": &in.DisplayName, "company": &in.Company,
+			"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday,
+			"locale": &in.Locale, "timezone": &in.Timezone, "profileColor": &in.ProfileColor,
+			"accountId": &in.AccountID, "ownerId": &in.OwnerID, "externalId": &in.ExternalID,
+			"status": &in.Status, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,
+		},
+		bools: map[string]*bool{
+			"doNotCall": &in.DoNotCall, "emailOptOut": &in.EmailOptOut,
+			"smsOptOut": &in.SMSOptOut, "unknown": &in.Unknown,
+		},
+		lists: map[string]func(json.RawMessage, string){
+			"phones":    func(e json.RawMessage, at string) { in.Phones = append(in.Phones, d.phone(e, at)) },
+			"emails":    func(e json.RawMessage, at string) { in.Emails = append(in.Emails, d.email(e, at)) },
+			"addresses": func(e json.RawMessage, at string) { in.Addresses = append(in.Addresses, d.address(e, at)) },
+			"handles":   func(e json.RawMessage, at string) { in.Handles = append(in.Handles, d.handle(e, at)) },
+			"tags": func(e json.RawMessage, at string) {
+				var t string
+				d.str(e, at, &t)
+				in.Tags = append(in.Tags, t)
+			},
+		},
+		other: func(k string, raw json.RawMessage) bool {
+			switch k {
+			case "properties":
+				d.jsonObject(raw, k, &in.Properties)
+			case "metadata":
+				d.jsonObject(raw, k, &in.Metadata)
+			default:
+				return d.readOnlyIn(&in.ReadOnly, readOnlyField)(k, raw)
+			}
+			return true
+		},
+	})
 	if !ok {
 		return nil
-	}
-	in := &ContactInput{}
-	strs := map[string]*string{
-		"kind": &in.Kind, "contactType": &in.ContactType, "firstName": &in.FirstName,
-		"middleName": &in.MiddleName, "lastName": &in.LastName, "nickName": &in.NickName,
-		"suffix": &in.Suffix, "displayName": &in.DisplayName, "company": &in.Company,
-		"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday,
-		"locale": &in.Locale, "timezone": &in.Timezone, "profileColor": &in.ProfileColor,
-		"accountId": &in.AccountID, "ownerId": &in.OwnerID, "externalId": &in.ExternalID,
-		"status": &in.Status, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,
-	}
-	bools := map[string]*bool{
-		"doNotCall": &in.DoNotCall, "emailOptOut": &in.EmailOptOut,
-		"smsOptOut": &in.SMSOptOut, "unknown": &in.Unknown,
-	}
-	for _, k := range keys {
-		raw := m[k]
-		if p, ok := strs[k]; ok {
-			d.str(raw, k, p)
-			continue
-		}
-		if p, ok := bools[k]; ok {
-			d.boolean(raw, k, p)
-			continue
-		}
-		switch k {
-		case "phones":
-			for i, e := range d.array(raw, k) {
-				in.Phones = append(in.Phones, d.phone(e, fmt.Sprintf("phones[%d]", i)))
-			}
-		case "emails":
-			for i, e := range d.array(raw, k) {
-				in.Emails = append(in.Emails, d.email(e, fmt.Sprintf("emails[%d]", i)))
-			}
-		case "addresses":
-			for i, e := range d.array(raw, k) {
-				in.Addresses = append(in.Addresses, d.address(e, fmt.Sprintf("addresses[%d]", i)))
-			}
-		case "handles":
-			for i, e := range d.array(raw, k) {
-				in.Handles = append(in.Handles, d.handle(e, fmt.Sprintf("handles[%d]", i)))
-			}
-		case "tags":
-			for i, e := range d.array(raw, k) {
-				var t string
-				d.str(e, "tags["+strconv.Itoa(i)+"]", &t)
-				in.Tags = append(in.Tags, t)
-			}
-		case "properties":
-			d.jsonObject(raw, k, &in.Properties)
-		case "metadata":
-			d.jsonObject(raw, k, &in.Metadata)
-		default:
-			if readOnlyField[k] {
-				if in.ReadOnly == nil {
-					in.ReadOnly = map[string]json.RawMessage{}
-				}
-				in.ReadOnly[k] = raw
-				continue
-			}
-			d.unknownField("", k)
-		}
 	}
 	return in
 }
@@ -136,101 +109,40 @@ func decodeEntry[T any](data []byte, f func(*decoder, json.RawMessage, string) T
 
 func (d *decoder) phone(raw json.RawMessage, loc string) Phone {
 	var p Phone
-	m, keys, ok := d.object(raw, loc)
-	if !ok {
-		return p
-	}
-	for _, k := range keys {
-		l := join(loc, k)
-		switch k {
-		case "id":
-			d.str(m[k], l, &p.ID)
-		case "number":
-			d.str(m[k], l, &p.Number)
-		case "e164":
-			// Derived; a client may send back what it read.
-		case "extension":
-			d.str(m[k], l, &p.Extension)
-		case "type":
-			d.str(m[k], l, &p.Type)
-		case "primary":
-			d.boolean(m[k], l, &p.Primary)
-		case "verified":
-			d.boolean(m[k], l, &p.Verified)
-		default:
-			d.unknownField(loc, k)
-		}
-	}
+	d.record(raw, loc, fields{
+		strs:  map[string]*string{"id": &p.ID, "number": &p.Number, "extension": &p.Extension, "type": &p.Type},
+		bools: map[string]*bool{"primary": &p.Primary, "verified": &p.Verified},
+		// e164 is derived; a client may send back what it read.
+		other: func(k string, _ json.RawMessage) bool { return k == "e164" },
+	})
 	return p
 }
 
 func (d *decoder) email(raw json.RawMessage, loc string) Email {
 	var e Email
-	m, keys, ok := d.object(raw, loc)
-	if !ok {
-		return e
-	}
-	for _, k := range keys {
-		l := join(loc, k)
-		switch k {
-		case "id":
-			d.str(m[k], l, &e.ID)
-		case "address":
-			d.str(m[k], l, &e.Address)
-		case "type":
-			d.str(m[k], l, &e.Type)
-		case "primary":
-			d.boolean(m[k], l, &e.Primary)
-		default:
-			d.unknownField(loc, k)
-		}
-	}
+	d.record(raw, loc, fields{
+		strs:  map[string]*string{"id": &e.ID, "address": &e.Address, "type": &e.Type},
+		bools: map[string]*bool{"primary": &e.Primary},
+	})
 	return e
 }
 
 func (d *decoder) address(raw json.RawMessage, loc string) Address {
 	var a Address
-	m, keys, ok := d.object(raw, loc)
-	if !ok {
-		return a
-	}
-	strs := map[string]*string{
-		"id": &a.ID, "type": &a.Type, "street": &a.Street, "streetNumber": &a.StreetNumber,
-		"apartment": &a.Apartment, "city": &a.City, "county": &a.County, "state": &a.State,
-		"postalCode": &a.PostalCode, "country": &a.Country, "timezone": &a.Timezone, "notes": &a.Notes,
-	}
-	for _, k := range keys {
-		l := join(loc, k)
-		if p, ok := strs[k]; ok {
-			d.str(m[k], l, p)
-		} else if k == "primary" {
-			d.boolean(m[k], l, &a.Primary)
-		} else {
-			d.unknownField(loc, k)
-		}
-	}
+	d.record(raw, loc, fields{
+		strs: map[string]*string{
+			"id": &a.ID, "type": &a.Type, "street": &a.Street, "streetNumber": &a.StreetNumber,
+			"apartment": &a.Apartment, "city": &a.City, "county": &a.County, "state": &a.State,
+			"postalCode": &a.PostalCode, "country": &a.Country, "timezone": &a.Timezone, "notes": &a.Notes,
+		},
+		bools: map[string]*bool{"primary": &a.Primary},
+	})
 	return a
 }
 
 func (d *decoder) handle(raw json.RawMessage, loc string) Handle {
 	var h Handle
-	m, keys, ok := d.object(raw, loc)
-	if !ok {
-		return h
-	}
-	for _, k := range keys {
-		l := join(loc, k)
-		switch k {
-		case "id":
-			d.str(m[k], l, &h.ID)
-		case "type":
-			d.str(m[k], l, &h.Type)
-		case "value":
-			d.str(m[k], l, &h.Value)
-		default:
-			d.unknownField(loc, k)
-		}
-	}
+	d.record(raw, loc, fields{strs: map[string]*string{"id": &h.ID, "type": &h.Type, "value": &h.Value}})
 	return h
 }
 

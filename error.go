@@ -82,6 +82,17 @@ func ErrorCodeOf(err error) ErrorCode {
 	return EInternal
 }
 
+// IsDomainError reports whether err is one of the domain's errors (an
+// *Error, *ConflictError, *RefError or *SharedNumbersError), which a store
+// passes on as it is.
+func IsDomainError(err error) bool {
+	var e *Error
+	var ce *ConflictError
+	var re *RefError
+	var se *SharedNumbersError
+	return errors.As(err, &e) || errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &se)
+}
+
 // ConflictError is what a store returns when a write would give an object
 // a value that must be unique and that another object has. It says which
 // field, which value and which object; the Service words it for the
@@ -123,6 +134,38 @@ func (e *RefError) Error() string {
 		return fmt.Sprintf("reference: %s %q names nothing", e.Field, e.Value)
 	}
 	return fmt.Sprintf("reference: %s %q is now spelt %q", e.Field, e.Value, e.Current)
+}
+
+// notFoundAs returns a function that words a store's ENotFound for the
+// object noun id ("tag %q not found") and passes anything else on:
+// notFoundAs[*Tag]("tag", id)(s.store.Tag(ctx, tenantID, id)).
+func notFoundAs[T any](noun, id string) func(T, error) (T, error) {
+	return func(v T, err error) (T, error) {
+		if ErrorCodeOf(err) == ENotFound {
+			var zero T
+			return zero, Errorf(ENotFound, "%s %q not found", noun, id)
+		}
+		return v, err
+	}
+}
+
+// relocated returns err with the locations of its field problems rewritten
+// by move (an error that is not an *Error is returned as it is).
+func relocated(err error, move func(loc string) string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	out := *e
+	out.Fields = make([]FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		f.Location = move(f.Location)
+		out.Fields[i] = f
+	}
+	if len(out.Fields) == 1 && out.Code == EInvalid {
+		out.Message = out.Fields[0].Location + ": " + out.Fields[0].Message
+	}
+	return &out
 }
 
 // invalid returns an EInvalid error listing field problems.

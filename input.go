@@ -128,6 +128,52 @@ func (d *decoder) unknownField(loc, key string) {
 	d.fail(join(loc, key), "unknown field")
 }
 
+// fields says where the members of a JSON object go, by name.
+type fields struct {
+	strs  map[string]*string
+	bools map[string]*bool
+	// lists decodes a member whose value is an array, element by element
+	// (e is the element, at is its location).
+	lists map[string]func(e json.RawMessage, at string)
+	// other decodes any other member, reporting whether it is known.
+	other func(key string, raw json.RawMessage) bool
+}
+
+// record decodes the JSON object raw at loc into fs; a member fs does not
+// know is an unknown field. It reports whether raw was an object.
+func (d *decoder) record(raw json.RawMessage, loc string, fs fields) bool {
+	m, keys, ok := d.object(raw, loc)
+	if !ok {
+		return false
+	}
+	for _, k := range keys {
+		at := join(loc, k)
+		if p, ok := fs.strs[k]; ok {
+			d.str(m[k], at, p)
+		} else if p, ok := fs.bools[k]; ok {
+			d.boolean(m[k], at, p)
+		} else if each, ok := fs.lists[k]; ok {
+			for i, e := range d.array(m[k], at) {
+				each(e, fmt.Sprintf("%s[%d]", at, i))
+			}
+		} else if fs.other == nil || !fs.other(k, m[k]) {
+			d.unknownField(loc, k)
+		}
+	}
+	return true
+}
+
+// readOnlyIn returns an other function for fields that keeps the
+// read-only members named in names in *ro.
+func (d *decoder) readOnlyIn(ro *map[string]json.RawMessage, names map[string]bool) func(string, json.RawMessage) bool {
+	return func(k string, raw json.RawMessage) bool {
+		if names[k] {
+			d.readOnly(ro, k, raw)
+		}
+		return names[k]
+	}
+}
+
 // optStr decodes a string member that may be absent (nil); null is the
 // empty string when nullable (clearing the field) and an error otherwise.
 func (d *decoder) optStr(raw json.RawMessage, loc string, nullable bool) *string {

@@ -22,11 +22,7 @@ func (s *Service) Segment(ctx context.Context, p Principal, id string) (*Segment
 }
 
 func (s *Service) segment(ctx context.Context, p Principal, id string) (*Segment, error) {
-	sg, err := s.store.Segment(ctx, p.TenantID, id)
-	if ErrorCodeOf(err) == ENotFound {
-		return nil, Errorf(ENotFound, "segment %q not found", id)
-	}
-	return sg, err
+	return notFoundAs[*Segment]("segment", id)(s.store.Segment(ctx, p.TenantID, id))
 }
 
 // checkSegment validates and normalizes the given fields of a segment
@@ -283,12 +279,8 @@ func (s *Service) UpdateSegment(ctx context.Context, p Principal, id string, in 
 	if in.Name == nil && in.Description == nil && in.Filter == nil {
 		return cur, nil
 	}
-	sg, err := s.store.UpdateSegment(ctx, UpdateSegmentParams{TenantID: p.TenantID, ID: id, Name: in.Name,
-		Description: in.Description, Filter: in.Filter, At: s.now()})
-	if ErrorCodeOf(err) == ENotFound {
-		return nil, Errorf(ENotFound, "segment %q not found", id)
-	}
-	return sg, err
+	return notFoundAs[*Segment]("segment", id)(s.store.UpdateSegment(ctx, UpdateSegmentParams{TenantID: p.TenantID, ID: id,
+		Name: in.Name, Description: in.Description, Filter: in.Filter, At: s.now()}))
 }
 
 // DeleteSegment deletes a segment; its contacts are not touched.
@@ -297,10 +289,7 @@ func (s *Service) DeleteSegment(ctx context.Context, p Principal, id string) err
 	if err := p.require(ScopeDelete); err != nil {
 		return err
 	}
-	err := s.store.DeleteSegment(ctx, p.TenantID, id)
-	if ErrorCodeOf(err) == ENotFound {
-		return Errorf(ENotFound, "segment %q not found", id)
-	}
+	_, err := notFoundAs[any]("segment", id)(nil, s.store.DeleteSegment(ctx, p.TenantID, id))
 	return err
 }
 
@@ -359,10 +348,7 @@ func (s *Service) changeMembers(ctx context.Context, p Principal, id string, con
 	} else {
 		missing, err = s.store.RemoveSegmentMembers(ctx, mp)
 	}
-	if ErrorCodeOf(err) == ENotFound {
-		return nil, Errorf(ENotFound, "segment %q not found", id)
-	}
-	if err != nil {
+	if missing, err = notFoundAs[[]string]("segment", id)(missing, err); err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 {

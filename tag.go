@@ -135,6 +135,16 @@ type UpdateTagParams struct {
 	Retag Retag
 }
 
+// Apply gives t the fields p changes, and p.At as its UpdatedAt.
+func (p UpdateTagParams) Apply(t *Tag) {
+	for _, f := range []struct{ to, from *string }{{&t.Name, p.Name}, {&t.Color, p.Color}, {&t.Description, p.Description}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	t.UpdatedAt = p.At
+}
+
 // DeleteTagParams is the input of TagStore.DeleteTag.
 type DeleteTagParams struct {
 	TenantID, ID string

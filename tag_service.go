@@ -18,11 +18,7 @@ func (s *Service) Tag(ctx context.Context, p Principal, id string) (*Tag, error)
 }
 
 func (s *Service) tag(ctx context.Context, p Principal, id string) (*Tag, error) {
-	t, err := s.store.Tag(ctx, p.TenantID, id)
-	if ErrorCodeOf(err) == ENotFound {
-		return nil, Errorf(ENotFound, "tag %q not found", id)
-	}
-	return t, err
+	return notFoundAs[*Tag]("tag", id)(s.store.Tag(ctx, p.TenantID, id))
 }
 
 // checkTag validates and normalizes the given fields of a tag input.
@@ -116,10 +112,7 @@ func (s *Service) UpdateTag(ctx context.Context, p Principal, id string, in *Tag
 	at := s.now()
 	t, n, err := s.store.UpdateTag(ctx, UpdateTagParams{TenantID: p.TenantID, ID: id, Name: in.Name, Color: in.Color,
 		Description: in.Description, At: at, Retag: s.retag(p)})
-	if ErrorCodeOf(err) == ENotFound {
-		return nil, Errorf(ENotFound, "tag %q not found", id)
-	}
-	if err != nil {
+	if _, err = notFoundAs[any]("tag", id)(nil, err); err != nil {
 		return nil, tagConflict(err)
 	}
 	if n > 0 {
@@ -134,10 +127,7 @@ func (s *Service) DeleteTag(ctx context.Context, p Principal, id string) error {
 	if err := p.require(ScopeDelete); err != nil {
 		return err
 	}
-	n, err := s.store.DeleteTag(ctx, DeleteTagParams{TenantID: p.TenantID, ID: id, Retag: s.retag(p)})
-	if ErrorCodeOf(err) == ENotFound {
-		return Errorf(ENotFound, "tag %q not found", id)
-	}
+	n, err := notFoundAs[int]("tag", id)(s.store.DeleteTag(ctx, DeleteTagParams{TenantID: p.TenantID, ID: id, Retag: s.retag(p)}))
 	if err != nil {
 		return err
 	}

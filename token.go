@@ -48,6 +48,24 @@ func ParseScopes(s string) ([]Scope, error) {
 	return out, nil
 }
 
+// JoinScopes writes scopes as a store keeps them: comma-separated.
+func JoinScopes(scopes []Scope) string {
+	parts := make([]string, len(scopes))
+	for i, sc := range scopes {
+		parts[i] = string(sc)
+	}
+	return strings.Join(parts, ",")
+}
+
+// SplitScopes reads scopes as JoinScopes wrote them.
+func SplitScopes(s string) []Scope {
+	var out []Scope
+	for _, sc := range strings.Split(s, ",") {
+		out = append(out, Scope(sc))
+	}
+	return out
+}
+
 // TokenKind says whom a token acts for.
 type TokenKind string
 

@@ -1,63 +1,17 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/contactd/contactd"
 )
 
-// accountWrite is the documented body of an account create. Read-only
-// fields of an account may be sent back unchanged.
-type accountWrite struct {
-	Name       string          `json:"name" doc:"The organization's name (at most 255 characters)."`
-	Domain     string          `json:"domain,omitempty" doc:"Its internet domain, a host name such as example.com; stored in lower case."`
-	Phones     []phoneWrite    `json:"phones,omitempty" doc:"At most 20, written and normalized as a contact's; one is primary."`
-	Addresses  []addressWrite  `json:"addresses,omitempty" doc:"At most 10, as a contact's; one is primary."`
-	ExternalID string          `json:"externalId,omitempty" doc:"The account's id in an external CRM (at most 255 characters); unique among the tenant's accounts."`
-	Properties json.RawMessage `json:"properties,omitempty" doc:"Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels."`
-}
-
-// phoneWrite and addressWrite are the request forms of entries. Their
-// schema names are PhoneWrite and AddressWrite, the components the contact
-// routes (earlier in the table) register for the same forms, so account
-// bodies refer to those.
-type phoneWrite struct {
-	ID        string `json:"id,omitempty"`
-	Number    string `json:"number"`
-	E164      string `json:"e164,omitempty"`
-	Extension string `json:"extension,omitempty"`
-	Type      string `json:"type,omitempty"`
-	Primary   bool   `json:"primary,omitempty"`
-	Verified  bool   `json:"verified,omitempty"`
-}
-
-type addressWrite struct {
-	ID           string `json:"id,omitempty"`
-	Type         string `json:"type,omitempty"`
-	Street       string `json:"street,omitempty"`
-	StreetNumber string `json:"streetNumber,omitempty"`
-	Apartment    string `json:"apartment,omitempty"`
-	City         string `json:"city,omitempty"`
-	County       string `json:"county,omitempty"`
-	State        string `json:"state,omitempty"`
-	PostalCode   string `json:"postalCode,omitempty"`
-	Country      string `json:"country,omitempty"`
-	Timezone     string `json:"timezone,omitempty"`
-	Notes        string `json:"notes,omitempty"`
-	Primary      bool   `json:"primary,omitempty"`
-}
-
-// accountPatch is the documented body of an account PATCH. Its members
-// take null, so their schemas are left open and described instead.
-type accountPatch struct {
-	Name       any `json:"name,omitempty" doc:"A string of at most 255 characters; the name cannot be cleared."`
-	Domain     any `json:"domain,omitempty" doc:"A host name such as example.com; null clears it."`
-	Phones     any `json:"phones,omitempty" doc:"An array of phones (as in AccountWrite) that replaces the list; entries sent with their id keep it; null clears it."`
-	Addresses  any `json:"addresses,omitempty" doc:"An array of addresses (as in AccountWrite) that replaces the list; null clears it."`
-	ExternalID any `json:"externalId,omitempty" doc:"A string of at most 255 characters; null clears it."`
-	Properties any `json:"properties,omitempty" doc:"A JSON object merged into the properties (RFC 7386); null clears them."`
-}
+// accountWrite and accountPatch stand for the bodies of an account create
+// and merge patch in the OpenAPI document (see writeSchema).
+type (
+	accountWrite struct{}
+	accountPatch struct{}
+)
 
 func init() {
 	// The Account schema's annotations, in the registries the document

@@ -188,36 +188,53 @@ func (g *schemaGen) structSchema(t reflect.Type) obj {
 	return out
 }
 
-// writeSchema is the Contact schema as a request body: writable fields plus
-// the name/email/phone conveniences, nothing else.
-func (g *schemaGen) writeSchema(patch bool) obj {
-	g.ref(reflect.TypeOf(contactd.Contact{}))
-	full := g.schemas["Contact"].(obj)["properties"].(obj)
-	props := obj{}
-	for k, v := range full {
-		if t, ok := entryTypes[k]; ok {
-			// Entries are written in their request form.
-			a := obj{}
-			for ak, av := range v.(obj) {
-				a[ak] = av
+// writeSchema is the schema of a request body that writes an object of
+// type t, named after it (ContactWrite, or ContactPatch for a merge patch):
+// t's fields, entry lists in their request form, plus extra fields, and no
+// others. Read-only fields may be sent back unchanged; required lists what
+// a create must give.
+func (g *schemaGen) writeSchema(t reflect.Type, patch bool, extra obj, required []string) obj {
+	g.ref(t)
+	base := schemaName(t)
+	name, what := base+"Write", "A "+strings.ToLower(base)+" as a client writes it. Unknown fields are a 400. Read-only fields are ignored when unchanged."
+	if patch {
+		name = base + "Patch"
+		what = "A JSON merge patch (RFC 7386) of a " + strings.ToLower(base) + ": absent fields are unchanged, null clears a field, arrays are replaced whole."
+	}
+	if _, ok := g.schemas[name]; !ok {
+		props := obj{}
+		for k, v := range g.schemas[base].(obj)["properties"].(obj) {
+			if et, ok := entryTypes[k]; ok {
+				a := obj{}
+				for ak, av := range v.(obj) {
+					a[ak] = av
+				}
+				a["items"] = g.entrySchema(et, false)
+				v = a
 			}
-			a["items"] = g.entrySchema(t, false)
-			v = a
+			props[k] = v
 		}
-		props[k] = v
+		for k, v := range extra {
+			props[k] = v
+		}
+		if patch {
+			props = nullable(props)
+		}
+		s := obj{"type": "object", "properties": props, "additionalProperties": false, "description": what}
+		if !patch && len(required) > 0 {
+			s["required"] = required
+		}
+		g.schemas[name] = s
 	}
-	props["name"] = obj{"type": "string", "maxLength": 255, "description": "Convenience: sets displayName and, when firstName and lastName are absent, both of them."}
-	props["email"] = obj{"type": "string", "description": "Convenience: makes this address the primary email, adding it when new."}
-	props["phone"] = obj{"type": "string", "description": "Convenience: makes this number the primary phone, adding it when new."}
-	if patch {
-		props = nullable(props)
-	}
-	s := obj{"type": "object", "properties": props, "additionalProperties": false,
-		"description": "A contact as a client writes it. Unknown fields are a 400. Read-only fields are ignored when unchanged."}
-	if patch {
-		s["description"] = "A JSON merge patch (RFC 7386) of a contact: absent fields are unchanged, null clears a field, arrays are replaced whole."
-	}
-	return s
+	return obj{"$ref": "#/components/schemas/" + name}
+}
+
+// contactConveniences are the fields a contact is written with beyond its
+// own.
+var contactConveniences = obj{
+	"name":  obj{"type": "string", "maxLength": 255, "description": "Convenience: sets displayName and, when firstName and lastName are absent, both of them."},
+	"email": obj{"type": "string", "description": "Convenience: makes this address the primary email, adding it when new."},
+	"phone": obj{"type": "string", "description": "Convenience: makes this number the primary phone, adding it when new."},
 }
 
 // entryTypes are the types of a contact's entry lists, by JSON field.
@@ -274,11 +291,13 @@ func (g *schemaGen) bodySchema(v any, patch bool) obj {
 	}
 	switch v.(type) {
 	case contactWrite:
-		g.schemas["ContactWrite"] = g.writeSchema(false)
-		return obj{"$ref": "#/components/schemas/ContactWrite"}
+		return g.writeSchema(reflect.TypeOf(contactd.Contact{}), false, contactConveniences, nil)
 	case mergePatch:
-		g.schemas["ContactPatch"] = g.writeSchema(true)
-		return obj{"$ref": "#/components/schemas/ContactPatch"}
+		return g.writeSchema(reflect.TypeOf(contactd.Contact{}), true, contactConveniences, nil)
+	case accountWrite:
+		return g.writeSchema(reflect.TypeOf(contactd.Account{}), false, nil, []string{"name"})
+	case accountPatch:
+		return g.writeSchema(reflect.TypeOf(contactd.Account{}), true, nil, nil)
 	}
 	return g.ref(reflect.TypeOf(v))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,12 +17,7 @@ func scanAccount(row pgx.Row) (*contactd.Account, error) {
 	if err := row.Scan(&doc); err != nil {
 		return nil, interpretError(err)
 	}
-	a := new(contactd.Account)
-	if err := json.Unmarshal(doc, a); err != nil {
-		return nil, fmt.Errorf("postgres: corrupt account document: %w", err)
-	}
-	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
-	return a, nil
+	return sqlq.DecodeAccount(doc)
 }
 
 // Account implements contactd.Store.
@@ -83,16 +77,12 @@ func (s *Store) WriteAccount(ctx context.Context, p contactd.WriteAccountParams)
 
 // ListAccounts implements contactd.Store.
 func (s *Store) ListAccounts(ctx context.Context, q contactd.Query) ([]*contactd.Account, error) {
-	b := sqlq.NewBuilder(sqlq.Postgres)
-	return collect(scanAccount)(s.pool.Query(ctx, b.ListAccounts(q), b.Args()...))
+	return list(ctx, s, func(b *sqlq.Builder) string { return b.ListAccounts(q) }, scanAccount)
 }
 
 // CountAccounts implements contactd.Store.
 func (s *Store) CountAccounts(ctx context.Context, q contactd.Query) (int, error) {
-	b := sqlq.NewBuilder(sqlq.Postgres)
-	var n int
-	err := s.pool.QueryRow(ctx, b.CountAccounts(q), b.Args()...).Scan(&n)
-	return n, interpretError(err)
+	return count(ctx, s, func(b *sqlq.Builder) string { return b.CountAccounts(q) })
 }
 
 // DeleteAccount implements contactd.Store. The tenant row is locked first,

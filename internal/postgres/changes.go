@@ -2,12 +2,11 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 const changeColumns = `tenant_id, seq, contact_id, type, version, actor, at, fields`
@@ -15,30 +14,21 @@ const changeColumns = `tenant_id, seq, contact_id, type, version, actor, at, fie
 // scanChange scans a row of changeColumns (fields as text).
 func scanChange(row pgx.Row) (contactd.Change, error) {
 	var ch contactd.Change
-	var fields *string
+	var fields []byte
 	if err := row.Scan(&ch.TenantID, &ch.Seq, &ch.ContactID, &ch.Type, &ch.Version, &ch.Actor, &ch.At, &fields); err != nil {
 		return ch, interpretError(err)
 	}
 	ch.At = ch.At.UTC()
-	if fields != nil {
-		if err := json.Unmarshal([]byte(*fields), &ch.Fields); err != nil {
-			return ch, fmt.Errorf("postgres: corrupt change %d: %w", ch.Seq, err)
-		}
-	}
-	return ch, nil
+	return ch, sqlq.Unmarshal("change", fields, &ch.Fields)
 }
 
 // changeRow is a change as the changes table holds it (changeColumns).
 func changeRow(ch *contactd.Change) ([]any, error) {
-	var fields any
-	if len(ch.Fields) > 0 {
-		b, err := json.Marshal(ch.Fields)
-		if err != nil {
-			return nil, err
-		}
-		fields = string(b)
+	fields, err := ch.FieldsJSON()
+	if fields == nil {
+		return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, nil}, err
 	}
-	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, fields}, nil
+	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, ch.At, string(fields)}, err
 }
 
 // Changes implements contactd.Store.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -28,12 +27,7 @@ func scanContact(row pgx.Row) (*contactd.Contact, error) {
 	if err := row.Scan(&doc, &set); err != nil {
 		return nil, interpretError(err)
 	}
-	c := new(contactd.Contact)
-	if err := json.Unmarshal(doc, c); err != nil {
-		return nil, fmt.Errorf("postgres: corrupt contact document: %w", err)
-	}
-	c.DisplayNameSet = set
-	return c, nil
+	return sqlq.DecodeContact(doc, set)
 }
 
 // Contact implements contactd.Store.
@@ -164,7 +158,6 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 // contacts.
 func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsParams) error {
 	var r rowSet
-	var addrs, exts []string
 	for _, w := range p.Contacts {
 		c := w.Contact
 		doc, err := json.Marshal(c)
@@ -173,12 +166,6 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 		}
 		r.contacts = append(r.contacts, contactRow(p.TenantID, c, doc))
 		r.addEntries(p.TenantID, c, indexTerms(w))
-		for _, e := range c.Emails {
-			addrs = append(addrs, e.Address)
-		}
-		if c.ExternalID != "" {
-			exts = append(exts, c.ExternalID)
-		}
 	}
 	return interpretError(s.inTx(ctx, func(tx pgx.Tx) error {
 		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, len(p.Contacts))
@@ -188,24 +175,11 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 		if err := checkRefs(ctx, tx, p.TenantID, p.Refs); err != nil {
 			return err
 		}
-		if uniquePhones {
-			for _, w := range p.Contacts {
-				if err := checkUnique(ctx, tx, p.TenantID, &contactd.Contact{ID: w.Contact.ID, Phones: w.Contact.Phones}, true); err != nil {
-					return err
-				}
-			}
+		cs := make([]*contactd.Contact, len(p.Contacts))
+		for i, w := range p.Contacts {
+			cs[i] = w.Contact
 		}
-		var other, key string
-		err = tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live LIMIT 1`, p.TenantID, addrs).Scan(&other, &key)
-		if err == nil {
-			return &contactd.ConflictError{Field: "email", Value: key, ID: other}
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		err = tx.QueryRow(ctx, `SELECT id, external_id FROM contacts WHERE tenant_id = $1 AND external_id = ANY($2) AND deleted_at IS NULL LIMIT 1`, p.TenantID, exts).Scan(&other, &key)
-		if err == nil {
-			return &contactd.ConflictError{Field: "externalId", Value: key, ID: other}
-		} else if !errors.Is(err, pgx.ErrNoRows) {
+		if err := checkUniqueOf(ctx, tx, p.TenantID, "", uniquePhones, cs...); err != nil {
 			return err
 		}
 		seq := last - int64(len(p.Contacts))
@@ -407,16 +381,12 @@ func checkRefs(ctx context.Context, tx pgx.Tx, tenantID string, refs contactd.Co
 
 // ListContacts implements contactd.Store.
 func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, error) {
-	b := sqlq.NewBuilder(sqlq.Postgres)
-	return collect(scanContact)(s.pool.Query(ctx, b.List(q), b.Args()...))
+	return list(ctx, s, func(b *sqlq.Builder) string { return b.List(q) }, scanContact)
 }
 
 // CountContacts implements contactd.Store.
 func (s *Store) CountContacts(ctx context.Context, q contactd.ContactQuery) (int, error) {
-	b := sqlq.NewBuilder(sqlq.Postgres)
-	var n int
-	err := s.pool.QueryRow(ctx, b.Count(q), b.Args()...).Scan(&n)
-	return n, interpretError(err)
+	return count(ctx, s, func(b *sqlq.Builder) string { return b.Count(q) })
 }
 
 // checkUnique finds a live contact other than c holding one of c's emails
@@ -424,38 +394,42 @@ func (s *Store) CountContacts(ctx context.Context, q contactd.ContactQuery) (int
 // it in the conflict. Two transactions may both pass it; the unique
 // indexes then stop the second (see uniqueConflict).
 func checkUnique(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact, uniquePhones bool) error {
-	var other, value string
-	if uniquePhones && len(c.Phones) > 0 {
-		nums := make([]string, len(c.Phones))
-		for i, ph := range c.Phones {
-			nums[i] = ph.E164
+	return checkUniqueOf(ctx, tx, tenantID, c.ID, uniquePhones, c)
+}
+
+// checkUniqueOf finds a live contact other than self holding an email,
+// external id or (with uniquePhones) number of one of cs.
+func checkUniqueOf(ctx context.Context, tx pgx.Tx, tenantID, self string, uniquePhones bool, cs ...*contactd.Contact) error {
+	var nums, addrs, exts []string
+	for _, c := range cs {
+		for _, ph := range c.Phones {
+			if uniquePhones {
+				nums = append(nums, ph.E164)
+			}
 		}
-		err := tx.QueryRow(ctx, `SELECT contact_id, e164 FROM contact_phones WHERE tenant_id = $1 AND e164 = ANY($2) AND live AND contact_id <> $3 LIMIT 1`,
-			tenantID, nums, c.ID).Scan(&other, &value)
-		if err == nil {
-			return &contactd.ConflictError{Field: "phone", Value: value, ID: other}
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
+		for _, e := range c.Emails {
+			addrs = append(addrs, e.Address)
 		}
-	}
-	if len(c.Emails) > 0 {
-		addrs := make([]string, len(c.Emails))
-		for i, e := range c.Emails {
-			addrs[i] = e.Address
-		}
-		err := tx.QueryRow(ctx, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live AND contact_id <> $3 LIMIT 1`,
-			tenantID, addrs, c.ID).Scan(&other, &value)
-		if err == nil {
-			return &contactd.ConflictError{Field: "email", Value: value, ID: other}
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
+		if c.ExternalID != "" {
+			exts = append(exts, c.ExternalID)
 		}
 	}
-	if c.ExternalID != "" {
-		err := tx.QueryRow(ctx, `SELECT id FROM contacts WHERE tenant_id = $1 AND external_id = $2 AND deleted_at IS NULL AND id <> $3`,
-			tenantID, c.ExternalID, c.ID).Scan(&other)
+	for _, ch := range []struct {
+		field  string
+		values []string
+		q      string
+	}{
+		{"phone", nums, `SELECT contact_id, e164 FROM contact_phones WHERE tenant_id = $1 AND e164 = ANY($2) AND live AND contact_id <> $3 LIMIT 1`},
+		{"email", addrs, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live AND contact_id <> $3 LIMIT 1`},
+		{"externalId", exts, `SELECT id, external_id FROM contacts WHERE tenant_id = $1 AND external_id = ANY($2) AND deleted_at IS NULL AND id <> $3 LIMIT 1`},
+	} {
+		if len(ch.values) == 0 {
+			continue
+		}
+		var other, value string
+		err := tx.QueryRow(ctx, ch.q, tenantID, ch.values, self).Scan(&other, &value)
 		if err == nil {
-			return &contactd.ConflictError{Field: "externalId", Value: c.ExternalID, ID: other}
+			return &contactd.ConflictError{Field: ch.field, Value: value, ID: other}
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}

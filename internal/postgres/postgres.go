@@ -25,6 +25,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 //go:embed migrations/*.sql
@@ -97,22 +98,11 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 // SchemaCurrent implements contactd.Store.
 func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
 	var v int64
-	err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
-	if err != nil {
+	if err := s.pool.QueryRow(ctx, sqlq.AppliedVersion).Scan(&v); err != nil {
 		return false, interpretError(err)
 	}
-	want, err := latestMigration()
+	want, err := sqlq.LatestMigration(Migrations())
 	return v == want, err
-}
-
-func latestMigration() (int64, error) {
-	files, err := fs.Glob(Migrations(), "*.sql")
-	if err != nil || len(files) == 0 {
-		return 0, fmt.Errorf("postgres: no embedded migrations")
-	}
-	var v int64
-	_, err = fmt.Sscanf(files[len(files)-1], "%d_", &v)
-	return v, err
 }
 
 // Ping implements contactd.Store.
@@ -137,11 +127,7 @@ func interpretError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ce *contactd.Error
-	var conflict *contactd.ConflictError
-	var ref *contactd.RefError
-	var shared *contactd.SharedNumbersError
-	if errors.As(err, &ce) || errors.As(err, &conflict) || errors.As(err, &ref) || errors.As(err, &shared) {
+	if contactd.IsDomainError(err) {
 		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -196,4 +182,21 @@ func constraintOf(err error) (string, bool) {
 		return pe.ConstraintName, true
 	}
 	return "", false
+}
+
+// list reads a list whose query build makes (sqlq), with the scanner of
+// its table.
+func list[T any](ctx context.Context, s *Store, build func(*sqlq.Builder) string, scan func(pgx.Row) (T, error)) ([]T, error) {
+	b := sqlq.NewBuilder(sqlq.Postgres)
+	q := build(b)
+	return collect(scan)(s.pool.Query(ctx, q, b.Args()...))
+}
+
+// count reads the count of a list whose query build makes.
+func count(ctx context.Context, s *Store, build func(*sqlq.Builder) string) (int, error) {
+	b := sqlq.NewBuilder(sqlq.Postgres)
+	q := build(b)
+	var n int
+	err := s.pool.QueryRow(ctx, q, b.Args()...).Scan(&n)
+	return n, interpretError(err)
 }

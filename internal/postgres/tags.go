@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 const tagColumns = `id, name, color, description, created_at, updated_at`
@@ -154,15 +155,8 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 			if err := checkTagName(ctx, tx, p.TenantID, contactd.TagKey(*p.Name), p.ID); err != nil {
 				return err
 			}
-			t.Name = *p.Name
 		}
-		if p.Color != nil {
-			t.Color = *p.Color
-		}
-		if p.Description != nil {
-			t.Description = *p.Description
-		}
-		t.UpdatedAt = p.At
+		p.Apply(t)
 		if _, err := tx.Exec(ctx, `UPDATE tags SET name = $1, name_key = $2, color = $3, description = $4, updated_at = $5 WHERE tenant_id = $6 AND id = $7`,
 			t.Name, contactd.TagKey(t.Name), t.Color, t.Description, t.UpdatedAt, p.TenantID, p.ID); err != nil {
 			return err
@@ -259,10 +253,5 @@ func scanTagged(row pgx.Row) (contactd.TaggedContact, error) {
 	if err := row.Scan(&c.ID, &c.Version, &raw); err != nil {
 		return c, err
 	}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &c.Tags); err != nil {
-			return c, fmt.Errorf("postgres: corrupt tags of contact %s: %w", c.ID, err)
-		}
-	}
-	return c, nil
+	return c, sqlq.Unmarshal("tags of contact "+c.ID, raw, &c.Tags)
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,9 +20,7 @@ func scanToken(row pgx.Row) (*contactd.Token, error) {
 		return nil, interpretError(err)
 	}
 	t.Kind = contactd.TokenKind(kind)
-	for _, sc := range strings.Split(scopes, ",") {
-		t.Scopes = append(t.Scopes, contactd.Scope(sc))
-	}
+	t.Scopes = contactd.SplitScopes(scopes)
 	t.CreatedAt = t.CreatedAt.UTC()
 	if t.RevokedAt != nil {
 		r := t.RevokedAt.UTC()
@@ -34,12 +31,8 @@ func scanToken(row pgx.Row) (*contactd.Token, error) {
 
 // CreateToken implements contactd.Store.
 func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
-	scopes := make([]string, len(t.Scopes))
-	for i, sc := range t.Scopes {
-		scopes[i] = string(sc)
-	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (tenant_id, id, name, kind, user_id, scopes, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.TenantID, t.ID, t.Name, string(t.Kind), t.UserID, strings.Join(scopes, ","), t.Hash, t.CreatedAt)
+		t.TenantID, t.ID, t.Name, string(t.Kind), t.UserID, contactd.JoinScopes(t.Scopes), t.Hash, t.CreatedAt)
 	return interpretError(err)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/sqlq"
@@ -16,11 +15,7 @@ func scanAccount(row rowScanner) (*contactd.Account, error) {
 	if err := row.Scan(&doc); err != nil {
 		return nil, interpretError(err)
 	}
-	a := new(contactd.Account)
-	if err := json.Unmarshal(doc, a); err != nil {
-		return nil, fmt.Errorf("sqlite: corrupt account document: %w", err)
-	}
-	return a, nil
+	return sqlq.DecodeAccount(doc)
 }
 
 // Account implements contactd.Store.
@@ -65,16 +60,12 @@ func (s *Store) WriteAccount(ctx context.Context, p contactd.WriteAccountParams)
 
 // ListAccounts implements contactd.Store.
 func (s *Store) ListAccounts(ctx context.Context, q contactd.Query) ([]*contactd.Account, error) {
-	b := sqlq.NewBuilder(sqlq.SQLite)
-	return collect(scanAccount)(s.read.QueryContext(ctx, b.ListAccounts(q), b.Args()...))
+	return list(ctx, s, func(b *sqlq.Builder) string { return b.ListAccounts(q) }, scanAccount)
 }
 
 // CountAccounts implements contactd.Store.
 func (s *Store) CountAccounts(ctx context.Context, q contactd.Query) (int, error) {
-	b := sqlq.NewBuilder(sqlq.SQLite)
-	var n int
-	err := s.read.QueryRowContext(ctx, b.CountAccounts(q), b.Args()...).Scan(&n)
-	return n, interpretError(err)
+	return count(ctx, s, func(b *sqlq.Builder) string { return b.CountAccounts(q) })
 }
 
 // DeleteAccount implements contactd.Store.

@@ -3,10 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 const changeColumns = `tenant_id, seq, contact_id, type, version, actor, at, fields`
@@ -23,25 +22,13 @@ func scanChange(row rowScanner) (contactd.Change, error) {
 	if ch.At, err = parseTime(at); err != nil {
 		return ch, err
 	}
-	if len(fields) > 0 {
-		if err := json.Unmarshal(fields, &ch.Fields); err != nil {
-			return ch, fmt.Errorf("sqlite: corrupt change %d: %w", ch.Seq, err)
-		}
-	}
-	return ch, nil
+	return ch, sqlq.Unmarshal("change", fields, &ch.Fields)
 }
 
 // changeRow is a change as the changes table holds it (changeColumns).
 func changeRow(ch *contactd.Change) ([]any, error) {
-	var fields any
-	if len(ch.Fields) > 0 {
-		b, err := json.Marshal(ch.Fields)
-		if err != nil {
-			return nil, err
-		}
-		fields = b
-	}
-	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields}, nil
+	fields, err := ch.FieldsJSON()
+	return []any{ch.TenantID, ch.Seq, ch.ContactID, ch.Type, ch.Version, ch.Actor, formatTime(ch.At), fields}, err
 }
 
 // Changes implements contactd.Store.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,12 +24,7 @@ func scanContact(row rowScanner) (*contactd.Contact, error) {
 	if err := row.Scan(&doc, &set); err != nil {
 		return nil, interpretError(err)
 	}
-	c := new(contactd.Contact)
-	if err := json.Unmarshal(doc, c); err != nil {
-		return nil, fmt.Errorf("sqlite: corrupt contact document: %w", err)
-	}
-	c.DisplayNameSet = set
-	return c, nil
+	return sqlq.DecodeContact(doc, set)
 }
 
 // Contact implements contactd.Store.
@@ -424,16 +418,12 @@ func contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
 
 // ListContacts implements contactd.Store.
 func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, error) {
-	b := sqlq.NewBuilder(sqlq.SQLite)
-	return collect(scanContact)(s.read.QueryContext(ctx, b.List(q), b.Args()...))
+	return list(ctx, s, func(b *sqlq.Builder) string { return b.List(q) }, scanContact)
 }
 
 // CountContacts implements contactd.Store.
 func (s *Store) CountContacts(ctx context.Context, q contactd.ContactQuery) (int, error) {
-	b := sqlq.NewBuilder(sqlq.SQLite)
-	var n int
-	err := s.read.QueryRowContext(ctx, b.Count(q), b.Args()...).Scan(&n)
-	return n, interpretError(err)
+	return count(ctx, s, func(b *sqlq.Builder) string { return b.Count(q) })
 }
 
 // checkUnique finds a live contact other than c holding one of c's emails

@@ -18,11 +18,7 @@ func interpretError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ce *contactd.Error
-	var conflict *contactd.ConflictError
-	var ref *contactd.RefError
-	var shared *contactd.SharedNumbersError
-	if errors.As(err, &ce) || errors.As(err, &conflict) || errors.As(err, &ref) || errors.As(err, &shared) {
+	if contactd.IsDomainError(err) {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {

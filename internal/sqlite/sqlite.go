@@ -22,6 +22,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 //go:embed migrations/*.sql
@@ -244,22 +245,11 @@ func (s *Store) provider() (*goose.Provider, error) {
 // SchemaCurrent implements contactd.Store.
 func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
 	var v int64
-	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
-	if err != nil {
+	if err := s.read.QueryRowContext(ctx, sqlq.AppliedVersion).Scan(&v); err != nil {
 		return false, interpretError(err)
 	}
-	want, err := latestMigration()
+	want, err := sqlq.LatestMigration(Migrations())
 	return v == want, err
-}
-
-func latestMigration() (int64, error) {
-	files, err := fs.Glob(Migrations(), "*.sql")
-	if err != nil || len(files) == 0 {
-		return 0, fmt.Errorf("sqlite: no embedded migrations")
-	}
-	var v int64
-	_, err = fmt.Sscanf(files[len(files)-1], "%d_", &v)
-	return v, err
 }
 
 // Ping implements contactd.Store.
@@ -346,4 +336,21 @@ type querier interface {
 // placeholders returns "?, ?, …" for n parameters.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// list reads a list whose query build makes (sqlq), with the scanner of
+// its table.
+func list[T any](ctx context.Context, s *Store, build func(*sqlq.Builder) string, scan func(rowScanner) (T, error)) ([]T, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	q := build(b)
+	return collect(scan)(s.read.QueryContext(ctx, q, b.Args()...))
+}
+
+// count reads the count of a list whose query build makes.
+func count(ctx context.Context, s *Store, build func(*sqlq.Builder) string) (int, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	q := build(b)
+	var n int
+	err := s.read.QueryRowContext(ctx, q, b.Args()...).Scan(&n)
+	return n, interpretError(err)
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/sqlq"
 )
 
 const tagColumns = `id, name, color, description, created_at, updated_at`
@@ -129,15 +129,8 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 			if err := checkTagName(ctx, tx, p.TenantID, contactd.TagKey(*p.Name), p.ID); err != nil {
 				return err
 			}
-			t.Name = *p.Name
 		}
-		if p.Color != nil {
-			t.Color = *p.Color
-		}
-		if p.Description != nil {
-			t.Description = *p.Description
-		}
-		t.UpdatedAt = p.At
+		p.Apply(t)
 		if _, err := tx.ExecContext(ctx, `UPDATE tags SET name = ?, name_key = ?, color = ?, description = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 			t.Name, contactd.TagKey(t.Name), t.Color, t.Description, formatTime(t.UpdatedAt), p.TenantID, p.ID); err != nil {
 			return err
@@ -257,14 +250,9 @@ func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, from, to string, reta
 // scanTagged scans a contact's id, version and tags (a JSON array).
 func scanTagged(row rowScanner) (contactd.TaggedContact, error) {
 	var c contactd.TaggedContact
-	var raw sql.NullString
+	var raw []byte
 	if err := row.Scan(&c.ID, &c.Version, &raw); err != nil {
 		return c, err
 	}
-	if raw.Valid {
-		if err := json.Unmarshal([]byte(raw.String), &c.Tags); err != nil {
-			return c, fmt.Errorf("sqlite: corrupt tags of contact %s: %w", c.ID, err)
-		}
-	}
-	return c, nil
+	return c, sqlq.Unmarshal("tags of contact "+c.ID, raw, &c.Tags)
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/contactd/contactd"
@@ -20,9 +19,7 @@ func scanToken(row rowScanner) (*contactd.Token, error) {
 		return nil, interpretError(err)
 	}
 	t.Kind = contactd.TokenKind(kind)
-	for _, sc := range strings.Split(scopes, ",") {
-		t.Scopes = append(t.Scopes, contactd.Scope(sc))
-	}
+	t.Scopes = contactd.SplitScopes(scopes)
 	var err error
 	if t.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err
@@ -39,12 +36,8 @@ func scanToken(row rowScanner) (*contactd.Token, error) {
 
 // CreateToken implements contactd.Store.
 func (s *Store) CreateToken(ctx context.Context, t *contactd.Token) error {
-	scopes := make([]string, len(t.Scopes))
-	for i, sc := range t.Scopes {
-		scopes[i] = string(sc)
-	}
 	_, err := s.write.ExecContext(ctx, `INSERT INTO tokens (tenant_id, id, name, kind, user_id, scopes, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.TenantID, t.ID, t.Name, string(t.Kind), t.UserID, strings.Join(scopes, ","), t.Hash, formatTime(t.CreatedAt))
+		t.TenantID, t.ID, t.Name, string(t.Kind), t.UserID, contactd.JoinScopes(t.Scopes), t.Hash, formatTime(t.CreatedAt))
 	return interpretError(err)
 }
 
