@@ -255,6 +255,15 @@ type InsertContactsParams struct {
 	Refs     ContactRefs
 }
 
+// Changes returns the changes of the batch's contacts, in order.
+func (p InsertContactsParams) Changes() []*Change {
+	out := make([]*Change, len(p.Contacts))
+	for i, w := range p.Contacts {
+		out[i] = w.Change
+	}
+	return out
+}
+
 // ContactRefs are the objects a contact write names. A store checks them
 // in the write's transaction, after it has locked the tenant's writes, so
 // that no write keeps a reference that a concurrent delete or rename has

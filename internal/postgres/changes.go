@@ -54,9 +54,9 @@ func appendChanges(ctx context.Context, tx pgx.Tx, tenantID string, chs ...*cont
 // insertChanges numbers changes to end at last (allocated by lockTenant)
 // and inserts them.
 func insertChanges(ctx context.Context, tx pgx.Tx, tenantID string, last int64, chs ...*contactd.Change) error {
+	sqlq.NumberChanges(tenantID, last, chs)
 	rows := make([][]any, len(chs))
 	for i, ch := range chs {
-		ch.TenantID, ch.Seq = tenantID, last-int64(len(chs)-1-i)
 		var err error
 		if rows[i], err = changeRow(ch); err != nil {
 			return err

@@ -182,11 +182,9 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 		if err := checkUniqueOf(ctx, tx, p.TenantID, "", uniquePhones, cs...); err != nil {
 			return err
 		}
-		seq := last - int64(len(p.Contacts))
-		for _, w := range p.Contacts {
-			seq++
-			ch := w.Change
-			ch.TenantID, ch.Seq = p.TenantID, seq
+		chs := p.Changes()
+		sqlq.NumberChanges(p.TenantID, last, chs)
+		for _, ch := range chs {
 			row, err := changeRow(ch)
 			if err != nil {
 				return err

@@ -237,7 +237,8 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 				return err
 			}
 		}
-		return x.insertBatch(p.TenantID, p.Contacts, docs, last-int64(len(p.Contacts)))
+		sqlq.NumberChanges(p.TenantID, last, p.Changes())
+		return x.insertBatch(p.TenantID, p.Contacts, docs)
 	})
 	if contactd.ErrorCodeOf(err) == contactd.EConflict && !checked {
 		// Name the contact that conflicts, if it is still there.
@@ -263,16 +264,14 @@ func (x *txExec) checkUniqueAll(tenantID string, batch []contactd.WriteContactPa
 	return nil
 }
 
-// insertBatch writes new contacts with their side rows and "created"
-// changes (numbered from seq+1).
-func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParams, docs [][]byte, seq int64) error {
+// insertBatch writes new contacts with their side rows and their
+// (numbered) "created" changes.
+func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParams, docs [][]byte) error {
 	var r rowSet
 	for i, p := range batch {
 		r.contacts = append(r.contacts, contactRow(tenantID, p.Contact, docs[i]))
 		r.addEntries(tenantID, p.Contact, p.Terms)
-		ch := p.Change
-		ch.TenantID, ch.Seq = tenantID, seq+int64(i)+1
-		row, err := changeRow(ch)
+		row, err := changeRow(p.Change)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,14 @@ func Unmarshal(what string, raw []byte, v any) error {
 	return nil
 }
 
+// NumberChanges gives changes of a tenant the change numbers that end at
+// last (the counter after the store allocated them), in order.
+func NumberChanges(tenantID string, last int64, chs []*contactd.Change) {
+	for i, ch := range chs {
+		ch.TenantID, ch.Seq = tenantID, last-int64(len(chs)-1-i)
+	}
+}
+
 // AppliedVersion is the query of the schema version a database is at.
 const AppliedVersion = `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`
 
