@@ -1,6 +1,7 @@
-// Package sqlq compiles the domain's list queries (contactd.ContactQuery,
-// contactd.Query: filters, full-text search, sort and keyset pagination)
-// into SQL for both stores, from one compiler. The two dialects differ only
+// Package sqlq is what the two SQL stores share: the compiler of the
+// domain's list queries (contactd.ContactQuery, contactd.Query: filters,
+// full-text search, sort and keyset pagination) into SQL for both, and the
+// stored forms of the domain's objects (stored.go). The two dialects differ only
 // in placeholders, JSON access and a few functions; the schema (generated
 // columns, side tables) is the same.
 //
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/filter"
 )
 
@@ -110,8 +112,8 @@ var Postgres = &Dialect{
 }
 
 // TimeFormat is how the SQLite store writes timestamps: fixed width, so
-// that text order is time order.
-const TimeFormat = "2006-01-02T15:04:05.000Z"
+// that text order is time order (contactd's JSON form).
+const TimeFormat = contactd.TimeFormat
 
 // Builder accumulates SQL text and its parameters.
 type Builder struct {
