@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 )
 
 // Cursors. A cursor is opaque to clients: a version byte, the position
@@ -34,15 +35,18 @@ const (
 
 // cursorKey holds the deployment's cursor key once read.
 type cursorKey struct {
-	mu  sync.Mutex
-	key []byte
+	key atomic.Pointer[[]byte]
+	mu  sync.Mutex // held while reading it from the store
 }
 
 func (s *Service) cursorMACKey(ctx context.Context) ([]byte, error) {
+	if k := s.cursors.key.Load(); k != nil {
+		return *k, nil
+	}
 	s.cursors.mu.Lock()
 	defer s.cursors.mu.Unlock()
-	if s.cursors.key != nil {
-		return s.cursors.key, nil
+	if k := s.cursors.key.Load(); k != nil {
+		return *k, nil
 	}
 	fresh := make([]byte, 32)
 	if _, err := rand.Read(fresh); err != nil {
@@ -52,7 +56,7 @@ func (s *Service) cursorMACKey(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cursors.key = key
+	s.cursors.key.Store(&key)
 	return key, nil
 }
 

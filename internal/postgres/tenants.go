@@ -107,11 +107,19 @@ func lockTenant(ctx context.Context, tx pgx.Tx, tenantID string, n int) (last in
 	return last, uniquePhones, err
 }
 
-// Secret implements contactd.Store.
+// Secret implements contactd.Store. Nodes starting together may race to
+// store theirs: the one stored first wins, and the others read it (after
+// waiting for its transaction, so one more read may be needed to see it).
 func (s *Store) Secret(ctx context.Context, name string, fresh []byte) ([]byte, error) {
 	var v []byte
-	err := s.pool.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING value)
-		SELECT value FROM ins UNION ALL SELECT value FROM secrets WHERE name = $1`, name, fresh, time.Now()).Scan(&v)
+	var err error
+	for range 3 {
+		err = s.pool.QueryRow(ctx, `WITH ins AS (
+				INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING value)
+			SELECT value FROM ins UNION ALL SELECT value FROM secrets WHERE name = $1`, name, fresh, time.Now()).Scan(&v)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+	}
 	return v, interpretError(err)
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, b Backend) {
 		{"Concurrency", testConcurrency},
 		{"Idempotency", testIdempotency},
 		{"Health", testHealth},
+		{"Secrets", testSecrets},
 		{"InsertContacts", testInsertContacts},
 		{"Accounts", testAccounts},
 		{"Tags", testTags},
@@ -357,4 +358,32 @@ func testHealth(t *testing.T, b Backend) {
 			t.Errorf("SchemaCurrent after Open: got %t, %v; want true, nil", ok, err)
 		}
 	})
+}
+
+// testSecrets: the first secret stored under a name is the one every later
+// call gets, whatever fresh value it offers, also when callers race.
+func testSecrets(t *testing.T, b Backend) {
+	s := b.Open(t)
+	ctx := t.Context()
+	errs := make([]error, 8)
+	got := make([][]byte, 8)
+	race(8, func(i int) error {
+		got[i], errs[i] = s.Secret(ctx, "race", []byte{byte(i), 1, 2, 3})
+		return errs[i]
+	})
+	for i := range got {
+		if errs[i] != nil || !bytes.Equal(got[i], got[0]) || len(got[0]) != 4 {
+			t.Errorf("Secret call %d: %x, %v; want the one stored first, %x", i, got[i], errs[i], got[0])
+		}
+	}
+	first, err := s.Secret(ctx, "cursor", []byte("first"))
+	if err != nil || string(first) != "first" {
+		t.Fatalf("Secret: %q, %v", first, err)
+	}
+	if again, err := s.Secret(ctx, "cursor", []byte("second")); err != nil || string(again) != "first" {
+		t.Errorf("Secret again: %q, %v; want the first", again, err)
+	}
+	if other, err := s.Secret(ctx, "other", []byte("x")); err != nil || string(other) != "x" {
+		t.Errorf("Secret of another name: %q, %v", other, err)
+	}
 }
