@@ -55,6 +55,8 @@ type loadResult struct {
 	Phones       int     `json:"phones"`
 	Emails       int     `json:"emails"`
 	DBBytes      int64   `json:"dbBytes,omitempty"`
+	// BytesPerContact is DBBytes over the contacts loaded.
+	BytesPerContact int64 `json:"bytesPerContact,omitempty"`
 }
 
 // openStore opens and migrates the database named by a --db value, as

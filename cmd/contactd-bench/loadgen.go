@@ -30,6 +30,9 @@ type request struct {
 	// want, when set, is a string the answer's body must contain; an
 	// answer without it is counted as wrong.
 	want []byte
+	// check, when set, says what is wrong with the answer's body ("" when
+	// nothing is); an answer it faults is counted as wrong.
+	check func(body []byte) string
 }
 
 // scenario makes the requests of one benchmark scenario. next is called
@@ -141,6 +144,13 @@ func drive(addr string, sc scenario, conns int, warmup, measure time.Duration, s
 						wrong++
 						if len(samples) < maxErrorSamples {
 							samples = append(samples, fmt.Sprintf("%s %s: wanted %s in %s", req.method, req.path, req.want, truncate(body.Bytes(), 300)))
+						}
+					} else if req.check != nil {
+						if why := req.check(body.Bytes()); why != "" {
+							wrong++
+							if len(samples) < maxErrorSamples {
+								samples = append(samples, fmt.Sprintf("%s %s: %s in %s", req.method, req.path, why, truncate(body.Bytes(), 300)))
+							}
 						}
 					}
 				}

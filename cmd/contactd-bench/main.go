@@ -6,7 +6,7 @@
 // contactd's peak memory. See BENCHMARKS.md at the root of the module.
 //
 //	go run ./cmd/contactd-bench [--contacts 1000000] [--tenants 10] [--seed 1]
-//	    [--db PATH|postgres://…] [--duration 10s] [--connections 32]
+//	    [--db PATH|postgres://…] [--duration 10s] [--connections 32] [--interactive 4]
 //	    [--scenarios lookup,get,list,search,create] [--keep] [--json FILE]
 //	    [--cpuprofile FILE [--profile-scenario lookup]] [--load-cpuprofile FILE]
 package main
@@ -25,11 +25,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // config is what one run does.
@@ -41,6 +44,7 @@ type config struct {
 	Duration    time.Duration `json:"-"`
 	Warmup      time.Duration `json:"-"`
 	Connections int           `json:"connections"`
+	Interactive int           `json:"interactiveConnections"`
 	Scenarios   []string      `json:"scenarios"`
 	Keep        bool          `json:"-"`
 	JSON        string        `json:"-"`
@@ -110,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.DB, "db", "", "database: a SQLite file path or a postgres:// URL (default: a new SQLite file in a temporary directory)")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time of each scenario (after a warm-up of a fifth of it, at most 2s)")
 	fs.IntVar(&cfg.Connections, "connections", 32, "concurrent keep-alive connections")
+	fs.IntVar(&cfg.Interactive, "interactive", 4, "connections of the interactive pass, which runs list and search again as a few agents browsing would (0: no such pass)")
 	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run after the minimal server: "+strings.Join(allScenarios, ", "))
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (database and server logs)")
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
@@ -142,8 +147,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case cfg.Contacts < 1 || cfg.Tenants < 1 || cfg.Tenants > cfg.Contacts:
 		fmt.Fprintln(stderr, "--contacts and --tenants must be at least 1, and tenants at most contacts")
 		return cfg, errors.New("usage")
-	case cfg.Connections < 1 || cfg.Duration <= 0:
-		fmt.Fprintln(stderr, "--connections and --duration must be positive")
+	case cfg.Connections < 1 || cfg.Duration <= 0 || cfg.Interactive < 0:
+		fmt.Fprintln(stderr, "--connections and --duration must be positive, --interactive not negative")
 		return cfg, errors.New("usage")
 	case uint64(cfg.Contacts)*3+unknownPool+300_000 > minCap():
 		fmt.Fprintf(stderr, "--contacts: at most %d\n", (minCap()-unknownPool-300_000)/3)
@@ -202,12 +207,15 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	lr.DBBytes = dbSize(db)
+	lr.DBBytes = dbSize(ctx, db)
+	if lr.DBBytes > 0 {
+		lr.BytesPerContact = lr.DBBytes / int64(lr.Contacts)
+	}
 	rep.Load = lr
 	fmt.Fprintf(out, "data set: %d contacts (%d phones, %d emails) over %d tenants, seed %d; database %s",
 		lr.Contacts, lr.Phones, lr.Emails, lr.Tenants, cfg.Seed, rep.Config.DB)
 	if lr.DBBytes > 0 {
-		fmt.Fprintf(out, " (%s)", mib(lr.DBBytes))
+		fmt.Fprintf(out, " (%s, %d bytes per contact)", mib(lr.DBBytes), lr.BytesPerContact)
 	}
 	fmt.Fprintf(out, "\nbulk load: %.1f s, %.0f contacts/s (%d batches of up to %d; %.1f s inside CreateContacts)\n",
 		lr.Seconds, lr.ContactsPerSec, lr.Batches, batchSize, lr.StoreSeconds)
@@ -256,6 +264,24 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		rep.Scenarios = append(rep.Scenarios, res)
 		fmt.Fprintf(logw, "%s: %.0f req/s, p99 %.2f ms, %d errors\n", name, res.RPS, res.P99ms, res.Errors+res.Wrong)
 	}
+	// The interactive pass: the list and search scenarios again, with as
+	// few connections as a handful of agents browsing, for their latency.
+	for _, name := range cfg.Scenarios {
+		if cfg.Interactive == 0 || (name != "list" && name != "search") {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res := drive(cc.Addr, mix.scenario(name), cfg.Interactive, cfg.Warmup, cfg.Duration, cfg.Seed)
+		res.Scenario = fmt.Sprintf("%s@%d", name, cfg.Interactive)
+		res.PeakRSS, res.RSS = memory(pid)
+		if rep.Minimal.RPS > 0 {
+			res.RatioPct = 100 * res.RPS / rep.Minimal.RPS
+		}
+		rep.Scenarios = append(rep.Scenarios, res)
+		fmt.Fprintf(logw, "%s: %.0f req/s, p99 %.2f ms, %d errors\n", res.Scenario, res.RPS, res.P99ms, res.Errors+res.Wrong)
+	}
 	if cfg.CPUProfile != "" {
 		path, err := filepath.Abs(cfg.CPUProfile)
 		if err != nil {
@@ -275,7 +301,7 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 	if err != nil {
 		fmt.Fprintln(logw, "contactd:", err)
 	}
-	if size := dbSize(db); size > 0 {
+	if size := dbSize(ctx, db); size > 0 {
 		fmt.Fprintf(logw, "database after the run: %s\n", mib(size))
 	}
 
@@ -354,10 +380,20 @@ func mib(b int64) string {
 	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
 }
 
-// dbSize is the size of a SQLite database with its WAL; 0 for PostgreSQL.
-func dbSize(db string) int64 {
+// dbSize is the size of a SQLite database with its WAL, or of a
+// PostgreSQL database; 0 when it cannot be told.
+func dbSize(ctx context.Context, db string) int64 {
 	if strings.Contains(db, "://") {
-		return 0
+		conn, err := pgx.Connect(ctx, db)
+		if err != nil {
+			return 0
+		}
+		defer conn.Close(ctx)
+		var n int64
+		if conn.QueryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&n) != nil {
+			return 0
+		}
+		return n
 	}
 	path := strings.TrimPrefix(db, "sqlite:")
 	var total int64
@@ -457,12 +493,24 @@ func (m *mix) scenario(name string) scenario {
 			return request{method: "GET", path: "/v1/contacts/" + s.ID, token: t.Token, want: []byte(s.ID)}
 		}}
 	case "list":
+		// A page of the contacts with a tag, most recently updated first:
+		// each answer is checked to hold only contacts with the tag, in
+		// that order.
 		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
-			return request{method: "GET", path: pick(r, m.listPath), token: m.tenant(seq).Token}
+			i := r.IntN(len(tagVocab))
+			return request{method: "GET", path: m.listPath[i], token: m.tenant(seq).Token, check: checkTagPage(tagVocab[i])}
 		}}
 	case "search":
+		// Prefixes of names as people type them; one in four searches a
+		// sampled contact by its name and email, which must find it.
 		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
-			return request{method: "GET", path: "/v1/contacts?q=" + url.QueryEscape(searchQuery(r)), token: m.tenant(seq).Token}
+			t := m.tenant(seq)
+			if s := pick(r, t.Sample); r.IntN(4) == 0 && len(m.g.contact(s.at).Emails) > 0 {
+				c := m.g.contact(s.at)
+				q := strings.TrimSpace(c.FirstName + " " + c.LastName + " " + pick(r, c.Emails))
+				return request{method: "GET", path: "/v1/contacts?q=" + url.QueryEscape(q), token: t.Token, want: []byte(`"id":"` + s.ID + `"`)}
+			}
+			return request{method: "GET", path: "/v1/contacts?q=" + url.QueryEscape(searchQuery(r)), token: t.Token}
 		}}
 	case "create":
 		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
@@ -471,6 +519,36 @@ func (m *mix) scenario(name string) scenario {
 		}}
 	}
 	panic("unknown scenario " + name)
+}
+
+// checkTagPage checks a page of contacts listed with a tag filter and
+// sort=-updatedAt: every contact carries the tag, in order (ties by id,
+// descending too).
+func checkTagPage(tag string) func([]byte) string {
+	return func(body []byte) string {
+		var page struct {
+			Data []struct {
+				ID        string   `json:"id"`
+				Tags      []string `json:"tags"`
+				UpdatedAt string   `json:"updatedAt"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return "not a page: " + err.Error()
+		}
+		for i, c := range page.Data {
+			if !slices.ContainsFunc(c.Tags, func(t string) bool { return strings.EqualFold(t, tag) }) {
+				return fmt.Sprintf("contact %s lacks the tag %s", c.ID, tag)
+			}
+			if i > 0 {
+				p := page.Data[i-1]
+				if c.UpdatedAt > p.UpdatedAt || c.UpdatedAt == p.UpdatedAt && c.ID > p.ID {
+					return fmt.Sprintf("contact %s (%s) after %s (%s): not in -updatedAt order", c.ID, c.UpdatedAt, p.ID, p.UpdatedAt)
+				}
+			}
+		}
+		return ""
+	}
 }
 
 // startProfile starts this process's CPU profiler writing to path, unless
