@@ -167,8 +167,12 @@ func TestPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + out.String())
-	if len(rep.Scenarios) != len(allScenarios) {
-		t.Fatalf("%d scenarios ran, want %d", len(rep.Scenarios), len(allScenarios))
+	// Every scenario, and list and search again at 4 connections.
+	if len(rep.Scenarios) != len(allScenarios)+2 || rep.Scenarios[len(allScenarios)].Scenario != "list@4" {
+		t.Fatalf("%d scenarios ran, want %d with list@4 and search@4", len(rep.Scenarios), len(allScenarios)+2)
+	}
+	if rep.Load.BytesPerContact <= 0 || !strings.Contains(out.String(), "bytes per contact") {
+		t.Errorf("no bytes per contact reported: %d", rep.Load.BytesPerContact)
 	}
 	for _, r := range append([]*result{rep.Minimal}, rep.Scenarios...) {
 		if r.Requests == 0 {
@@ -180,5 +184,24 @@ func TestPipeline(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.JSON); err != nil {
 		t.Errorf("no JSON report: %v", err)
+	}
+}
+
+// TestCheckTagPage: the list check faults a contact without the tag and
+// a page out of -updatedAt order, and passes a right page.
+func TestCheckTagPage(t *testing.T) {
+	check := checkTagPage("vip")
+	for body, ok := range map[string]bool{
+		`{"data":[]}`: true,
+		`{"data":[{"id":"ct_2","tags":["VIP"],"updatedAt":"2024-01-02T00:00:00.000Z"},{"id":"ct_1","tags":["x","vip"],"updatedAt":"2024-01-01T00:00:00.000Z"}]}`: true,
+		`{"data":[{"id":"ct_2","tags":["vip"],"updatedAt":"2024-01-01T00:00:00.000Z"},{"id":"ct_1","tags":["vip"],"updatedAt":"2024-01-01T00:00:00.000Z"}]}`:     true,
+		`{"data":[{"id":"ct_1","tags":["vip"],"updatedAt":"2024-01-01T00:00:00.000Z"},{"id":"ct_2","tags":["vip"],"updatedAt":"2024-01-01T00:00:00.000Z"}]}`:     false,
+		`{"data":[{"id":"ct_1","tags":["vip"],"updatedAt":"2024-01-01T00:00:00.000Z"},{"id":"ct_2","tags":["vip"],"updatedAt":"2024-01-02T00:00:00.000Z"}]}`:     false,
+		`{"data":[{"id":"ct_1","tags":["vipp"],"updatedAt":"2024-01-01T00:00:00.000Z"}]}`:                                                                        false,
+		`<html>`: false,
+	} {
+		if got := check([]byte(body)); (got == "") != ok {
+			t.Errorf("%s: check says %q", body, got)
+		}
 	}
 }
