@@ -50,8 +50,9 @@ var accountList = &listKind[*Account]{
 		}
 		return ""
 	},
-	fields: jsonFields(reflect.TypeFor[Account]()),
-	schema: AccountFilter,
+	fields:     jsonFields(reflect.TypeFor[Account]()),
+	schema:     AccountFilter,
+	countBound: CountBound,
 }
 
 // AccountListRequest asks for one page of a tenant's accounts.
@@ -74,7 +75,10 @@ func (s *Service) ListAccounts(ctx context.Context, p Principal, r AccountListRe
 	if err != nil {
 		return nil, err
 	}
-	return finishList(ctx, s, p, accountList, l, data, func() (int, error) { return s.store.CountAccounts(ctx, q) })
+	return finishList(ctx, s, p, accountList, l, data, func(upTo int) (int, error) {
+		q.CountUpTo = upTo
+		return s.store.CountAccounts(ctx, q)
+	})
 }
 
 // ListAccountContacts lists the contacts of an account with every

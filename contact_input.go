@@ -3,6 +3,7 @@ package contactd
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // ContactInput is the writable part of a contact as a client sends it: the
@@ -171,7 +172,9 @@ func DecodeContactSearch(data []byte) (*ContactListRequest, error) {
 			d.integer(raw, k, &r.Page)
 		case "count":
 			count := true
-			if !isNull(raw) {
+			if strings.TrimSpace(string(raw)) == `"exact"` {
+				r.ExactCount = true
+			} else if !isNull(raw) {
 				d.boolean(raw, k, &count)
 			}
 			r.NoCount = !count

@@ -59,6 +59,8 @@ var contactList = &listKind[*Contact]{
 	value:    contactSortValue,
 	fields:   jsonFields(reflect.TypeFor[Contact]()),
 	schema:   ContactFilter,
+	// A tenant's contacts may be millions: a page counts a bounded number.
+	countBound: CountBound,
 }
 
 var contactTimes = map[string]bool{"createdAt": true, "updatedAt": true}
@@ -129,6 +131,11 @@ func (s *Service) listContacts(ctx context.Context, p Principal, r ContactListRe
 	if err != nil {
 		return nil, err
 	}
+	if len(terms) == 0 && strings.TrimSpace(r.Q) != "" {
+		// A query with nothing searchable in it (punctuation alone)
+		// matches nothing, rather than everything.
+		return finishList(ctx, s, p, contactList, l, []*Contact{}, func(int) (int, error) { return 0, nil })
+	}
 	q := ContactQuery{Query: l.query(p.TenantID, contactTimes), Terms: terms, Rank: rank, IncludeDeleted: r.IncludeDeleted}
 	if within != nil {
 		q.Filter = and(within, q.Filter)
@@ -140,7 +147,10 @@ func (s *Service) listContacts(ctx context.Context, p Principal, r ContactListRe
 	if err != nil {
 		return nil, err
 	}
-	return finishList(ctx, s, p, contactList, l, data, func() (int, error) { return s.store.CountContacts(ctx, q) })
+	return finishList(ctx, s, p, contactList, l, data, func(upTo int) (int, error) {
+		q.CountUpTo = upTo
+		return s.store.CountContacts(ctx, q)
+	})
 }
 
 // and is the conjunction of a condition and a filter (nil for none).

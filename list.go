@@ -41,8 +41,9 @@ type ListParams struct {
 	// for simple user interfaces, on lists that sort.
 	Cursor string
 	Page   int
-	// NoCount skips the total.
-	NoCount bool
+	// NoCount skips the total; ExactCount counts past the bound of a
+	// list whose total is bounded (see Page.TotalIsLowerBound).
+	NoCount, ExactCount bool
 	// Fields lists the top-level fields to return (and id); nil for all.
 	Fields []string
 	// In says where the parameters came from, for the locations of errors:
@@ -59,9 +60,12 @@ type Page[T any] struct {
 	// NextCursor continues after this page; nil on the last page, except
 	// in the change feed, whose pages always carry one to poll with.
 	NextCursor *string `json:"nextCursor" doc:"Continues after this page: pass it as cursor. Null on the last page, except in the change feed, where every page has one to poll with."`
-	// Total counts every item of the list; nil with NoCount.
-	Total *int `json:"total,omitempty" doc:"How many items the list has; absent with count=false."`
-	Limit int  `json:"limit"`
+	// Total counts every item of the list; nil with NoCount. On a list
+	// whose count is bounded, more items than the bound make Total the
+	// bound and TotalIsLowerBound true, unless ExactCount.
+	Total             *int `json:"total,omitempty" doc:"How many items the list has; absent with count=false. Contact and account lists count exactly up to 1000 items: past that, total is 1000 and totalIsLowerBound is true, unless count=exact."`
+	TotalIsLowerBound bool `json:"totalIsLowerBound,omitempty" doc:"Present and true when the list has more items than total says (count=exact counts them all)."`
+	Limit             int  `json:"limit"`
 	// fields projects the items when marshalled (ListParams.Fields).
 	fields []string
 }
@@ -85,8 +89,9 @@ func (p Page[T]) MarshalJSON() ([]byte, error) {
 		Data       []map[string]json.RawMessage `json:"data"`
 		NextCursor *string                      `json:"nextCursor"`
 		Total      *int                         `json:"total,omitempty"`
+		LowerBound bool                         `json:"totalIsLowerBound,omitempty"`
 		Limit      int                          `json:"limit"`
-	}{data, p.NextCursor, p.Total, p.Limit})
+	}{data, p.NextCursor, p.Total, p.TotalIsLowerBound, p.Limit})
 }
 
 // Project returns the JSON members of v (a struct marshalling to a JSON
@@ -173,6 +178,8 @@ type Query struct {
 	After []any
 	// Offset skips rows (page numbers, ranked searches); Limit bounds them.
 	Offset, Limit int
+	// CountUpTo, when not 0, lets a count stop at that many rows.
+	CountUpTo int
 }
 
 // listKind describes one resource's list to the toolkit.
@@ -196,7 +203,16 @@ type listKind[T any] struct {
 	fields map[string]bool
 	// schema is the filter schema; nil for a list that takes no filter.
 	schema *filter.Schema
+	// countBound, when not 0, bounds the count of a list that may be large
+	// (see Page.TotalIsLowerBound).
+	countBound int
 }
+
+// CountBound is how many items of a large list (contacts, accounts) are
+// counted for its total unless the client asks for an exact count: an
+// exact count visits every item, which a page of a large list must not
+// wait for.
+const CountBound = 1000
 
 // listing is one list request on its way through the toolkit.
 type listing struct {
@@ -323,8 +339,9 @@ func (l *listing) query(tenantID string, times map[string]bool) Query {
 
 // finishList makes the page of what the store returned for l.query:
 // trimmed to the limit, with the cursor after its last item and, unless
-// NoCount, the total from count.
-func finishList[T any](ctx context.Context, s *Service, p Principal, k *listKind[T], l *listing, data []T, count func() (int, error)) (*Page[T], error) {
+// NoCount, the total from count, which counts up to its argument items
+// (0: all of them).
+func finishList[T any](ctx context.Context, s *Service, p Principal, k *listKind[T], l *listing, data []T, count func(upTo int) (int, error)) (*Page[T], error) {
 	more := len(data) > l.limit
 	if more {
 		data = data[:l.limit]
@@ -357,9 +374,20 @@ func finishList[T any](ctx context.Context, s *Service, p Principal, k *listKind
 		page.NextCursor = &c
 	}
 	if !l.params.NoCount && count != nil {
-		n, err := count()
+		bound := k.countBound
+		if l.params.ExactCount {
+			bound = 0
+		}
+		upTo := 0
+		if bound > 0 {
+			upTo = bound + 1
+		}
+		n, err := count(upTo)
 		if err != nil {
 			return nil, err
+		}
+		if bound > 0 && n > bound {
+			n, page.TotalIsLowerBound = bound, true
 		}
 		page.Total = &n
 	}

@@ -40,7 +40,7 @@ func (s *Service) Segments(ctx context.Context, p Principal, r SegmentListReques
 	if err != nil {
 		return nil, err
 	}
-	return finishList(ctx, s, p, segmentList, l, data, func() (int, error) { return s.store.CountSegments(ctx, q) })
+	return finishList(ctx, s, p, segmentList, l, data, func(int) (int, error) { return s.store.CountSegments(ctx, q) })
 }
 
 // SegmentContacts lists the contacts of a segment, with the conventions of

@@ -40,5 +40,5 @@ func (s *Service) Tags(ctx context.Context, p Principal, r TagListRequest) (*Pag
 	if err != nil {
 		return nil, err
 	}
-	return finishList(ctx, s, p, tagList, l, data, func() (int, error) { return s.store.CountTags(ctx, q) })
+	return finishList(ctx, s, p, tagList, l, data, func(int) (int, error) { return s.store.CountTags(ctx, q) })
 }

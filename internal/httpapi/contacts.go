@@ -31,7 +31,7 @@ type searchBody struct {
 	Limit          int             `json:"limit,omitempty" doc:"Page size, 1 to 1000 (default 50)."`
 	Cursor         string          `json:"cursor,omitempty" doc:"The nextCursor of the previous page."`
 	Page           int             `json:"page,omitempty" doc:"1-based page number, instead of a cursor."`
-	Count          *bool           `json:"count,omitempty" doc:"false skips the total."`
+	Count          any             `json:"count,omitempty" doc:"true (the default), false (no total) or \"exact\" (see the count parameter of GET /v1/contacts)."`
 	IncludeDeleted bool            `json:"includeDeleted,omitempty" doc:"Include soft-deleted contacts."`
 	Fields         []string        `json:"fields,omitempty" doc:"Top-level fields to return (id is always returned)."`
 }

@@ -18,7 +18,8 @@ var (
 	limitParam  = param{In: "query", Name: "limit", Doc: "Page size, 1 to 1000 (default 50).", Type: "integer"}
 	cursorParam = param{In: "query", Name: "cursor", Doc: "The nextCursor of the previous page; omit to start at the beginning. A cursor continues only the list it was made for (the same filter and search, of this tenant).", Type: "string"}
 	pageNumber  = param{In: "query", Name: "page", Type: "integer", Doc: "1-based page number, for simple user interfaces (instead of cursor)."}
-	countParam  = param{In: "query", Name: "count", Type: "boolean", Doc: "false skips the total."}
+	countParam  = param{In: "query", Name: "count", Type: "string", Enum: []string{"true", "false", "exact"},
+		Doc: "true (the default): a total, exact up to 1000 items on contact and account lists (past that, 1000 with totalIsLowerBound); exact: an exact total, however long counting takes; false: no total."}
 	fieldsParam = param{In: "query", Name: "fields", Doc: "Comma-separated top-level fields to return (id is always returned).", Type: "string"}
 )
 
@@ -46,7 +47,7 @@ func listParams(c *call) (contactd.ListParams, error) {
 		case "page":
 			lp.Page, err = pageParam(q)
 		case "count":
-			lp.NoCount, err = noCount(q)
+			lp.NoCount, lp.ExactCount, err = countValue(q)
 		case "fields":
 			lp.Fields = fieldList(q.Get("fields"))
 		}
@@ -68,13 +69,17 @@ func fieldList(v string) []string {
 	return out
 }
 
-// noCount reads count=false.
-func noCount(q url.Values) (bool, error) {
-	if q.Get("count") == "" {
-		return false, nil
+// countValue reads count=true|false|exact.
+func countValue(q url.Values) (no, exact bool, err error) {
+	switch v := q.Get("count"); v {
+	case "exact":
+		return false, true, nil
+	case "":
+		return false, false, nil
+	default:
+		count, err := boolParam(q, "count")
+		return !count, false, err
 	}
-	count, err := boolParam(q, "count")
-	return !count, err
 }
 
 func pageParam(q url.Values) (int, error) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/storetest"
 )
 
@@ -939,5 +940,49 @@ func TestListBadQueries(t *testing.T) {
 			r := e.do("POST", "/v1/contacts/search", tok, tc.body)
 			requireProblem(t, r, http.StatusBadRequest, tc.loc)
 		}
+	})
+}
+
+// TestListTotalBound: a contact list counts up to contactd.CountBound
+// contacts; past that its total is the bound, flagged as a lower bound,
+// unless count=exact.
+func TestListTotalBound(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		p, err := e.svc.Authenticate(t.Context(), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := contactd.CountBound + 5
+		ins := make([]*contactd.ContactInput, n)
+		for i := range ins {
+			ins[i] = &contactd.ContactInput{FirstName: fmt.Sprintf("Many%04d", i), Status: map[bool]string{true: "few"}[i < 3]}
+		}
+		if _, err := e.svc.CreateContacts(t.Context(), p, "import", ins); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			page       listPage
+			total      int
+			lowerBound bool
+		}{
+			{e.list(tok, "limit", "1"), contactd.CountBound, true},
+			{e.list(tok, "limit", "1", "count", "true"), contactd.CountBound, true},
+			{e.search(tok, map[string]any{"limit": 1}), contactd.CountBound, true},
+			{e.list(tok, "limit", "1", "count", "exact"), n, false},
+			{e.search(tok, map[string]any{"limit": 1, "count": "exact"}), n, false},
+			{e.list(tok, "limit", "1", "filter", `{"status":"few"}`), 3, false},
+		} {
+			if c.page.Total == nil || *c.page.Total != c.total || (c.page.raw["totalIsLowerBound"] == true) != c.lowerBound {
+				t.Errorf("total %v, totalIsLowerBound %v; want %d, %t", c.page.raw["total"], c.page.raw["totalIsLowerBound"], c.total, c.lowerBound)
+			}
+		}
+		if _, ok := e.list(tok, "limit", "1", "count", "exact").raw["totalIsLowerBound"]; ok {
+			t.Error("an exact total carries totalIsLowerBound")
+		}
+		requireProblem(t, e.do("GET", listPath("count", "maybe"), tok, nil), http.StatusBadRequest, "query.count")
+		requireProblem(t, e.do("POST", "/v1/contacts/search", tok, map[string]any{"count": "exactly"}), http.StatusBadRequest, "body.count")
 	})
 }

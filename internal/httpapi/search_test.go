@@ -96,6 +96,8 @@ func TestSearchQuery(t *testing.T) {
 			{"zoey", nil},
 			{"gone", nil},
 			{"nobody", nil},
+			{"!!! ---", nil}, // nothing searchable: nothing, not everything
+			{"'", nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.q, func(t *testing.T) {

@@ -44,14 +44,14 @@ func (b *Builder) ListAccounts(q contactd.Query) string {
 }
 
 // CountAccounts builds the query counting every account of a list
-// (ignoring pages).
+// (ignoring pages), or at most q.CountUpTo of them.
 func (b *Builder) CountAccounts(q contactd.Query) string {
 	b.t = accounts
 	q.After = nil
 	var s strings.Builder
-	s.WriteString("SELECT COUNT(*) FROM accounts a")
+	s.WriteString(b.countHead(q.CountUpTo) + "accounts a")
 	b.where(&s, q, "")
-	return s.String()
+	return b.countTail(&s, q.CountUpTo)
 }
 
 // orderBy writes the ORDER BY clause of a sort.
@@ -86,14 +86,31 @@ func (b *Builder) page(s *strings.Builder, limit, offset int) {
 }
 
 // Count builds the query counting every contact of the list (ignoring
-// pages).
+// pages), or at most q.CountUpTo of them.
 func (b *Builder) Count(q contactd.ContactQuery) string {
 	b.t = contacts
 	q.After = nil
 	b.fromValues = true
 	var s strings.Builder
-	s.WriteString("SELECT COUNT(*) FROM contacts c")
+	s.WriteString(b.countHead(q.CountUpTo) + "contacts c")
 	b.from(&s, q)
+	return b.countTail(&s, q.CountUpTo)
+}
+
+// countHead and countTail wrap the count of a list: COUNT(*) of its rows,
+// or of its first upTo rows when upTo is not 0, so that the count stops
+// there.
+func (b *Builder) countHead(upTo int) string {
+	if upTo > 0 {
+		return "SELECT COUNT(*) FROM (SELECT 1 FROM "
+	}
+	return "SELECT COUNT(*) FROM "
+}
+
+func (b *Builder) countTail(s *strings.Builder, upTo int) string {
+	if upTo > 0 {
+		s.WriteString(" LIMIT " + b.Arg(upTo) + ") n")
+	}
 	return s.String()
 }
 

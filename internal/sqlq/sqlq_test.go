@@ -520,3 +520,27 @@ func FuzzAccountFilterSQL(f *testing.F) {
 		}
 	})
 }
+
+// TestBoundedCount: a count of at most CountUpTo rows stops there.
+func TestBoundedCount(t *testing.T) {
+	t.Parallel()
+	for _, d := range dialects {
+		b := sqlq.NewBuilder(d)
+		q := contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_1", Filter: parse(t, `{"tags":"vip"}`), CountUpTo: 1001}}
+		sql := b.Count(q)
+		if !strings.HasPrefix(sql, "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE ") || !strings.HasSuffix(sql, ") n") ||
+			b.Args()[len(b.Args())-1] != 1001 {
+			t.Errorf("%s: bounded count %s %v", d.Name, sql, b.Args())
+		}
+		checkPlaceholders(t, d, sql, len(b.Args()))
+		a := sqlq.NewBuilder(d)
+		sql = a.CountAccounts(contactd.Query{TenantID: "tn_1", CountUpTo: 5})
+		if !strings.HasPrefix(sql, "SELECT COUNT(*) FROM (SELECT 1 FROM accounts a WHERE ") || !reflect.DeepEqual(a.Args(), []any{"tn_1", 5}) {
+			t.Errorf("%s: bounded account count %s %v", d.Name, sql, a.Args())
+		}
+		u := sqlq.NewBuilder(d)
+		if sql := u.Count(contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_1"}}); strings.Contains(sql, "LIMIT") {
+			t.Errorf("%s: unbounded count %s", d.Name, sql)
+		}
+	}
+}
