@@ -120,9 +120,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 				return err
 			}
 		} else {
-			tag, err := tx.Exec(ctx, `UPDATE contacts SET version = $1, display_name = $2, display_name_set = $3, external_id = $4, updated_at = $5, deleted_at = $6, doc = $7
-				WHERE tenant_id = $8 AND id = $9 AND version = $10`,
-				c.Version, c.DisplayName, c.DisplayNameSet, nullString(c.ExternalID), c.UpdatedAt, c.DeletedAt, string(doc), p.TenantID, c.ID, p.PrevVersion)
+			tag, err := tx.Exec(ctx, sqlq.Postgres.UpdateContact(), append(contactRow(p.TenantID, c, doc), p.PrevVersion)...)
 			if err != nil {
 				return err
 			}
@@ -255,7 +253,7 @@ func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
 
 // copyColumns are the columns copyRows and insertSQL write, per table.
 var copyColumns = map[string][]string{
-	"contacts":       {"tenant_id", "id", "version", "display_name", "display_name_set", "external_id", "created_at", "updated_at", "deleted_at", "doc"},
+	"contacts":       sqlq.ContactColumns,
 	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
 	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
 	"contact_tags":   {"tenant_id", "contact_id", "tag"},
@@ -288,7 +286,7 @@ func insertSQL(table string) string {
 
 // contactRow is a contact as the contacts table holds it.
 func contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
-	return []any{tenantID, c.ID, c.Version, c.DisplayName, c.DisplayNameSet, nullString(c.ExternalID), c.CreatedAt, c.UpdatedAt, c.DeletedAt, string(doc)}
+	return sqlq.Postgres.ContactRow(tenantID, c, string(doc))
 }
 
 // writeVersions replaces contacts whose side rows (emails, phones, tags,
@@ -302,8 +300,7 @@ func writeVersions(ctx context.Context, tx pgx.Tx, tenantID string, ws []contact
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE contacts SET version = $1, updated_at = $2, doc = $3 WHERE tenant_id = $4 AND id = $5 AND version = $6`,
-			c.Version, c.UpdatedAt, string(doc), tenantID, c.ID, w.PrevVersion)
+		tag, err := tx.Exec(ctx, sqlq.Postgres.UpdateContact(), append(contactRow(tenantID, c, doc), w.PrevVersion)...)
 		if err != nil {
 			return err
 		}

@@ -111,10 +111,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 				return err
 			}
 		} else {
-			res, err := tx.ExecContext(ctx, `UPDATE contacts SET version = ?, display_name = ?, display_name_set = ?, external_id = ?, updated_at = ?, deleted_at = ?, doc = ?
-				WHERE tenant_id = ? AND id = ? AND version = ?`,
-				c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc,
-				p.TenantID, c.ID, p.PrevVersion)
+			res, err := tx.ExecContext(ctx, sqlq.SQLite.UpdateContact(), append(contactRow(p.TenantID, c, doc), p.PrevVersion)...)
 			if err != nil {
 				return err
 			}
@@ -152,8 +149,7 @@ func (x *txExec) writeVersions(tenantID string, ws []contactd.ContactWrite) erro
 		if err != nil {
 			return err
 		}
-		res, err := x.tx.ExecContext(x.ctx, `UPDATE contacts SET version = ?, updated_at = ?, doc = ? WHERE tenant_id = ? AND id = ? AND version = ?`,
-			c.Version, formatTime(c.UpdatedAt), doc, tenantID, c.ID, w.PrevVersion)
+		res, err := x.tx.ExecContext(x.ctx, sqlq.SQLite.UpdateContact(), append(contactRow(tenantID, c, doc), w.PrevVersion)...)
 		if err != nil {
 			return err
 		}
@@ -332,7 +328,7 @@ func (r *rowSet) write(x *txExec) error {
 
 // insertColumns are the columns insertRows writes, per table.
 var insertColumns = map[string][]string{
-	"contacts":       {"tenant_id", "id", "version", "display_name", "display_name_set", "external_id", "created_at", "updated_at", "deleted_at", "doc"},
+	"contacts":       sqlq.ContactColumns,
 	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
 	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
 	"contact_tags":   {"tenant_id", "contact_id", "tag"},
@@ -411,8 +407,7 @@ func (x *txExec) exec(q string, args ...any) error {
 
 // contactRow is a contact as the contacts table holds it.
 func contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
-	return []any{tenantID, c.ID, c.Version, c.DisplayName, boolInt(c.DisplayNameSet), nullString(c.ExternalID),
-		formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.DeletedAt), doc}
+	return sqlq.SQLite.ContactRow(tenantID, c, doc)
 }
 
 // ListContacts implements contactd.Store.

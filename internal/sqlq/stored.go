@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/contactd/contactd"
 )
@@ -65,4 +66,49 @@ func LatestMigration(fsys fs.FS) (int64, error) {
 	var v int64
 	_, err = fmt.Sscanf(files[len(files)-1], "%d_", &v)
 	return v, err
+}
+
+// ContactColumns are the columns of a contact's row, in the order
+// Dialect.ContactRow gives their values: its keys and version, what is
+// stored beside the document, the fields lists filter and sort by (written
+// by contactd, so that storing a contact parses no JSON), and the document.
+var ContactColumns = []string{"tenant_id", "id", "version", "display_name", "display_name_set", "external_id",
+	"created_at", "updated_at", "deleted_at",
+	"kind", "contact_type", "first_name", "last_name", "company", "department", "job_title", "status", "source",
+	"owner_id", "account_id", "do_not_call", "email_opt_out", "sms_opt_out", "is_unknown", "blocked",
+	"doc"}
+
+// ContactRow returns the values of a contact's row (ContactColumns), doc
+// being its stored document.
+func (d *Dialect) ContactRow(tenantID string, c *contactd.Contact, doc any) []any {
+	var externalID, deletedAt any
+	if c.ExternalID != "" {
+		externalID = c.ExternalID
+	}
+	if c.DeletedAt != nil {
+		deletedAt = d.timeArg(*c.DeletedAt)
+	}
+	return []any{tenantID, c.ID, c.Version, c.DisplayName, d.boolArg(c.DisplayNameSet), externalID,
+		d.timeArg(c.CreatedAt), d.timeArg(c.UpdatedAt), deletedAt,
+		c.Kind, c.ContactType, c.FirstName, c.LastName, c.Company, c.Department, c.JobTitle, c.Status, c.Source,
+		c.OwnerID, c.AccountID, d.boolArg(c.DoNotCall), d.boolArg(c.EmailOptOut), d.boolArg(c.SMSOptOut),
+		d.boolArg(c.Unknown), d.boolArg(c.BlockedAt != nil),
+		doc}
+}
+
+// UpdateContact is the statement that replaces a contact's row if it is
+// still at a version. Its parameters are ContactRow's values, then the
+// version it must be at; it sets every column but the keys.
+func (d *Dialect) UpdateContact() string {
+	var set []string
+	for i, col := range ContactColumns {
+		switch col {
+		case "tenant_id", "id":
+		default:
+			set = append(set, col+" = "+d.placeholder(i+1))
+		}
+	}
+	return "UPDATE contacts SET " + strings.Join(set, ", ") +
+		" WHERE tenant_id = " + d.placeholder(1) + " AND id = " + d.placeholder(2) +
+		" AND version = " + d.placeholder(len(ContactColumns)+1)
 }
