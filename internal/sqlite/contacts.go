@@ -292,7 +292,7 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 		r.phones = append(r.phones, []any{tenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live})
 	}
 	for _, t := range contactd.TagKeys(c.Tags) {
-		r.tags = append(r.tags, []any{tenantID, c.ID, t})
+		r.tags = append(r.tags, []any{tenantID, c.ID, t, live, formatTime(c.UpdatedAt)})
 	}
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight})
@@ -331,7 +331,7 @@ var insertColumns = map[string][]string{
 	"contacts":       sqlq.ContactColumns,
 	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
 	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
-	"contact_tags":   {"tenant_id", "contact_id", "tag"},
+	"contact_tags":   {"tenant_id", "contact_id", "tag", "live", "updated_at"},
 	"contact_terms":  {"tenant_id", "term", "contact_id", "weight"},
 	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
 	"tags":           {"tenant_id", "id", "name", "name_key", "created_at", "updated_at"},

@@ -2,11 +2,13 @@ package sqlq
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/filter"
 )
 
 // List builds the query of a page of contacts. Its columns are doc and
@@ -24,11 +26,79 @@ func (b *Builder) List(q contactd.ContactQuery) string {
 		return "SELECT c.doc, c.display_name_set FROM (" + s.String() + ") r JOIN contacts c ON c.tenant_id = " + b.tenant +
 			" AND c.id = r.id ORDER BY r.score DESC, r.dn, r.id"
 	}
+	if tag, rest, ok := tagOrdered(q, false); ok {
+		s.WriteString("SELECT c.doc, c.display_name_set FROM contact_tags t JOIN contacts c ON c.tenant_id = t.tenant_id AND c.id = t.contact_id")
+		b.t = taggedContacts
+		b.tagWhere(&s, q, tag, rest)
+		b.orderBy(&s, q.Sort)
+		b.page(&s, q.Limit, q.Offset)
+		return s.String()
+	}
 	s.WriteString("SELECT c.doc, c.display_name_set FROM contacts c")
 	b.from(&s, q)
 	b.orderBy(&s, q.Sort)
 	b.page(&s, q.Limit, q.Offset)
 	return s.String()
+}
+
+// taggedContacts is contacts c read through the tag rows t of one tag,
+// which carry their contact's liveness and sort key updatedAt (see
+// tagOrdered).
+var taggedContacts = &table{name: "contacts", alias: "c", columns: contacts.columns, arrays: contacts.arrays, addresses: true,
+	sorts: map[string]string{"updatedAt": "t.updated_at", "id": "t.contact_id"}}
+
+// tagOrdered reports whether a list of live contacts is best read from the
+// index of a tag it requires: its filter requires the tag (an equality,
+// alone or in a conjunction; rest is the remainder, nil for none), and it
+// has no full-text search. A page then needs the sort updatedAt (either
+// way, id breaking ties alike), which the tag rows carry, so the index
+// hands out the page in order; a count needs no sort.
+func tagOrdered(q contactd.ContactQuery, count bool) (tag string, rest filter.Node, ok bool) {
+	if q.Rank || len(q.Terms) > 0 || q.IncludeDeleted {
+		return "", nil, false
+	}
+	if !count && (len(q.Sort) != 2 || q.Sort[0].Field != "updatedAt" || q.Sort[1].Field != "id" || q.Sort[0].Desc != q.Sort[1].Desc) {
+		return "", nil, false
+	}
+	isTag := func(n filter.Node) (string, bool) {
+		c, ok := n.(*filter.Cond)
+		if !ok || c.Field.Name != "tags" || c.Op != filter.OpEq {
+			return "", false
+		}
+		v, ok := c.Value.(string)
+		return strings.ToLower(v), ok
+	}
+	switch f := q.Filter.(type) {
+	case *filter.Cond:
+		if tag, ok := isTag(f); ok {
+			return tag, nil, true
+		}
+	case *filter.And:
+		for i, n := range f.Nodes {
+			if tag, ok := isTag(n); ok {
+				others := append(slices.Clone(f.Nodes[:i]), f.Nodes[i+1:]...)
+				if len(others) == 1 {
+					return tag, others[0], true
+				}
+				return tag, &filter.And{Nodes: others}, true
+			}
+		}
+	}
+	return "", nil, false
+}
+
+// tagWhere writes the WHERE clause of a list read through the rows t of a
+// tag: the tenant, the tag, live contacts, the rest of the filter and the
+// keyset position.
+func (b *Builder) tagWhere(s *strings.Builder, q contactd.ContactQuery, tag string, rest filter.Node) {
+	b.tenant = b.Arg(q.TenantID)
+	s.WriteString(" WHERE t.tenant_id = " + b.tenant + " AND t.tag = " + b.Arg(tag) + " AND t.live = " + b.Arg(b.d.boolArg(true)))
+	if rest != nil {
+		s.WriteString(" AND (" + b.Filter(rest) + ")")
+	}
+	if len(q.After) > 0 {
+		s.WriteString(" AND (" + b.keyset(q.Sort, q.After) + ")")
+	}
 }
 
 // ListAccounts builds the query of a page of accounts. Its one column is
@@ -92,6 +162,15 @@ func (b *Builder) Count(q contactd.ContactQuery) string {
 	q.After = nil
 	b.fromValues = true
 	var s strings.Builder
+	if tag, rest, ok := tagOrdered(q, true); ok {
+		// The tag rows alone, unless more of the filter needs the contact.
+		s.WriteString(b.countHead(q.CountUpTo) + "contact_tags t")
+		if rest != nil {
+			s.WriteString(" JOIN contacts c ON c.tenant_id = t.tenant_id AND c.id = t.contact_id")
+		}
+		b.tagWhere(&s, q, tag, rest)
+		return b.countTail(&s, q.CountUpTo)
+	}
 	s.WriteString(b.countHead(q.CountUpTo) + "contacts c")
 	b.from(&s, q)
 	return b.countTail(&s, q.CountUpTo)
@@ -186,9 +265,31 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// keyset returns the condition selecting rows after the given sort values:
-// (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …, with < for descending keys.
+// keyset returns the condition selecting rows after the given sort values.
+// When every key sorts the same way it is one row-value comparison,
+// (k1, k2, …) > (v1, v2, …) (< descending), which both databases answer
+// as a range of the sort index, so a deep page seeks to its place instead
+// of walking the pages before it; otherwise (k1 > v1) OR (k1 = v1 AND
+// k2 > v2) OR …
 func (b *Builder) keyset(sort []contactd.SortKey, after []any) string {
+	uniform := true
+	for _, k := range sort {
+		uniform = uniform && k.Desc == sort[0].Desc
+	}
+	if uniform {
+		op := " > "
+		if sort[0].Desc {
+			op = " < "
+		}
+		if len(sort) == 1 {
+			return b.sortColumn(sort[0].Field) + op + b.sortArg(after[0])
+		}
+		cols, vals := make([]string, len(sort)), make([]string, len(sort))
+		for i, k := range sort {
+			cols[i], vals[i] = b.sortColumn(k.Field), b.sortArg(after[i])
+		}
+		return "(" + strings.Join(cols, ", ") + ")" + op + "(" + strings.Join(vals, ", ") + ")"
+	}
 	var ors []string
 	for i := range sort {
 		var ands []string
