@@ -177,7 +177,7 @@ var pragmas = []string{
 // several and the operating system's page cache (shared, and not in the
 // process's memory) backs them all.
 const (
-	writerCacheKiB = 8 << 10
+	writerCacheKiB = 64 << 10
 	readerCacheKiB = 4 << 10
 )
 
