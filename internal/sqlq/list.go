@@ -48,8 +48,9 @@ var taggedContacts = &table{name: "contacts", alias: "c", columns: contacts.colu
 	sorts: map[string]string{"updatedAt": "t.updated_at", "id": "t.contact_id"}}
 
 // tagOrdered reports whether a list of live contacts is best read from the
-// index of a tag it requires: its filter requires the tag (an equality,
-// alone or in a conjunction; rest is the remainder, nil for none), and it
+// index of a tag it requires: its filter requires the tag (an equality, or
+// $in or $all of that one tag, alone or in a conjunction; rest is the
+// remainder, nil for none), and it
 // has no full-text search. A page then needs the sort updatedAt (either
 // way, id breaking ties alike), which the tag rows carry, so the index
 // hands out the page in order; a count needs no sort.
@@ -62,11 +63,19 @@ func tagOrdered(q contactd.ContactQuery, count bool) (tag string, rest filter.No
 	}
 	isTag := func(n filter.Node) (string, bool) {
 		c, ok := n.(*filter.Cond)
-		if !ok || c.Field.Name != "tags" || c.Op != filter.OpEq {
+		if !ok || c.Field.Name != "tags" {
 			return "", false
 		}
-		v, ok := c.Value.(string)
-		return strings.ToLower(v), ok
+		v := c.Value
+		switch {
+		case c.Op == filter.OpEq:
+		case (c.Op == filter.OpIn || c.Op == filter.OpAll) && len(c.Values) == 1:
+			v = c.Values[0] // one tag of one: the same question
+		default:
+			return "", false
+		}
+		tag, ok := v.(string)
+		return strings.ToLower(tag), ok
 	}
 	switch f := q.Filter.(type) {
 	case *filter.Cond:

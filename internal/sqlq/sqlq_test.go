@@ -526,7 +526,7 @@ func TestBoundedCount(t *testing.T) {
 	t.Parallel()
 	for _, d := range dialects {
 		b := sqlq.NewBuilder(d)
-		q := contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_1", Filter: parse(t, `{"tags":"vip"}`), CountUpTo: 1001}}
+		q := contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_1", Filter: parse(t, `{"company":"Acme"}`), CountUpTo: 1001}}
 		sql := b.Count(q)
 		if !strings.HasPrefix(sql, "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE ") || !strings.HasSuffix(sql, ") n") ||
 			b.Args()[len(b.Args())-1] != 1001 {
@@ -541,6 +541,68 @@ func TestBoundedCount(t *testing.T) {
 		u := sqlq.NewBuilder(d)
 		if sql := u.Count(contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_1"}}); strings.Contains(sql, "LIMIT") {
 			t.Errorf("%s: unbounded count %s", d.Name, sql)
+		}
+	}
+}
+
+// TestTagOrderedPlan: a list of live contacts that requires one tag and
+// sorts by updatedAt is read from the tag's rows in order; a count that
+// requires one tag reads them alone. Anything else keeps the general plan.
+func TestTagOrderedPlan(t *testing.T) {
+	t.Parallel()
+	desc := []contactd.SortKey{{Field: "updatedAt", Desc: true}, {Field: "id", Desc: true}}
+	for _, c := range []struct {
+		filter  string
+		sort    []contactd.SortKey
+		deleted bool
+		terms   []string
+		ordered bool
+	}{
+		{`{"tags":"VIP"}`, desc, false, nil, true},
+		{`{"tags":{"$in":["vip"]}}`, desc, false, nil, true},
+		{`{"tags":{"$all":["vip"]}}`, desc, false, nil, true},
+		{`{"tags":"vip","status":"lead"}`, desc, false, nil, true},
+		{`{"tags":"vip"}`, []contactd.SortKey{{Field: "updatedAt"}, {Field: "id"}}, false, nil, true},
+		{`{"tags":{"$in":["vip","a"]}}`, desc, false, nil, false},
+		{`{"$or":[{"tags":"vip"},{"status":"lead"}]}`, desc, false, nil, false},
+		{`{"tags":{"$ne":"vip"}}`, desc, false, nil, false},
+		{`{"tags":"vip"}`, []contactd.SortKey{{Field: "displayName"}, {Field: "id"}}, false, nil, false},
+		{`{"tags":"vip"}`, desc, true, nil, false},
+		{`{"tags":"vip"}`, desc, false, []string{"ann"}, false},
+	} {
+		for _, d := range dialects {
+			q := contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_1", Filter: parse(t, c.filter), Sort: c.sort, Limit: 51},
+				IncludeDeleted: c.deleted, Terms: c.terms}
+			b := sqlq.NewBuilder(d)
+			sql := b.List(q)
+			checkPlaceholders(t, d, sql, len(b.Args()))
+			ordered := strings.Contains(sql, "FROM contact_tags t JOIN contacts c") && strings.Contains(sql, "ORDER BY t.updated_at")
+			if ordered != c.ordered {
+				t.Errorf("%s: %s sorted %v: read from the tag's rows = %v, want %v:\n%s", d.Name, c.filter, c.sort, ordered, c.ordered, sql)
+			}
+			if ordered && !slices.Contains(b.Args(), any("vip")) {
+				t.Errorf("%s: %s: the tag is not lower-cased: %v", d.Name, c.filter, b.Args())
+			}
+			// A count needs no sort.
+			q.CountUpTo = 1001
+			b = sqlq.NewBuilder(d)
+			sql = b.Count(q)
+			fromTags := strings.HasPrefix(sql, "SELECT COUNT(*) FROM (SELECT 1 FROM contact_tags t")
+			if want := c.ordered || (c.filter == `{"tags":"vip"}` && !c.deleted && c.terms == nil); fromTags != want {
+				t.Errorf("%s: count of %s: from the tag's rows = %v, want %v:\n%s", d.Name, c.filter, fromTags, want, sql)
+			}
+			if fromTags && (strings.Contains(sql, "JOIN contacts") != strings.Contains(c.filter, "status")) {
+				t.Errorf("%s: count of %s joins contacts only for the rest of the filter:\n%s", d.Name, c.filter, sql)
+			}
+		}
+	}
+	// A later page seeks with a row value on the tag's rows.
+	for _, d := range dialects {
+		b := sqlq.NewBuilder(d)
+		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		sql := b.List(contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_1", Filter: parse(t, `{"tags":"vip"}`), Sort: desc, After: []any{at, "ct_9"}, Limit: 51}})
+		if !strings.Contains(sql, "(t.updated_at, t.contact_id) < (") {
+			t.Errorf("%s: next page: %s", d.Name, sql)
 		}
 	}
 }
