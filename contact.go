@@ -211,8 +211,10 @@ type ContactStore interface {
 	// given E.164 number: those where it is the primary phone first, then the
 	// most recently updated.
 	LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]PhoneMatch, error)
-	// ListContacts returns one page of a tenant's contacts.
-	ListContacts(ctx context.Context, q ContactQuery) ([]*Contact, error)
+	// ListContacts returns one page of a tenant's contacts, and how many
+	// the whole list has when the store learned it reading the page (a
+	// ranked search orders every match), else -1.
+	ListContacts(ctx context.Context, q ContactQuery) ([]*Contact, int, error)
 	// CountContacts counts every contact of a list, ignoring pages.
 	CountContacts(ctx context.Context, q ContactQuery) (int, error)
 	// WriteContact inserts (PrevVersion 0) or replaces a contact and appends

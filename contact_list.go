@@ -143,11 +143,14 @@ func (s *Service) listContacts(ctx context.Context, p Principal, r ContactListRe
 	if q.Filter, err = s.expandSegments(ctx, p, q.Filter, r.at("filter")); err != nil {
 		return nil, err
 	}
-	data, err := s.store.ListContacts(ctx, q)
+	data, total, err := s.store.ListContacts(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return finishList(ctx, s, p, contactList, l, data, func(upTo int) (int, error) {
+		if total >= 0 {
+			return total, nil
+		}
 		q.CountUpTo = upTo
 		return s.store.CountContacts(ctx, q)
 	})

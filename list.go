@@ -382,9 +382,12 @@ func finishList[T any](ctx context.Context, s *Service, p Principal, k *listKind
 		if bound > 0 {
 			upTo = bound + 1
 		}
-		n, err := count(upTo)
-		if err != nil {
-			return nil, err
+		n := len(data) // a first page that holds the whole list counts itself
+		if more || l.offset > 0 || l.after != nil {
+			var err error
+			if n, err = count(upTo); err != nil {
+				return nil, err
+			}
 		}
 		if bound > 0 && n > bound {
 			n, page.TotalIsLowerBound = bound, true

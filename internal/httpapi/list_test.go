@@ -974,10 +974,30 @@ func TestListTotalBound(t *testing.T) {
 			{e.list(tok, "limit", "1", "count", "exact"), n, false},
 			{e.search(tok, map[string]any{"limit": 1, "count": "exact"}), n, false},
 			{e.list(tok, "limit", "1", "filter", `{"status":"few"}`), 3, false},
+			// Ranked searches count their matches while ranking them.
+			{e.list(tok, "limit", "1", "q", "many"), contactd.CountBound, true},
+			{e.list(tok, "limit", "1", "q", "many", "count", "exact"), n, false},
+			{e.list(tok, "limit", "1", "q", "many000"), 10, false},
+			{e.list(tok, "limit", "1", "q", "many", "filter", `{"status":"few"}`), 3, false},
+			{e.list(tok, "limit", "1", "q", "many", "sort", "firstName"), contactd.CountBound, true},
 		} {
 			if c.page.Total == nil || *c.page.Total != c.total || (c.page.raw["totalIsLowerBound"] == true) != c.lowerBound {
 				t.Errorf("total %v, totalIsLowerBound %v; want %d, %t", c.page.raw["total"], c.page.raw["totalIsLowerBound"], c.total, c.lowerBound)
 			}
+		}
+		// A later page of a ranked search, and deleted contacts.
+		first := e.list(tok, "limit", "4", "q", "many000")
+		if first.NextCursor == nil || len(first.Data) != 4 {
+			t.Fatalf("first page of many000: %+v", first.raw)
+		}
+		if got := e.list(tok, "limit", "4", "q", "many000", "cursor", *first.NextCursor); got.Total == nil || *got.Total != 10 || len(got.Data) != 4 {
+			t.Errorf("second page of many000: total %v, %d contacts", got.raw["total"], len(got.Data))
+		}
+		if err := e.svc.DeleteContact(t.Context(), p, contactd.Selector{ID: first.Data[0]["id"].(string)}, contactd.Precondition{}, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.list(tok, "limit", "1", "q", "many000"); got.Total == nil || *got.Total != 9 {
+			t.Errorf("many000 after a deletion: total %v", got.raw["total"])
 		}
 		if _, ok := e.list(tok, "limit", "1", "count", "exact").raw["totalIsLowerBound"]; ok {
 			t.Error("an exact total carries totalIsLowerBound")

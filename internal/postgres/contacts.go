@@ -211,7 +211,7 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 		r.tags = append(r.tags, []any{tenantID, c.ID, t, c.Live(), c.UpdatedAt})
 	}
 	for _, t := range terms {
-		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, int16(t.Weight)})
+		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, int16(t.Weight), c.Live(), c.DisplayName})
 	}
 }
 
@@ -257,7 +257,7 @@ var copyColumns = map[string][]string{
 	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
 	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
 	"contact_tags":   {"tenant_id", "contact_id", "tag", "live", "updated_at"},
-	"contact_terms":  {"tenant_id", "term", "contact_id", "weight"},
+	"contact_terms":  {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
 	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
 }
 
@@ -375,8 +375,23 @@ func checkRefs(ctx context.Context, tx pgx.Tx, tenantID string, refs contactd.Co
 }
 
 // ListContacts implements contactd.Store.
-func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, error) {
-	return list(ctx, s, func(b *sqlq.Builder) string { return b.List(q) }, scanContact)
+func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, int, error) {
+	b := sqlq.NewBuilder(sqlq.Postgres)
+	text := b.List(q)
+	if !b.HasTotal() {
+		cs, err := collect(scanContact)(s.pool.Query(ctx, text, b.Args()...))
+		return cs, -1, err
+	}
+	var total int64 = -1
+	cs, err := collect(func(row pgx.Row) (*contactd.Contact, error) {
+		var doc []byte
+		var set bool
+		if err := row.Scan(&doc, &set, &total); err != nil {
+			return nil, err
+		}
+		return sqlq.DecodeContact(doc, set)
+	})(s.pool.Query(ctx, text, b.Args()...))
+	return cs, sqlq.ListTotal(int(total), len(cs), q.Offset), err
 }
 
 // CountContacts implements contactd.Store.

@@ -295,7 +295,7 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 		r.tags = append(r.tags, []any{tenantID, c.ID, t, live, formatTime(c.UpdatedAt)})
 	}
 	for _, t := range terms {
-		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight})
+		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight, live, c.DisplayName})
 	}
 }
 
@@ -332,7 +332,7 @@ var insertColumns = map[string][]string{
 	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
 	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
 	"contact_tags":   {"tenant_id", "contact_id", "tag", "live", "updated_at"},
-	"contact_terms":  {"tenant_id", "term", "contact_id", "weight"},
+	"contact_terms":  {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
 	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
 	"tags":           {"tenant_id", "id", "name", "name_key", "created_at", "updated_at"},
 }
@@ -411,8 +411,23 @@ func contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
 }
 
 // ListContacts implements contactd.Store.
-func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, error) {
-	return list(ctx, s, func(b *sqlq.Builder) string { return b.List(q) }, scanContact)
+func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, int, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	text := b.List(q)
+	if !b.HasTotal() {
+		cs, err := collect(scanContact)(s.queryList(ctx, text, b.Args()))
+		return cs, -1, err
+	}
+	total := -1
+	cs, err := collect(func(row rowScanner) (*contactd.Contact, error) {
+		var doc []byte
+		var set bool
+		if err := row.Scan(&doc, &set, &total); err != nil {
+			return nil, interpretError(err)
+		}
+		return sqlq.DecodeContact(doc, set)
+	})(s.queryList(ctx, text, b.Args()))
+	return cs, sqlq.ListTotal(total, len(cs), q.Offset), err
 }
 
 // CountContacts implements contactd.Store.

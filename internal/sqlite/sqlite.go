@@ -345,10 +345,15 @@ func placeholders(n int) string {
 func list[T any](ctx context.Context, s *Store, build func(*sqlq.Builder) string, scan func(rowScanner) (T, error)) ([]T, error) {
 	b := sqlq.NewBuilder(sqlq.SQLite)
 	q := build(b)
+	return collect(scan)(s.queryList(ctx, q, b.Args()))
+}
+
+// queryList runs a list query, prepared while listStmt keeps it.
+func (s *Store) queryList(ctx context.Context, q string, args []any) (*sql.Rows, error) {
 	if st := s.listStmt(ctx, q); st != nil {
-		return collect(scan)(st.QueryContext(ctx, b.Args()...))
+		return st.QueryContext(ctx, args...)
 	}
-	return collect(scan)(s.read.QueryContext(ctx, q, b.Args()...))
+	return s.read.QueryContext(ctx, q, args...)
 }
 
 // maxListStmts bounds the list queries kept prepared: a list's text

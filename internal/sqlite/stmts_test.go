@@ -29,7 +29,7 @@ func TestListStmtsBounded(t *testing.T) {
 		}
 		q := contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_none", Filter: n,
 			Sort: []contactd.SortKey{{Field: "id"}}, Limit: 10, CountUpTo: 1001}}
-		if _, err := s.ListContacts(ctx, q); err != nil {
+		if _, _, err := s.ListContacts(ctx, q); err != nil {
 			t.Fatalf("list %d: %v", i, err)
 		}
 		if _, err := s.CountContacts(ctx, q); err != nil {

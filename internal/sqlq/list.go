@@ -12,18 +12,28 @@ import (
 )
 
 // List builds the query of a page of contacts. Its columns are doc and
-// display_name_set.
+// display_name_set, and then the number of contacts in the whole list when
+// HasTotal says so.
 func (b *Builder) List(q contactd.ContactQuery) string {
 	b.t = contacts
 	var s strings.Builder
 	if q.Rank {
-		// Rank every match by columns an index holds, and read only the
-		// page's documents.
-		s.WriteString("SELECT c.id AS id, s.score AS score, c.display_name AS dn FROM contacts c")
-		b.from(&s, q)
-		s.WriteString(" ORDER BY s.score DESC, c.display_name, c.id")
+		// Rank and order every match from the term rows, which carry the
+		// display name; count them on the way (a ranking sorts them all
+		// anyway); read only the page's documents. The contacts are joined
+		// before the page only for a filter.
+		b.total = true
+		if q.Filter == nil {
+			s.WriteString("SELECT s.contact_id AS id, s.score AS score, s.dn AS dn, COUNT(*) OVER () AS total FROM (" +
+				b.search(q.TenantID, q.Terms, q.IncludeDeleted) + ") s")
+			b.tenant = b.Arg(q.TenantID)
+		} else {
+			s.WriteString("SELECT c.id AS id, s.score AS score, s.dn AS dn, COUNT(*) OVER () AS total FROM contacts c")
+			b.from(&s, q)
+		}
+		s.WriteString(" ORDER BY score DESC, dn, id")
 		b.page(&s, q.Limit, q.Offset)
-		return "SELECT c.doc, c.display_name_set FROM (" + s.String() + ") r JOIN contacts c ON c.tenant_id = " + b.tenant +
+		return "SELECT c.doc, c.display_name_set, r.total FROM (" + s.String() + ") r JOIN contacts c ON c.tenant_id = " + b.tenant +
 			" AND c.id = r.id ORDER BY r.score DESC, r.dn, r.id"
 	}
 	if tag, rest, ok := tagOrdered(q, false); ok {
@@ -204,7 +214,7 @@ func (b *Builder) countTail(s *strings.Builder, upTo int) string {
 
 func (b *Builder) from(s *strings.Builder, q contactd.ContactQuery) {
 	if len(q.Terms) > 0 {
-		s.WriteString(" JOIN (" + b.search(q.TenantID, q.Terms) + ") s ON s.contact_id = c.id")
+		s.WriteString(" JOIN (" + b.search(q.TenantID, q.Terms, q.IncludeDeleted) + ") s ON s.contact_id = c.id")
 	}
 	if q.Rank {
 		q.After = nil
@@ -229,36 +239,47 @@ func (b *Builder) where(s *strings.Builder, q contactd.Query, extra string) {
 	}
 }
 
-// search selects the contacts matching every token, with a score: per
-// token, the best of its matching terms' weight×2, plus one for an exact
-// term; summed over tokens.
-func (b *Builder) search(tenantID string, terms []string) string {
+// search selects the contacts matching every token, with a score and
+// their display name (dn): per token, the best of its matching terms'
+// weight×2, plus one for an exact term; summed over tokens. Deleted
+// contacts' terms count only when includeDeleted.
+func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) string {
+	live := ""
+	if !includeDeleted {
+		live = " AND live = " + b.Arg(b.d.boolArg(true))
+	}
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		parts[i] = "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best" +
+		parts[i] = "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best, MAX(display_name) AS dn" +
 			" FROM contact_terms WHERE tenant_id = " + b.Arg(tenantID) +
-			" AND term >= " + b.Arg(t) + " AND term < " + b.Arg(t+"\U0010FFFF") + " GROUP BY contact_id"
+			" AND term >= " + b.Arg(t) + " AND term < " + b.Arg(t+"\U0010FFFF") + live + " GROUP BY contact_id"
 		if b.d.phoneDigits && allDigits(t) {
-			parts[i] = "SELECT contact_id, MAX(best) AS best FROM (" + parts[i] + " UNION ALL " + b.phoneDigits(tenantID, t) + ") GROUP BY contact_id"
+			parts[i] = "SELECT contact_id, MAX(best) AS best, MAX(dn) AS dn FROM (" + parts[i] + " UNION ALL " +
+				b.phoneDigits(tenantID, t, includeDeleted) + ") GROUP BY contact_id"
 		}
 	}
-	return "SELECT contact_id, SUM(best) AS score FROM (" + strings.Join(parts, " UNION ALL ") +
+	return "SELECT contact_id, SUM(best) AS score, MAX(dn) AS dn FROM (" + strings.Join(parts, " UNION ALL ") +
 		") t GROUP BY contact_id HAVING COUNT(*) = " + strconv.Itoa(len(terms))
 }
 
 // phoneDigits selects the contacts with a number containing the digits t,
-// scored like a phone-digit term: an exact match is a number ending in t.
-// Three digits or more are found through the trigram index; fewer, which
-// it cannot answer, by reading the tenant's numbers.
-func (b *Builder) phoneDigits(tenantID, t string) string {
+// scored like a phone-digit term (an exact match is a number ending in t),
+// with their display name. Three digits or more are found through the
+// trigram index; fewer, which it cannot answer, by reading the tenant's
+// numbers.
+func (b *Builder) phoneDigits(tenantID, t string, includeDeleted bool) string {
 	score := "MAX(" + strconv.Itoa(2*phoneDigitWeight) + " + CASE WHEN substr(p.e164, -" + strconv.Itoa(len(t)) + ") = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best"
 	where := " WHERE p.tenant_id = " + b.Arg(tenantID)
+	if !includeDeleted {
+		where += " AND p.live = " + b.Arg(b.d.boolArg(true))
+	}
 	if len(t) >= 3 {
 		where += " AND p.rowid IN (SELECT rowid FROM contact_phone_digits WHERE contact_phone_digits MATCH " + b.Arg(`"`+t+`"`) + ")"
 	} else {
 		where += " AND instr(p.e164, " + b.Arg(t) + ") > 0"
 	}
-	return "SELECT p.contact_id AS contact_id, " + score + " FROM contact_phones p" + where + " GROUP BY p.contact_id"
+	return "SELECT p.contact_id AS contact_id, " + score + ", MAX(c.display_name) AS dn FROM contact_phones p" +
+		" JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id" + where + " GROUP BY p.contact_id"
 }
 
 // phoneDigitWeight is the weight contactd.PhoneDigitTerms gives phone

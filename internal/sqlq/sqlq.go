@@ -130,7 +130,15 @@ type Builder struct {
 	// the latter, as it walks the sort index and stops at the limit (with
 	// IN, SQLite reads and sorts every contact having the value).
 	fromValues bool
+	// total is set when the list query built ends with a column counting
+	// the whole list.
+	total bool
 }
+
+// HasTotal reports whether the list query built last has a third column,
+// the number of rows in the whole list (a ranked search counts its matches
+// while ordering them).
+func (b *Builder) HasTotal() bool { return b.total }
 
 // NewBuilder returns a builder for a dialect.
 func NewBuilder(d *Dialect) *Builder { return &Builder{d: d, t: contacts} }

@@ -422,8 +422,10 @@ func TestListShape(t *testing.T) {
 		}
 
 		// Full-text search: every token must match (HAVING COUNT = tokens),
-		// each a prefix range of terms within the tenant; ranked order
-		// ignores the sort and any cursor values.
+		// each a prefix range of live contacts' terms within the tenant;
+		// ranked order ignores the sort and any cursor values, comes from
+		// the term rows alone (score, then their display name), and counts
+		// the matches; the contacts are read for the page only.
 		q = base
 		q.Terms = []string{"ann", "lee"}
 		q.Rank = true
@@ -431,26 +433,45 @@ func TestListShape(t *testing.T) {
 		q.Offset = 2
 		b = sqlq.NewBuilder(d)
 		sql = b.List(q)
-		if !strings.Contains(sql, " JOIN (SELECT contact_id, SUM(best) AS score FROM (") ||
-			!strings.Contains(sql, ") t GROUP BY contact_id HAVING COUNT(*) = 2) s ON s.contact_id = c.id") ||
+		if !strings.HasPrefix(sql, "SELECT c.doc, c.display_name_set, r.total FROM (SELECT s.contact_id AS id, s.score AS score, s.dn AS dn, COUNT(*) OVER () AS total FROM (SELECT contact_id, SUM(best) AS score, MAX(dn) AS dn FROM (") ||
+			!strings.Contains(sql, ") t GROUP BY contact_id HAVING COUNT(*) = 2) s ORDER BY score DESC, dn, id LIMIT ") ||
 			strings.Count(sql, "FROM contact_terms WHERE tenant_id = ") != 2 ||
-			!strings.Contains(sql, " ORDER BY s.score DESC, c.display_name, c.id LIMIT ") ||
-			strings.Contains(sql, "c.last_name") {
+			strings.Count(sql, " AND live = "+p(1)+" GROUP BY contact_id") != 2 ||
+			!strings.HasSuffix(sql, ") r JOIN contacts c ON c.tenant_id = "+p(10)+" AND c.id = r.id ORDER BY r.score DESC, r.dn, r.id") ||
+			strings.Contains(sql, "c.last_name") || !b.HasTotal() {
 			t.Errorf("%s: ranked search %s", d.Name, sql)
 		}
 		args := b.Args()
-		wantArgs := []any{"ann", "tn_1", "ann", "ann\U0010FFFF", "lee", "tn_1", "lee", "lee\U0010FFFF", "tn_1", 3, 2}
+		live := any(true)
+		if d.Name == "sqlite" {
+			live = 1
+		}
+		wantArgs := []any{live, "ann", "tn_1", "ann", "ann\U0010FFFF", "lee", "tn_1", "lee", "lee\U0010FFFF", "tn_1", 3, 2}
 		if !reflect.DeepEqual(args, wantArgs) {
 			t.Errorf("%s: search args %#v, want %#v", d.Name, args, wantArgs)
 		}
 		checkPlaceholders(t, d, sql, len(args))
 
-		// With a sort, search keeps the keyset pagination.
+		// With a filter too, the contacts are joined before the page, for
+		// the filter alone; with deleted contacts, every term counts.
+		fq := q
+		fq.Filter = parse(t, `{"company":"Acme"}`)
+		fq.IncludeDeleted = true
+		b = sqlq.NewBuilder(d)
+		sql = b.List(fq)
+		if !strings.Contains(sql, "COUNT(*) OVER () AS total FROM contacts c JOIN (SELECT contact_id, SUM(best) AS score, MAX(dn) AS dn FROM (") ||
+			!strings.Contains(sql, "(c.company = ") || strings.Contains(sql, " live = ") || strings.Contains(sql, "deleted_at") || !b.HasTotal() {
+			t.Errorf("%s: ranked search with a filter %s", d.Name, sql)
+		}
+		checkPlaceholders(t, d, sql, len(b.Args()))
+
+		// With a sort, search keeps the keyset pagination, and the total
+		// is counted apart.
 		q.Rank = false
 		q.Offset = 0
 		b = sqlq.NewBuilder(d)
 		sql = b.List(q)
-		if !strings.Contains(sql, "HAVING COUNT(*) = 2") || !strings.Contains(sql, "(c.last_name < ") ||
+		if b.HasTotal() || !strings.Contains(sql, "HAVING COUNT(*) = 2") || !strings.Contains(sql, "(c.last_name < ") ||
 			!strings.Contains(sql, " ORDER BY c.last_name DESC, c.created_at, c.id LIMIT ") {
 			t.Errorf("%s: sorted search %s", d.Name, sql)
 		}

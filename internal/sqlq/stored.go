@@ -112,3 +112,16 @@ func (d *Dialect) UpdateContact() string {
 		" WHERE tenant_id = " + d.placeholder(1) + " AND id = " + d.placeholder(2) +
 		" AND version = " + d.placeholder(len(ContactColumns)+1)
 }
+
+// ListTotal is the total of a list whose query counted it in every row
+// (Builder.HasTotal): the count read, or when the page has no rows, 0 on
+// the first page and unknown (-1) past it.
+func ListTotal(read, rows, offset int) int {
+	switch {
+	case rows > 0:
+		return read
+	case offset == 0:
+		return 0
+	}
+	return -1
+}

@@ -57,7 +57,7 @@ func testInsertContacts(t *testing.T, b Backend) {
 		t.Errorf("LookupPhone after InsertContacts: %+v, %v", ms, err)
 	}
 	q := contactd.ContactQuery{Query: contactd.Query{TenantID: tn.ID, Sort: []contactd.SortKey{{Field: "id"}}, Limit: 10}, Terms: []string{"bulk07"}}
-	got, err := s.ListContacts(ctx, q)
+	got, _, err := s.ListContacts(ctx, q)
 	if err != nil || len(got) != 1 || got[0].ID != c.ID {
 		t.Errorf("full-text search after InsertContacts: %d contacts, %v; want %s", len(got), err, c.ID)
 	}

@@ -44,7 +44,7 @@ func listIDs(t *testing.T, s contactd.Store, tenantID, doc string) []string {
 	if err != nil {
 		t.Fatalf("filter %s: %v", doc, err)
 	}
-	cs, err := s.ListContacts(t.Context(), contactd.ContactQuery{Query: contactd.Query{TenantID: tenantID, Filter: node,
+	cs, _, err := s.ListContacts(t.Context(), contactd.ContactQuery{Query: contactd.Query{TenantID: tenantID, Filter: node,
 		Sort: []contactd.SortKey{{Field: "id"}}, Limit: 1000}, IncludeDeleted: true})
 	if err != nil {
 		t.Fatalf("ListContacts(%s): %v", doc, err)
