@@ -2,7 +2,7 @@
 // domain's list queries (contactd.ContactQuery, contactd.Query: filters,
 // full-text search, sort and keyset pagination) into SQL for both, and the
 // stored forms of the domain's objects (stored.go). The two dialects differ only
-// in placeholders, JSON access and a few functions; the schema (generated
+// in placeholders, JSON access and a few functions; the schema (contact
 // columns, side tables) is the same.
 //
 // No input becomes SQL text: every value, JSON path included, is a
@@ -48,7 +48,7 @@ type Dialect struct {
 	// boolArg converts a bool to a parameter.
 	boolArg func(b bool) any
 	// bytewise follows a text expression so that it orders by bytes, as
-	// the generated columns do, whatever the database's collation.
+	// the text columns do, whatever the database's collation.
 	bytewise string
 	// phoneDigits is set when the store indexes phone digits in the
 	// trigram table contact_phone_digits (keyed by contact_phones' rowid)
