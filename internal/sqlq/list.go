@@ -258,6 +258,10 @@ func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) s
 				b.phoneDigits(tenantID, t, includeDeleted) + ") GROUP BY contact_id"
 		}
 	}
+	if len(parts) == 1 {
+		// One token: its matches are grouped by contact already.
+		return "SELECT contact_id, best AS score, dn FROM (" + parts[0] + ") t"
+	}
 	return "SELECT contact_id, SUM(best) AS score, MAX(dn) AS dn FROM (" + strings.Join(parts, " UNION ALL ") +
 		") t GROUP BY contact_id HAVING COUNT(*) = " + strconv.Itoa(len(terms))
 }
