@@ -110,6 +110,19 @@ func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
 	return v == want, err
 }
 
+// Optimize brings the planner's statistics and the visibility map of the
+// contact tables up to date (VACUUM ANALYZE), as autovacuum would a while
+// after a bulk load: until then the planner misjudges how many rows a
+// tenant's ranges hold, and index-only scans read the table to check each
+// row's visibility.
+func (s *Store) Optimize(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) contacts, contact_terms, contact_tags, contact_phones, contact_emails, changes`)
+	if err != nil {
+		return fmt.Errorf("postgres: optimize: %w", err)
+	}
+	return nil
+}
+
 // Ping implements contactd.Store.
 func (s *Store) Ping(ctx context.Context) error { return interpretError(s.pool.Ping(ctx)) }
 
