@@ -55,9 +55,9 @@ type loadResult struct {
 	// OptimizeSeconds is the time the store took to refresh its statistics
 	// after the load (Optimize), not part of Seconds.
 	OptimizeSeconds float64 `json:"optimizeSeconds"`
-	Phones       int     `json:"phones"`
-	Emails       int     `json:"emails"`
-	DBBytes      int64   `json:"dbBytes,omitempty"`
+	Phones          int     `json:"phones"`
+	Emails          int     `json:"emails"`
+	DBBytes         int64   `json:"dbBytes,omitempty"`
 	// BytesPerContact is DBBytes over the contacts loaded.
 	BytesPerContact int64 `json:"bytesPerContact,omitempty"`
 }
