@@ -24,6 +24,8 @@ type writeJob struct {
 	ctx  context.Context
 	f    func(ctx context.Context, tx *sql.Tx) error
 	done chan error
+	// alone runs the write in a transaction of its own (inTxAlone).
+	alone bool
 }
 
 // inTx runs f in a write transaction (BEGIN IMMEDIATE on the writer),
@@ -34,7 +36,21 @@ type writeJob struct {
 // whole transaction, other callers' writes included. A caller that gives
 // up while its write is queued gets ctx's error, and its write is not run.
 func (s *Store) inTx(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error) error {
-	j := &writeJob{ctx: ctx, f: f, done: make(chan error, 1)}
+	return s.run(&writeJob{ctx: ctx, f: f, done: make(chan error, 1)})
+}
+
+// inTxAlone is inTx for a large write, which runs in a transaction of its
+// own rather than in a savepoint among others. Inside a savepoint, SQLite
+// keeps every page the write changes in its statement journal, and each
+// statement's own savepoint then walks that journal when it ends: a bulk
+// insert of thousands of rows slowed down quadratically (a 100,000-contact
+// load by three to five times, the journal's upkeep its largest cost).
+func (s *Store) inTxAlone(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.run(&writeJob{ctx: ctx, f: f, done: make(chan error, 1), alone: true})
+}
+
+func (s *Store) run(j *writeJob) error {
+	ctx := j.ctx
 	select {
 	case <-s.closed:
 		return errClosed
@@ -67,17 +83,26 @@ var errClosed = fmt.Errorf("sqlite: the store is closed")
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*writeJob, 0, maxGroup)
+	var next *writeJob // an alone job that ended the last group's filling
 	for {
-		select {
-		case j := <-s.jobs:
-			batch = append(batch[:0], j)
-		case <-s.closed:
-			return
-		}
-	fill:
-		for len(batch) < maxGroup {
+		if next != nil {
+			batch, next = append(batch[:0], next), nil
+		} else {
 			select {
 			case j := <-s.jobs:
+				batch = append(batch[:0], j)
+			case <-s.closed:
+				return
+			}
+		}
+	fill:
+		for len(batch) < maxGroup && !batch[0].alone {
+			select {
+			case j := <-s.jobs:
+				if j.alone {
+					next = j
+					break fill
+				}
 				batch = append(batch, j)
 			default:
 				break fill

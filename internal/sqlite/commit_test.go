@@ -159,3 +159,66 @@ func TestWriterFinishesLongCheckpoint(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestAloneWriteHasItsOwnTransaction: writes queued behind a running one
+// share the next transaction, except a write made with inTxAlone, which
+// runs in one of its own between the groups before and after it, in the
+// order queued.
+func TestAloneWriteHasItsOwnTransaction(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		close(started)
+		<-release
+		return nil
+	})
+	<-started
+	var mu sync.Mutex
+	var order []string
+	txOf := map[string]*sql.Tx{}
+	job := func(name string) func(ctx context.Context, tx *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, name)
+			txOf[name] = tx
+			return nil
+		}
+	}
+	var wg sync.WaitGroup
+	queue := func(name string, alone bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if alone {
+				err = s.inTxAlone(ctx, job(name))
+			} else {
+				err = s.inTx(ctx, job(name))
+			}
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}()
+		time.Sleep(20 * time.Millisecond) // queued in this order
+	}
+	queue("a1", false)
+	queue("a2", false)
+	queue("bulk", true)
+	queue("c1", false)
+	queue("c2", false)
+	close(release)
+	wg.Wait()
+	if fmt.Sprint(order) != "[a1 a2 bulk c1 c2]" {
+		t.Errorf("ran in the order %v", order)
+	}
+	if txOf["a1"] != txOf["a2"] || txOf["c1"] != txOf["c2"] {
+		t.Errorf("writes queued together did not share a transaction")
+	}
+	if txOf["bulk"] == txOf["a2"] || txOf["bulk"] == txOf["c1"] {
+		t.Errorf("the alone write shared a transaction")
+	}
+}

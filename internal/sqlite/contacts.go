@@ -218,7 +218,7 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 		}
 	}
 	checked := false
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inTxAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
 		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, len(p.Contacts))
 		if err != nil {
