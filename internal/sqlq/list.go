@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/filter"
@@ -17,6 +18,11 @@ import (
 func (b *Builder) List(q contactd.ContactQuery) string {
 	b.t = contacts
 	var s strings.Builder
+	if t, ok := b.byLevel(q); ok {
+		b.tenant = b.Arg(q.TenantID)
+		return "SELECT c.doc, c.display_name_set FROM (" + b.rankLevels(t, q.Limit, q.Offset) + ") r " + b.d.crossJoin + " contacts c ON c.tenant_id = " + b.tenant +
+			" AND c.id = r.contact_id ORDER BY r.score DESC, r.dn, r.contact_id"
+	}
 	if q.Rank {
 		// Rank and order every match from the term rows, which carry the
 		// display name; count them on the way (a ranking sorts them all
@@ -190,10 +196,96 @@ func (b *Builder) Count(q contactd.ContactQuery) string {
 		b.tagWhere(&s, q, tag, rest)
 		return b.countTail(&s, q.CountUpTo)
 	}
+	if t, ok := b.byLevel(q); ok {
+		// Each contact once, from the term rows alone.
+		s.WriteString(b.countHead(q.CountUpTo) + "(SELECT DISTINCT contact_id FROM contact_terms WHERE tenant_id = " + b.Arg(q.TenantID) +
+			" AND term >= " + b.Arg(t) + " AND term < " + b.Arg(t+"\U0010FFFF") + " AND live = " + b.Arg(b.d.boolArg(true)) + ") m")
+		return b.countTail(&s, q.CountUpTo)
+	}
 	s.WriteString(b.countHead(q.CountUpTo) + "contacts c")
 	b.from(&s, q)
 	return b.countTail(&s, q.CountUpTo)
 }
+
+// rankPrefixLen is how many leading characters of a term the rank index
+// (contact_terms_rank, migration 00011) groups terms by.
+const rankPrefixLen = 2
+
+// byLevel reports whether a ranked search is answered level by level
+// (rankLevels) and returns its token: a search of one token of at least
+// rankPrefixLen characters, of live contacts, with no filter (a filter or
+// another token would have to be checked for every match, which the
+// general plan does at once). On a dialect that indexes phone digits
+// apart, a token of digits takes the general plan, which reads them.
+func (b *Builder) byLevel(q contactd.ContactQuery) (string, bool) {
+	if !q.Rank || len(q.Terms) != 1 || q.Filter != nil || q.IncludeDeleted {
+		return "", false
+	}
+	t := q.Terms[0]
+	if !utf8.ValidString(t) || utf8.RuneCountInString(t) < rankPrefixLen || b.d.phoneDigits && allDigits(t) {
+		return "", false
+	}
+	return t, true
+}
+
+// rankLevels selects the page of the live contacts matching the token t,
+// ranked as search ranks them (best of weight×2 + 1 for an exact term,
+// then display name, then id), as contact_id, dn and score, without
+// scoring every match. A contact's score is one of six levels: an exact
+// name term (7), a name prefix (6), an exact company term (5), a company
+// prefix (4), an exact other term (3), another prefix (2). Each level
+// hands out its contacts in display-name order, skipping those that
+// belong to a higher level, and stops at the page: the exact levels sort
+// the rows of the one term t; the prefix levels of names and companies
+// read the rank index, where the terms sharing t's first characters lie in
+// display-name order, and keep the rows whose term t is a prefix of. The
+// levels run in turn until the page is full, so a common prefix costs a
+// page's rows, not its thousands of matches. Only the last level (other
+// fields' prefixes, reached when fewer than a page match better) sorts
+// every match of its own.
+func (b *Builder) rankLevels(t string, limit, offset int) string {
+	tenant, lo, hi := b.tenant, b.Arg(t), b.Arg(t+"\U0010FFFF")
+	live, n := b.Arg(b.d.boolArg(true)), b.Arg(offset+limit)
+	prefix := b.Arg(string([]rune(t)[:rankPrefixLen]))
+	// better is the condition that the contact has a matching term x that
+	// places it higher than the row r (or equally, on an earlier term: a
+	// contact with several matching terms of one level is handed out once).
+	better := func(cond string) string {
+		return " AND NOT EXISTS (SELECT 1 FROM contact_terms x" + b.d.indexedBy("contact_terms_contact") + " WHERE x.tenant_id = " + tenant + " AND x.contact_id = r.contact_id" +
+			" AND x.term >= " + lo + " AND x.term < " + hi + " AND (" + cond + "))"
+	}
+	var arms []string
+	arm := func(score int, index, where string) {
+		arms = append(arms, "SELECT * FROM (SELECT r.contact_id AS contact_id, r.display_name AS dn, "+strconv.Itoa(score)+" AS score"+
+			" FROM contact_terms r"+index+" WHERE r.tenant_id = "+tenant+where+" AND r.live = "+live+
+			" ORDER BY r.display_name, r.contact_id LIMIT "+n+") l"+strconv.Itoa(score))
+	}
+	for _, w := range []int{weightName, weightCompany, weightOther} {
+		ws := strconv.Itoa(w)
+		exact := " AND r.term = " + lo + " AND r.weight = " + ws
+		if w < weightName {
+			exact += better("x.weight > " + ws)
+		}
+		arm(2*w+1, "", exact)
+		pre, index := " AND r.term > "+lo+" AND r.term < "+hi+" AND r.weight = "+ws, ""
+		if w > weightOther {
+			pre = " AND substr(r.term, 1, " + strconv.Itoa(rankPrefixLen) + ") = " + prefix + pre
+			index = b.d.indexedBy("contact_terms_rank")
+		}
+		arm(2*w, index, pre+better("x.weight > "+ws+" OR x.weight = "+ws+" AND x.term < r.term"))
+	}
+	var s strings.Builder
+	s.WriteString(strings.Join(arms, " UNION ALL "))
+	b.page(&s, limit, offset)
+	return s.String()
+}
+
+// The weights contactd.SearchTerms gives terms: names, company, the rest.
+const (
+	weightName    = 3
+	weightCompany = 2
+	weightOther   = 1
+)
 
 // countHead and countTail wrap the count of a list: COUNT(*) of its rows,
 // or of its first upTo rows when upTo is not 0, so that the count stops
@@ -288,7 +380,7 @@ func (b *Builder) phoneDigits(tenantID, t string, includeDeleted bool) string {
 
 // phoneDigitWeight is the weight contactd.PhoneDigitTerms gives phone
 // digits, so that both ways of indexing them rank alike.
-const phoneDigitWeight = 1
+const phoneDigitWeight = weightOther
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -54,6 +54,13 @@ type Dialect struct {
 	// trigram table contact_phone_digits (keyed by contact_phones' rowid)
 	// instead of as suffix terms in contact_terms.
 	phoneDigits bool
+	// indexedBy names the index a table of a query must be read through
+	// (" INDEXED BY name"), where the planner might pick another plan on
+	// statistics that are stale or absent; "" where it cannot be said.
+	indexedBy func(name string) string
+	// crossJoin joins tables in the order written ("CROSS JOIN" in SQLite),
+	// or as the planner sees fit.
+	crossJoin string
 }
 
 // SQLite is the dialect of the SQLite store.
@@ -89,6 +96,8 @@ var SQLite = &Dialect{
 		}
 		return 0
 	},
+	indexedBy: func(name string) string { return " INDEXED BY " + name },
+	crossJoin: "CROSS JOIN",
 }
 
 // Postgres is the dialect of the PostgreSQL store.
@@ -109,6 +118,8 @@ var Postgres = &Dialect{
 	addressField: func(name string) string { return "COALESCE(a->>'" + name + "', '')" },
 	boolArg:      func(b bool) any { return b },
 	bytewise:     ` COLLATE "C"`,
+	indexedBy:    func(string) string { return "" },
+	crossJoin:    "JOIN",
 }
 
 // TimeFormat is how the SQLite store writes timestamps: fixed width, so
