@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -77,6 +78,12 @@ func ValidRegion(region string) bool {
 // with "+". Extensions ("ext. 123", "x123", ";ext=123") are returned
 // separately. Errors wrap ErrEmpty, ErrNotPossible or ErrInvalidRegion.
 func Normalize(raw, region string) (n Number, err error) {
+	return normalize(raw, region, true)
+}
+
+// normalize is Normalize, taking the shortcuts of parse when fast is set
+// (tests compare the two).
+func normalize(raw, region string, fast bool) (n Number, err error) {
 	region, err = checkRegion(region)
 	if err != nil {
 		return Number{}, err
@@ -89,7 +96,7 @@ func Normalize(raw, region string) (n Number, err error) {
 		return Number{}, ErrEmpty
 	}
 	defer recoverNotPossible(raw, &n, &err)
-	n, err = parse(s, region, "", true)
+	n, err = parse(s, region, "", true, fast)
 	if err == ErrNotPossible {
 		err = notPossible(raw)
 	}
@@ -102,6 +109,12 @@ func Normalize(raw, region string) (n Number, err error) {
 // (optionally in angle brackets), leading and trailing whitespace, and any
 // punctuation between the digits. Inputs up to 256 bytes are accepted.
 func NormalizeLookup(raw, region string) (n Number, err error) {
+	return normalizeLookup(raw, region, true)
+}
+
+// normalizeLookup is NormalizeLookup, taking the shortcuts of parse when
+// fast is set (tests compare the two).
+func normalizeLookup(raw, region string, fast bool) (n Number, err error) {
 	region, err = checkRegion(region)
 	if err != nil {
 		return Number{}, err
@@ -144,7 +157,7 @@ func NormalizeLookup(raw, region string) (n Number, err error) {
 	if s = stripPunctuation(s); s == "" {
 		return Number{}, notPossible(raw)
 	}
-	n, err = parse(s, region, ext, false)
+	n, err = parse(s, region, ext, false, fast)
 	if err == ErrNotPossible {
 		err = notPossible(raw)
 	}
@@ -182,8 +195,11 @@ func checkRegion(region string) (string, error) {
 // empty; region is "" or a valid uppercase region. A non-empty ext
 // overrides any extension found in s. The bare ErrNotPossible it returns is
 // wrapped with the caller's input by the exported functions. withRegion
-// also works out the number's region, which lookups do not need.
-func parse(s, region, ext string, withRegion bool) (Number, error) {
+// also works out the number's region, which lookups do not need. fast
+// takes two shortcuts that give the same answers with less of
+// libphonenumber's work (see isValid and result); without it every check
+// is made in full, as the reference the shortcuts are tested against.
+func parse(s, region, ext string, withRegion, fast bool) (Number, error) {
 	start := strings.IndexFunc(s, isStartChar)
 	if start < 0 {
 		return Number{}, ErrNotPossible
@@ -220,15 +236,54 @@ func parse(s, region, ext string, withRegion bool) (Number, error) {
 	}
 	for _, r := range readings {
 		num := tryParse(r.text, r.region)
-		if num == nil || !possible(num) || (r.mustBeValid && !phonenumbers.IsValidNumber(num)) {
+		if num == nil || !possible(num) || (r.mustBeValid && !isValid(num, r.region, fast)) {
 			continue
 		}
-		if n, err := result(num, ext, r.mustBeValid, withRegion); err != ErrNotPossible {
+		read := "" // the text num was read from with no default region
+		if r.region == "" && fast {
+			read = r.text
+		}
+		if n, err := result(num, read, ext, r.mustBeValid, withRegion); err != ErrNotPossible {
 			return n, err
 		}
 	}
 	return Number{}, ErrNotPossible
 }
+
+// isValid is phonenumbers.IsValidNumber(num) for a number read in region
+// ("" for none), with one pass over the region's number patterns instead
+// of two where that gives the same answer. IsValidNumber validates num
+// against the region GetRegionCodeForNumber picks: the only region of its
+// calling code, or else the first of them that claims it by leading digits
+// or, claiming none, finds it valid. When region comes first for the code
+// and claims no leading digits, a number valid in region is therefore
+// valid; one that is not is asked the long way.
+func isValid(num *phonenumbers.PhoneNumber, region string, fast bool) bool {
+	if fast && region != "" && mainRegions()[region] && phonenumbers.IsValidNumberForRegion(num, region) {
+		return true
+	}
+	return phonenumbers.IsValidNumber(num)
+}
+
+// mainRegions holds the regions that come first among several sharing a
+// calling code and claim no leading digits (US for +1, GB for +44, RU for
+// +7, …): see isValid.
+var mainRegions = sync.OnceValue(func() map[string]bool {
+	leading := map[string]bool{}
+	if c, err := phonenumbers.MetadataCollection(); err == nil {
+		for _, md := range c.GetMetadata() {
+			leading[md.GetId()] = md.GetLeadingDigits() != ""
+		}
+	}
+	main := map[string]bool{}
+	for region, claims := range leading {
+		regions := phonenumbers.GetRegionCodesForCountryCode(phonenumbers.GetCountryCodeForRegion(region))
+		if len(regions) > 1 && regions[0] == region && !claims {
+			main[region] = true
+		}
+	}
+	return main
+})
 
 // internationalReadings returns s read as an international number: with
 // "+" in front and, if it starts with "00", with that prefix replaced by "+".
@@ -258,11 +313,15 @@ func possible(num *phonenumbers.PhoneNumber) bool {
 	return phonenumbers.IsPossibleNumberWithReason(num) == phonenumbers.IS_POSSIBLE
 }
 
-// result builds a Number from a parsed, possible number. A valid number's
-// E.164 form is known to parse back to itself; another's is checked.
-func result(num *phonenumbers.PhoneNumber, ext string, valid, withRegion bool) (Number, error) {
+// result builds a Number from a possible number, which was parsed from
+// the text read with no default region (or from other text, read ""). A
+// valid number's E.164 form is known to parse back to itself; so is one
+// parsed, with no default region, from exactly its E.164 form, since Parse
+// is a function of its input and num is what it made of it. Another's is
+// checked.
+func result(num *phonenumbers.PhoneNumber, read, ext string, valid, withRegion bool) (Number, error) {
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
-	if !isE164(e164) || (!valid && !stable(e164)) {
+	if !isE164(e164) || (!valid && e164 != read && !stable(e164)) {
 		return Number{}, ErrNotPossible
 	}
 	if ext == "" {
