@@ -269,7 +269,7 @@ func (b *Builder) rankLevels(t string, limit, offset int) string {
 		arm(2*w+1, "", exact)
 		pre, index := " AND r.term > "+lo+" AND r.term < "+hi+" AND r.weight = "+ws, ""
 		if w > weightOther {
-			pre = " AND substr(r.term, 1, " + strconv.Itoa(rankPrefixLen) + ") = " + prefix + pre
+			pre = " AND substr(r.term, 1, " + strconv.Itoa(rankPrefixLen) + ") = " + prefix + pre + " AND r.weight > 1"
 			index = b.d.indexedBy("contact_terms_rank")
 		}
 		arm(2*w, index, pre+better("x.weight > "+ws+" OR x.weight = "+ws+" AND x.term < r.term"))

@@ -3,5 +3,5 @@
 -- first two characters in display-name order, per weight, and stops at the
 -- page, rather than scoring and sorting every match of a common prefix
 -- (see sqlq's rankLevels).
-CREATE INDEX contact_terms_rank ON contact_terms (tenant_id, substr(term, 1, 2), weight, live, display_name, contact_id);
+CREATE INDEX contact_terms_rank ON contact_terms (tenant_id, substr(term, 1, 2), weight, live, display_name, contact_id) WHERE weight > 1;
 
