@@ -12,3 +12,6 @@ func Sorts(table string) map[string]string { return tables[table].sorts }
 func Arrays(table string) map[string][2]string { return tables[table].arrays }
 
 var tables = map[string]*table{"contacts": contacts, "accounts": accounts}
+
+// Driver is Builder.driver.
+func Driver(d *Dialect, terms []string) (int, bool) { return NewBuilder(d).driver(terms) }

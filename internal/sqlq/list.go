@@ -340,22 +340,84 @@ func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) s
 	if !includeDeleted {
 		live = " AND live = " + b.Arg(b.d.boolArg(true))
 	}
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		parts[i] = "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best, MAX(display_name) AS dn" +
+	part := func(t string) string {
+		p := "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best, MAX(display_name) AS dn" +
 			" FROM contact_terms WHERE tenant_id = " + b.Arg(tenantID) +
 			" AND term >= " + b.Arg(t) + " AND term < " + b.Arg(t+"\U0010FFFF") + live + " GROUP BY contact_id"
 		if b.d.phoneDigits && allDigits(t) {
-			parts[i] = "SELECT contact_id, MAX(best) AS best, MAX(dn) AS dn FROM (" + parts[i] + " UNION ALL " +
+			p = "SELECT contact_id, MAX(best) AS best, MAX(dn) AS dn FROM (" + p + " UNION ALL " +
 				b.phoneDigits(tenantID, t, includeDeleted) + ") GROUP BY contact_id"
 		}
+		return p
 	}
-	if len(parts) == 1 {
+	if len(terms) == 1 {
 		// One token: its matches are grouped by contact already.
-		return "SELECT contact_id, best AS score, dn FROM (" + parts[0] + ") t"
+		return "SELECT contact_id, best AS score, dn FROM (" + part(terms[0]) + ") t"
+	}
+	if d, ok := b.driver(terms); ok {
+		// The other tokens are looked up in each match's own terms.
+		score := "d.best"
+		drive := part(terms[d])
+		for i, t := range terms {
+			if i == d {
+				continue
+			}
+			xlive := ""
+			if !includeDeleted {
+				xlive = " AND x.live = " + b.Arg(b.d.boolArg(true))
+			}
+			score += " + (SELECT MAX(x.weight * 2 + CASE WHEN x.term = " + b.Arg(t) + " THEN 1 ELSE 0 END) FROM contact_terms x" +
+				b.d.indexedBy("contact_terms_contact") + " WHERE x.tenant_id = " + b.Arg(tenantID) + " AND x.contact_id = d.contact_id" +
+				" AND x.term >= " + b.Arg(t) + " AND x.term < " + b.Arg(t+"\U0010FFFF") + xlive + ")"
+		}
+		// A token a match lacks makes its score NULL.
+		return "SELECT contact_id, score, dn FROM (SELECT d.contact_id AS contact_id, " + score + " AS score, d.dn AS dn FROM (" +
+			drive + ") d) t WHERE score IS NOT NULL"
+	}
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = part(t)
 	}
 	return "SELECT contact_id, SUM(best) AS score, MAX(dn) AS dn FROM (" + strings.Join(parts, " UNION ALL ") +
 		") t GROUP BY contact_id HAVING COUNT(*) = " + strconv.Itoa(len(terms))
+}
+
+// driver picks the token that a search of several finds its matches by,
+// checking the others in each match's own terms, when one token is likely
+// to match far fewer contacts than the rest: it is at least twice as long
+// as every other, or it is an email address (it has an "@"), where the
+// others might be a name a thousand contacts share. Reading every token's
+// matches and grouping them (the general plan) is cheaper when the tokens
+// are alike, as a name prefix and a family-name prefix are (measured on
+// the benchmark's 100,000-contact tenant: "maria s" 122 → 12 ms driven by
+// "maria", "wil sch" 14 → 23 ms). A token of digits on a dialect that
+// keeps phone digits apart cannot be checked in the terms: no driver.
+func (b *Builder) driver(terms []string) (int, bool) {
+	d := -1
+	for i, t := range terms {
+		if b.d.phoneDigits && allDigits(t) {
+			return 0, false
+		}
+		if strings.Contains(t, "@") && d < 0 {
+			d = i
+		}
+	}
+	if d >= 0 {
+		return d, true
+	}
+	longest := 0
+	for i, t := range terms {
+		if utf8.RuneCountInString(t) > utf8.RuneCountInString(terms[longest]) {
+			longest = i
+		}
+	}
+	n := utf8.RuneCountInString(terms[longest])
+	for i, t := range terms {
+		if i != longest && 2*utf8.RuneCountInString(t) > n {
+			return 0, false
+		}
+	}
+	return longest, true
 }
 
 // phoneDigits selects the contacts with a number containing the digits t,

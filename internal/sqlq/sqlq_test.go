@@ -627,3 +627,37 @@ func TestTagOrderedPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchDriver: a search of several tokens is driven by one of them
+// when it is an email address or at least twice as long as each other
+// token; alike tokens, and on SQLite a token of digits, take the general
+// plan.
+func TestSearchDriver(t *testing.T) {
+	for _, tc := range []struct {
+		terms      []string
+		sqlite, pg int // the driver, -1 for none
+	}{
+		{[]string{"mar", "sch"}, -1, -1},
+		{[]string{"jos", "nú"}, -1, -1},
+		{[]string{"maria", "s"}, 0, 0},
+		{[]string{"s", "maria"}, 1, 1},
+		{[]string{"maria", "schmidt", "maria.schmidt+12@example.com"}, 2, 2},
+		{[]string{"王", "伟"}, -1, -1},
+		{[]string{"mar", "415"}, -1, -1},
+		{[]string{"415", "martinez"}, -1, 1},
+		{[]string{"mar@", "m"}, 0, 0},
+	} {
+		for _, d := range []struct {
+			dialect *sqlq.Dialect
+			want    int
+		}{{sqlq.SQLite, tc.sqlite}, {sqlq.Postgres, tc.pg}} {
+			got, ok := sqlq.Driver(d.dialect, tc.terms)
+			if !ok {
+				got = -1
+			}
+			if got != d.want {
+				t.Errorf("%s: %q driven by %d, want %d", d.dialect.Name, tc.terms, got, d.want)
+			}
+		}
+	}
+}
