@@ -70,6 +70,7 @@ func TestFastPathExampleNumbers(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("%d examples, %d comparisons, %d found their number", len(examples), compared, valid)
 	// The table is the regions' own examples: thousands of comparisons,
 	// most of which find the example's number.
 	if len(examples) < 1000 || compared < 20000 || valid < compared/3 {

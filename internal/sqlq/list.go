@@ -252,7 +252,7 @@ func (b *Builder) rankLevels(t string, limit, offset int) string {
 	// contact with several matching terms of one level is handed out once).
 	better := func(cond string) string {
 		return " AND NOT EXISTS (SELECT 1 FROM contact_terms x" + b.d.indexedBy("contact_terms_contact") + " WHERE x.tenant_id = " + tenant + " AND x.contact_id = r.contact_id" +
-			" AND x.term >= " + lo + " AND x.term < " + hi + " AND (" + cond + "))"
+			" AND " + b.unindexed("x.term") + " >= " + lo + " AND " + b.unindexed("x.term") + " < " + hi + " AND (" + cond + "))"
 	}
 	var arms []string
 	arm := func(score int, index, where string) {
@@ -269,7 +269,14 @@ func (b *Builder) rankLevels(t string, limit, offset int) string {
 		arm(2*w+1, "", exact)
 		pre, index := " AND r.term > "+lo+" AND r.term < "+hi+" AND r.weight = "+ws, ""
 		if w > weightOther {
-			pre = " AND substr(r.term, 1, " + strconv.Itoa(rankPrefixLen) + ") = " + prefix + pre + " AND r.weight > 1"
+			// The rank index holds the terms weighing more than
+			// weightOther; SQLite uses a partial index only for a query
+			// that spells its condition out. The term's range is a filter
+			// here, not a way in: read through the primary key it would
+			// need a sort of every match.
+			pre = " AND substr(r.term, 1, " + strconv.Itoa(rankPrefixLen) + ") = " + prefix +
+				" AND " + b.unindexed("r.term") + " > " + lo + " AND " + b.unindexed("r.term") + " < " + hi +
+				" AND r.weight = " + ws + " AND r.weight > " + strconv.Itoa(weightOther)
 			index = b.d.indexedBy("contact_terms_rank")
 		}
 		arm(2*w, index, pre+better("x.weight > "+ws+" OR x.weight = "+ws+" AND x.term < r.term"))
@@ -278,6 +285,17 @@ func (b *Builder) rankLevels(t string, limit, offset int) string {
 	s.WriteString(strings.Join(arms, " UNION ALL "))
 	b.page(&s, limit, offset)
 	return s.String()
+}
+
+// unindexed is a term column in a form no index answers, compared
+// bytewise like the column: a lookup of one contact's terms goes through
+// the contact's index, not through a range of the primary key that holds
+// every contact's matching terms. (SQLite is told the index outright;
+// PostgreSQL, which takes no such hint, misjudged the range as a row or
+// two and probed it once per match: 1.5 s for a 3-letter prefix at
+// 1,000,000 contacts.)
+func (b *Builder) unindexed(col string) string {
+	return "(" + col + " || '')" + b.d.bytewise
 }
 
 // The weights contactd.SearchTerms gives terms: names, company, the rest.
@@ -368,7 +386,7 @@ func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) s
 			}
 			score += " + (SELECT MAX(x.weight * 2 + CASE WHEN x.term = " + b.Arg(t) + " THEN 1 ELSE 0 END) FROM contact_terms x" +
 				b.d.indexedBy("contact_terms_contact") + " WHERE x.tenant_id = " + b.Arg(tenantID) + " AND x.contact_id = d.contact_id" +
-				" AND x.term >= " + b.Arg(t) + " AND x.term < " + b.Arg(t+"\U0010FFFF") + xlive + ")"
+				" AND " + b.unindexed("x.term") + " >= " + b.Arg(t) + " AND " + b.unindexed("x.term") + " < " + b.Arg(t+"\U0010FFFF") + xlive + ")"
 		}
 		// A token a match lacks makes its score NULL.
 		return "SELECT contact_id, score, dn FROM (SELECT d.contact_id AS contact_id, " + score + " AS score, d.dn AS dn FROM (" +
