@@ -138,25 +138,5 @@ func rankOracle(all []*contactd.Contact, q string) []string {
 // returns the ids in order and the first page's total.
 func (e *raceEnv) searchWalk(t *testing.T, q string, exactCount bool) ([]string, int) {
 	t.Helper()
-	ids := []string{}
-	total := -1
-	r := contactd.ContactListRequest{Q: q, ListParams: contactd.ListParams{Limit: 4, ExactCount: exactCount}}
-	for range 100 {
-		page, err := e.svc.ListContacts(t.Context(), e.p, r)
-		if err != nil {
-			t.Fatalf("search %q: %v", q, err)
-		}
-		if total < 0 && page.Total != nil {
-			total = *page.Total
-		}
-		for _, c := range page.Data {
-			ids = append(ids, c.ID)
-		}
-		if page.NextCursor == nil {
-			return ids, total
-		}
-		r.Cursor = *page.NextCursor
-	}
-	t.Fatalf("search %q: no end after 100 pages of 4", q)
-	return nil, 0
+	return e.walkList(t, contactd.ContactListRequest{Q: q, ListParams: contactd.ListParams{Limit: 4, ExactCount: exactCount}})
 }

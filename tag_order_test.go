@@ -138,13 +138,19 @@ func TestTagOrderedLists(t *testing.T) {
 // returns the ids in order and the first page's exact total.
 func (e *raceEnv) walk(t *testing.T, filter, sort string) ([]string, int) {
 	t.Helper()
-	var ids []string
+	return e.walkList(t, contactd.ContactListRequest{ListParams: contactd.ListParams{Filter: []byte(filter), Sort: sort, Limit: 3, ExactCount: true}})
+}
+
+// walkList follows a list's cursors to its end and returns the ids in
+// order and the first page's total (-1 for none).
+func (e *raceEnv) walkList(t *testing.T, r contactd.ContactListRequest) ([]string, int) {
+	t.Helper()
+	ids := []string{}
 	total := -1
-	r := contactd.ContactListRequest{ListParams: contactd.ListParams{Filter: []byte(filter), Sort: sort, Limit: 3, ExactCount: true}}
 	for range 100 {
 		page, err := e.svc.ListContacts(t.Context(), e.p, r)
 		if err != nil {
-			t.Fatalf("list %s sorted %q: %v", filter, sort, err)
+			t.Fatalf("list %s q=%q sorted %q: %v", r.Filter, r.Q, r.Sort, err)
 		}
 		if total < 0 && page.Total != nil {
 			total = *page.Total
@@ -157,6 +163,6 @@ func (e *raceEnv) walk(t *testing.T, filter, sort string) ([]string, int) {
 		}
 		r.Cursor = *page.NextCursor
 	}
-	t.Fatalf("list %s sorted %q: no end after 100 pages of 3", filter, sort)
+	t.Fatalf("list %s q=%q sorted %q: no end after 100 pages of %d", r.Filter, r.Q, r.Sort, r.Limit)
 	return nil, 0
 }
