@@ -266,8 +266,8 @@ func isValid(num *phonenumbers.PhoneNumber, region string, fast bool) bool {
 }
 
 // mainRegions holds the regions that come first among several sharing a
-// calling code and claim no leading digits (US for +1, GB for +44, RU for
-// +7, …): see isValid.
+// calling code and claim no leading digits (US for +1, GB for +44, IT for
+// +39, AU for +61, …): see isValid.
 var mainRegions = sync.OnceValue(func() map[string]bool {
 	leading := map[string]bool{}
 	if c, err := phonenumbers.MetadataCollection(); err == nil {
