@@ -16,11 +16,15 @@ type Term struct {
 	Weight int
 }
 
-// Term weights.
+// Term weights: a search ranks a contact by the weights of its matching
+// terms (stores that rank by level rely on these three values).
 const (
-	weightName    = 3
-	weightCompany = 2
-	weightOther   = 1
+	WeightName    = 3
+	WeightCompany = 2
+	WeightOther   = 1
+)
+
+const (
 	maxTermLen    = 64
 	minPhoneTerm  = 3
 	maxQueryTerms = 8
@@ -76,29 +80,29 @@ func SearchTerms(c *Contact) []Term {
 		f := fold(s)
 		ws := words(f)
 		for _, w := range ws {
-			add(w, weightName)
+			add(w, WeightName)
 		}
 		for _, part := range strings.Fields(f) {
 			if joined := strings.Join(words(part), ""); joined != part {
-				add(joined, weightName)
+				add(joined, WeightName)
 			}
 		}
 	}
 	for _, w := range words(fold(c.Company)) {
-		add(w, weightCompany)
+		add(w, WeightCompany)
 	}
 	for _, e := range c.Emails {
 		// Folded like queries, so that "jose@" finds "josé@…"; the domain's
 		// words too, as a query token "kline.io" becomes "kline" and "io".
 		addr := fold(e.Address)
-		add(addr, weightOther)
+		add(addr, WeightOther)
 		local, domain, _ := strings.Cut(addr, "@")
 		for _, w := range words(local) {
-			add(w, weightOther)
+			add(w, WeightOther)
 		}
-		add(domain, weightOther)
+		add(domain, WeightOther)
 		for _, w := range words(domain) {
-			add(w, weightOther)
+			add(w, WeightOther)
 		}
 	}
 	out := make([]Term, 0, len(best))
@@ -124,7 +128,7 @@ func PhoneDigitTerms(c *Contact, have []Term) []Term {
 		for i := 0; i+minPhoneTerm <= len(digits); i++ {
 			if t := digits[i:]; !seen[t] {
 				seen[t] = true
-				out = append(out, Term{Term: t, Weight: weightOther})
+				out = append(out, Term{Term: t, Weight: WeightOther})
 			}
 		}
 	}

@@ -300,9 +300,9 @@ func (b *Builder) unindexed(col string) string {
 
 // The weights contactd.SearchTerms gives terms: names, company, the rest.
 const (
-	weightName    = 3
-	weightCompany = 2
-	weightOther   = 1
+	weightName    = contactd.WeightName
+	weightCompany = contactd.WeightCompany
+	weightOther   = contactd.WeightOther
 )
 
 // countHead and countTail wrap the count of a list: COUNT(*) of its rows,
@@ -354,9 +354,10 @@ func (b *Builder) where(s *strings.Builder, q contactd.Query, extra string) {
 // weight×2, plus one for an exact term; summed over tokens. Deleted
 // contacts' terms count only when includeDeleted.
 func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) string {
-	live := ""
+	live, xlive := "", "" // deleted contacts' terms left out, of contact_terms and x
 	if !includeDeleted {
-		live = " AND live = " + b.Arg(b.d.boolArg(true))
+		arg := b.Arg(b.d.boolArg(true))
+		live, xlive = " AND live = "+arg, " AND x.live = "+arg
 	}
 	part := func(t string) string {
 		p := "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best, MAX(display_name) AS dn" +
@@ -379,10 +380,6 @@ func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) s
 		for i, t := range terms {
 			if i == d {
 				continue
-			}
-			xlive := ""
-			if !includeDeleted {
-				xlive = " AND x.live = " + b.Arg(b.d.boolArg(true))
 			}
 			score += " + (SELECT MAX(x.weight * 2 + CASE WHEN x.term = " + b.Arg(t) + " THEN 1 ELSE 0 END) FROM contact_terms x" +
 				b.d.indexedBy("contact_terms_contact") + " WHERE x.tenant_id = " + b.Arg(tenantID) + " AND x.contact_id = d.contact_id" +
