@@ -58,5 +58,9 @@ func (s *Service) changes(ctx context.Context, p Principal, contactID string, r 
 	if err != nil {
 		return nil, err
 	}
+	// (The change past the page only tells that more follow.)
+	if err := s.creationFields(ctx, p.TenantID, data[:min(len(data), l.limit)]); err != nil {
+		return nil, err
+	}
 	return finishList(ctx, s, p, changeList, l, data, nil)
 }
