@@ -20,7 +20,8 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	// tokens caches authenticated principals when the store is its
-	// tenants' and tokens' sole writer (see SoleWriter); nil otherwise.
+	// tenants' and tokens' sole writer or watches them (token_cache.go);
+	// nil otherwise.
 	tokens *tokenCache
 	// cursors holds the key that signs list cursors.
 	cursors cursorKey
@@ -34,6 +35,9 @@ func NewService(store Store, log *slog.Logger) *Service {
 	s := &Service{store: store, log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
 	if sw, ok := store.(SoleWriter); ok && sw.SoleWriter() {
 		s.tokens = &tokenCache{}
+	} else if tw, ok := store.(TokenWatcher); ok {
+		s.tokens = &tokenCache{}
+		tw.WatchTokens(s.tokens.watch())
 	}
 	return s
 }

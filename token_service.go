@@ -13,8 +13,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 		return Principal{}, Errorf(EUnauthorized, "the token is not valid")
 	}
 	hash := HashToken(secret)
+	var epoch uint64
 	if s.tokens != nil {
-		if p, ok := s.tokens.get(hash, time.Now()); ok {
+		var p Principal
+		var ok bool
+		if p, epoch, ok = s.tokens.get(hash, time.Now()); ok {
 			return p, nil
 		}
 	}
@@ -27,7 +30,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	}
 	p := principalFor(t)
 	if s.tokens != nil {
-		s.tokens.put(hash, p, time.Now())
+		s.tokens.put(hash, p, time.Now(), epoch)
 	}
 	return p, nil
 }
@@ -111,7 +114,7 @@ func (s *Service) RevokeToken(ctx context.Context, p Principal, id string) error
 	return nil
 }
 
-// forgetTokens drops cached principals (see SoleWriter).
+// forgetTokens drops cached principals (see token_cache.go).
 func (s *Service) forgetTokens(drop func(Principal) bool) {
 	if s.tokens != nil {
 		s.tokens.forget(drop)

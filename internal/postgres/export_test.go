@@ -17,3 +17,18 @@ func OpenTraced(ctx context.Context, url string, tr pgx.QueryTracer) (*Store, er
 	cfg.ConnConfig.Tracer = tr
 	return open(ctx, cfg)
 }
+
+// NameListener names the connection of s's token listener (its
+// application_name), so a test can find it; call it before WatchTokens.
+func NameListener(s *Store, name string) { s.watch.listener = name }
+
+// EchoesAwaited counts the notifications s's changes still wait to hear.
+func EchoesAwaited(s *Store) int {
+	s.watch.mu.Lock()
+	defer s.watch.mu.Unlock()
+	n := 0
+	for _, chs := range s.watch.echoes {
+		n += len(chs)
+	}
+	return n
+}

@@ -39,7 +39,8 @@ func Migrations() fs.FS {
 
 // Store is a contactd.Store on PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	watch tokenWatch
 }
 
 var _ contactd.Store = (*Store)(nil)
@@ -128,6 +129,7 @@ func (s *Store) Ping(ctx context.Context) error { return interpretError(s.pool.P
 
 // Close implements contactd.Store.
 func (s *Store) Close() error {
+	s.stopWatching()
 	s.pool.Close()
 	return nil
 }

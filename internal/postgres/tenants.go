@@ -62,6 +62,7 @@ func (s *Store) CountTenants(ctx context.Context) (int, error) {
 // every contact write does, so no write slips a shared number in between the
 // check and the switch.
 func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
+	heard := s.watch.echo(t.ID + " ")
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id string
 		if err := tx.QueryRow(ctx, `SELECT id FROM tenants WHERE id = $1 FOR UPDATE`, t.ID).Scan(&id); err != nil {
@@ -77,13 +78,18 @@ func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
 				return &contactd.SharedNumbersError{Numbers: shared}
 			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, default_region = $2, unique_phones = $3 WHERE id = $4`,
-			t.Name, t.DefaultRegion, t.UniquePhones, t.ID)
+		if _, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, default_region = $2, unique_phones = $3 WHERE id = $4`,
+			t.Name, t.DefaultRegion, t.UniquePhones, t.ID); err != nil {
+			return err
+		}
+		// Principals carry the tenant's settings: every node forgets them.
+		_, err := tx.Exec(ctx, notifyTokens, t.ID, "")
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return contactd.Errorf(contactd.ENotFound, "tenant %q not found", t.ID)
 	}
+	heard(err == nil)
 	return s.tenantNameConflict(ctx, t, err)
 }
 

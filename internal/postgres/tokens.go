@@ -50,11 +50,17 @@ func (s *Store) Tokens(ctx context.Context, p contactd.TokensParams) ([]*contact
 
 // RevokeToken implements contactd.Store.
 func (s *Store) RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE tenant_id = $2 AND id = $3`, at, tenantID, id)
+	// One statement revokes and notifies every node (tokenwatch.go).
+	heard := s.watch.echo(tenantID + " " + id)
+	var n int
+	err := s.pool.QueryRow(ctx, `WITH revoked AS (
+			UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE tenant_id = $2 AND id = $3 RETURNING id)
+		SELECT count(pg_notify('`+tokensChannel+`', $2 || ' ' || id)) FROM revoked`, at, tenantID, id).Scan(&n)
+	heard(err == nil && n > 0)
 	if err != nil {
 		return interpretError(err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return contactd.Errorf(contactd.ENotFound, "token %q not found", id)
 	}
 	return nil

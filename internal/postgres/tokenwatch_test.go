@@ -1,0 +1,139 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/postgres"
+	"github.com/contactd/contactd/internal/storetest"
+)
+
+// TestTokenWatch: a store listening for token news hears of a revocation
+// and of a tenant change made through another store on the same database,
+// says it is not listening when its connection is cut, listens again, and
+// stops when closed.
+func TestTokenWatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := storetest.PostgresURL(t)
+	a, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb [6]byte
+	rand.Read(nb[:])
+	listener := "contactd-test-" + hex.EncodeToString(nb[:])
+	postgres.NameListener(b, listener)
+
+	type news struct{ tenant, token string }
+	changed, listening := make(chan news, 100), make(chan bool, 100)
+	b.WatchTokens(contactd.TokenWatch{
+		Changed:   func(tenant, token string) { changed <- news{tenant, token} },
+		Listening: func(on bool) { listening <- on },
+	})
+	expectListening := func(want bool) {
+		t.Helper()
+		select {
+		case on := <-listening:
+			if on != want {
+				t.Fatalf("listening %v, want %v", on, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("not told listening %v", want)
+		}
+	}
+	// Other tests' stores notify on the same database: only this tenant's
+	// news count.
+	tn := &contactd.Tenant{ID: contactd.NewID(contactd.PrefixTenant), Name: "watch-" + listener, CreatedAt: time.Now()}
+	expectNews := func(want news) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case n := <-changed:
+				if n.tenant == tn.ID {
+					if n != want {
+						t.Fatalf("told %+v, want %+v", n, want)
+					}
+					return
+				}
+			case <-deadline:
+				t.Fatalf("not told %+v", want)
+			}
+		}
+	}
+	expectListening(true)
+
+	if err := a.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	tok := &contactd.Token{ID: contactd.NewID(contactd.PrefixToken), TenantID: tn.ID, Name: "t", Kind: contactd.TokenService,
+		Scopes: []contactd.Scope{contactd.ScopeRead}, Hash: contactd.HashToken("cdt_watch" + listener), CreatedAt: time.Now()}
+	if err := a.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RevokeToken(ctx, tn.ID, tok.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	expectNews(news{tn.ID, tok.ID})
+	if err := a.RevokeToken(ctx, tn.ID, "tok_none", time.Now()); contactd.ErrorCodeOf(err) != contactd.ENotFound {
+		t.Fatalf("revoking a token that does not exist: %v, want not found", err)
+	}
+	tn.DefaultRegion = "GB"
+	if err := a.UpdateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	expectNews(news{tn.ID, ""})
+
+	// A listening store's own changes wait to hear their notification, and
+	// forget about it when they sent none.
+	if err := b.RevokeToken(ctx, tn.ID, tok.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	expectNews(news{tn.ID, tok.ID})
+	if err := b.RevokeToken(ctx, tn.ID, "tok_none", time.Now()); contactd.ErrorCodeOf(err) != contactd.ENotFound {
+		t.Fatalf("revoking a token that does not exist: %v, want not found", err)
+	}
+	if n := postgres.EchoesAwaited(b); n != 0 {
+		t.Errorf("%d notifications still awaited", n)
+	}
+
+	// Cut the listener's connection: told, then listening again, and
+	// hearing what follows.
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var cut int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, listener).Scan(&cut); err != nil || cut != 1 {
+		t.Fatalf("terminating the listener: %d connections, %v", cut, err)
+	}
+	expectListening(false)
+	expectListening(true)
+	tn.DefaultRegion = "FR"
+	if err := a.UpdateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	expectNews(news{tn.ID, ""})
+
+	// Closed, the store stops listening.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, listener).Scan(&left); err != nil || left != 0 {
+		t.Errorf("after Close, %d listening connections (%v)", left, err)
+	}
+}
