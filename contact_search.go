@@ -26,7 +26,6 @@ const (
 
 const (
 	maxTermLen    = 64
-	minPhoneTerm  = 3
 	maxQueryTerms = 8
 )
 
@@ -60,9 +59,9 @@ func words(s string) []string {
 // of its names (and each name with its punctuation removed, so "O'Brien"
 // is found as "obrien"), of its company, its email addresses (folded:
 // whole, the words of the local part, and the domain whole and in words).
-// Phone digits are not among them: each store indexes those its own way
-// (PhoneDigitTerms, or a trigram index), so that any three or more
-// consecutive digits of a number find it.
+// Phone digits are not among them: each store indexes the digits of each
+// number in a trigram index, so that any three or more consecutive digits
+// find it.
 func SearchTerms(c *Contact) []Term {
 	best := map[string]int{}
 	add := func(t string, w int) {
@@ -108,29 +107,6 @@ func SearchTerms(c *Contact) []Term {
 	out := make([]Term, 0, len(best))
 	for t, w := range best {
 		out = append(out, Term{Term: t, Weight: w})
-	}
-	return out
-}
-
-// PhoneDigitTerms returns the phone-digit entries of a contact's full-text
-// index for a store that keeps them as terms: every trailing run of at
-// least three digits of each number, so that a prefix match of a query's
-// digits finds any three or more consecutive digits. Terms already in have
-// are left out (a weight-1 term is never better than one there).
-func PhoneDigitTerms(c *Contact, have []Term) []Term {
-	seen := make(map[string]bool, len(have))
-	for _, t := range have {
-		seen[t.Term] = true
-	}
-	var out []Term
-	for _, p := range c.Phones {
-		digits := strings.TrimPrefix(p.E164, "+")
-		for i := 0; i+minPhoneTerm <= len(digits); i++ {
-			if t := digits[i:]; !seen[t] {
-				seen[t] = true
-				out = append(out, Term{Term: t, Weight: WeightOther})
-			}
-		}
 	}
 	return out
 }

@@ -96,21 +96,6 @@ func TestSearchTerms(t *testing.T) {
 		t.Errorf("terms differ:\n unexpected or wrong weight: %v\n missing or wrong weight: %v\n got %v", extra, missing, got)
 	}
 
-	// For a store that keeps phone digits as terms: every run of three or
-	// more trailing digits, weight 1, none of the terms it already has.
-	digits := map[string]int{}
-	for _, term := range PhoneDigitTerms(c, []Term{{Term: "1212", Weight: 3}}) {
-		if _, dup := digits[term.Term]; dup {
-			t.Errorf("phone term %q twice", term.Term)
-		}
-		digits[term.Term] = term.Weight
-	}
-	wantDigits := map[string]int{"14805551212": 1, "4805551212": 1, "805551212": 1, "05551212": 1, "5551212": 1,
-		"551212": 1, "51212": 1, "212": 1}
-	if !maps.Equal(digits, wantDigits) {
-		t.Errorf("phone digit terms %v, want %v", digits, wantDigits)
-	}
-
 	// A word in a name and in the company keeps the name's weight.
 	got = termMap(t, &Contact{LastName: "Kline", Company: "Kline Partners", Emails: []Email{{Address: "kline@x.io"}}})
 	if got["kline"] != 3 || got["partners"] != 2 {
@@ -194,9 +179,14 @@ func TestSearchTokensFindTerms(t *testing.T) {
 		Phones: []Phone{{E164: "+14805551212"}, {E164: "+442079460000"}},
 	}
 	var terms []string
-	all := SearchTerms(c)
-	for _, term := range slices.Concat(all, PhoneDigitTerms(c, all)) {
+	for _, term := range SearchTerms(c) {
 		terms = append(terms, term.Term)
+	}
+	// Both stores index the digits of each number apart, and a token of
+	// digits finds the numbers that contain it.
+	var numbers []string
+	for _, p := range c.Phones {
+		numbers = append(numbers, strings.TrimPrefix(p.E164, "+"))
 	}
 	finds := func(q string) bool {
 		toks := SearchTokens(q)
@@ -204,7 +194,9 @@ func TestSearchTokensFindTerms(t *testing.T) {
 			return false
 		}
 		for _, tok := range toks {
-			if !slices.ContainsFunc(terms, func(term string) bool { return strings.HasPrefix(term, tok) }) {
+			inTerms := slices.ContainsFunc(terms, func(term string) bool { return strings.HasPrefix(term, tok) })
+			inDigits := strings.Trim(tok, "0123456789") == "" && slices.ContainsFunc(numbers, func(n string) bool { return strings.Contains(n, tok) })
+			if !inTerms && !inDigits {
 				return false
 			}
 		}

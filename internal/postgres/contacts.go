@@ -139,7 +139,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 			}
 		}
 		var r rowSet
-		r.addEntries(p.TenantID, c, indexTerms(p))
+		r.addEntries(p.TenantID, c, p.Terms)
 		if err := r.insert(ctx, tx); err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 			return err
 		}
 		r.contacts = append(r.contacts, contactRow(p.TenantID, c, doc))
-		r.addEntries(p.TenantID, c, indexTerms(w))
+		r.addEntries(p.TenantID, c, w.Terms)
 	}
 	return interpretError(s.inTx(ctx, func(tx pgx.Tx) error {
 		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, len(p.Contacts))
@@ -472,11 +472,6 @@ func (s *Store) uniqueConflict(ctx context.Context, tenantID string, c *contactd
 	return interpretError(err)
 }
 
-// indexTerms returns the full-text entries of a write: its terms and the
-// suffixes of its phone digits, which this store indexes as terms too.
-func indexTerms(p contactd.WriteContactParams) []contactd.Term {
-	return slices.Concat(p.Terms, contactd.PhoneDigitTerms(p.Contact, p.Terms))
-}
 
 // scanString scans a one-column row of text.
 func scanString(row pgx.Row) (string, error) {

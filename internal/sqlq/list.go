@@ -215,14 +215,14 @@ const rankPrefixLen = 2
 // (rankLevels) and returns its token: a search of one token of at least
 // rankPrefixLen characters, of live contacts, with no filter (a filter or
 // another token would have to be checked for every match, which the
-// general plan does at once). On a dialect that indexes phone digits
-// apart, a token of digits takes the general plan, which reads them.
+// general plan does at once). A token of digits takes the general plan,
+// which reads the phone digits' own index too.
 func (b *Builder) byLevel(q contactd.ContactQuery) (string, bool) {
 	if !q.Rank || len(q.Terms) != 1 || q.Filter != nil || q.IncludeDeleted {
 		return "", false
 	}
 	t := q.Terms[0]
-	if !utf8.ValidString(t) || utf8.RuneCountInString(t) < rankPrefixLen || b.d.phoneDigits && allDigits(t) {
+	if !utf8.ValidString(t) || utf8.RuneCountInString(t) < rankPrefixLen || allDigits(t) {
 		return "", false
 	}
 	return t, true
@@ -363,9 +363,9 @@ func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) s
 		p := "SELECT contact_id, MAX(weight * 2 + CASE WHEN term = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best, MAX(display_name) AS dn" +
 			" FROM contact_terms WHERE tenant_id = " + b.Arg(tenantID) +
 			" AND term >= " + b.Arg(t) + " AND term < " + b.Arg(t+"\U0010FFFF") + live + " GROUP BY contact_id"
-		if b.d.phoneDigits && allDigits(t) {
+		if allDigits(t) {
 			p = "SELECT contact_id, MAX(best) AS best, MAX(dn) AS dn FROM (" + p + " UNION ALL " +
-				b.phoneDigits(tenantID, t, includeDeleted) + ") GROUP BY contact_id"
+				b.phoneDigits(tenantID, t, includeDeleted) + ") u GROUP BY contact_id"
 		}
 		return p
 	}
@@ -405,12 +405,12 @@ func (b *Builder) search(tenantID string, terms []string, includeDeleted bool) s
 // matches and grouping them (the general plan) is cheaper when the tokens
 // are alike, as a name prefix and a family-name prefix are (measured on
 // the benchmark's 100,000-contact tenant: "maria s" 122 → 12 ms driven by
-// "maria", "wil sch" 14 → 23 ms). A token of digits on a dialect that
-// keeps phone digits apart cannot be checked in the terms: no driver.
+// "maria", "wil sch" 14 → 23 ms). A token of digits cannot be checked
+// in the terms (phone digits are indexed apart): no driver.
 func (b *Builder) driver(terms []string) (int, bool) {
 	d := -1
 	for i, t := range terms {
-		if b.d.phoneDigits && allDigits(t) {
+		if allDigits(t) {
 			return 0, false
 		}
 		if strings.Contains(t, "@") && d < 0 {
@@ -441,22 +441,25 @@ func (b *Builder) driver(terms []string) (int, bool) {
 // trigram index; fewer, which it cannot answer, by reading the tenant's
 // numbers.
 func (b *Builder) phoneDigits(tenantID, t string, includeDeleted bool) string {
-	score := "MAX(" + strconv.Itoa(2*phoneDigitWeight) + " + CASE WHEN substr(p.e164, -" + strconv.Itoa(len(t)) + ") = " + b.Arg(t) + " THEN 1 ELSE 0 END) AS best"
+	score := "MAX(" + strconv.Itoa(2*phoneDigitWeight) + " + CASE WHEN p.e164 LIKE " + b.Arg("%"+t) + " THEN 1 ELSE 0 END) AS best"
 	where := " WHERE p.tenant_id = " + b.Arg(tenantID)
 	if !includeDeleted {
 		where += " AND p.live = " + b.Arg(b.d.boolArg(true))
 	}
 	if len(t) >= 3 {
-		where += " AND p.rowid IN (SELECT rowid FROM contact_phone_digits WHERE contact_phone_digits MATCH " + b.Arg(`"`+t+`"`) + ")"
+		where += " AND " + b.d.digitsIn(b, t)
 	} else {
-		where += " AND instr(p.e164, " + b.Arg(t) + ") > 0"
+		where += " AND " + b.d.contains("p.e164", b.Arg(t))
 	}
-	return "SELECT p.contact_id AS contact_id, " + score + ", MAX(c.display_name) AS dn FROM contact_phones p" +
-		" JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id" + where + " GROUP BY p.contact_id"
+	// The display name by a lookup per match: PostgreSQL would otherwise
+	// hash-join the tenant's every contact for a few hundred matches.
+	return "SELECT p.contact_id AS contact_id, " + score +
+		", MAX((SELECT c.display_name FROM contacts c WHERE c.tenant_id = p.tenant_id AND c.id = p.contact_id)) AS dn" +
+		" FROM contact_phones p" + where + " GROUP BY p.contact_id"
 }
 
-// phoneDigitWeight is the weight contactd.PhoneDigitTerms gives phone
-// digits, so that both ways of indexing them rank alike.
+// phoneDigitWeight is the weight of a match in phone digits, as of a term
+// of an email.
 const phoneDigitWeight = weightOther
 
 func allDigits(s string) bool {

@@ -50,10 +50,10 @@ type Dialect struct {
 	// bytewise follows a text expression so that it orders by bytes, as
 	// the text columns do, whatever the database's collation.
 	bytewise string
-	// phoneDigits is set when the store indexes phone digits in the
-	// trigram table contact_phone_digits (keyed by contact_phones' rowid)
-	// instead of as suffix terms in contact_terms.
-	phoneDigits bool
+	// digitsIn returns the condition that phone row p's digits (e164
+	// without its "+") contain the three or more digits t, answered by the
+	// store's trigram index of them.
+	digitsIn func(b *Builder, t string) string
 	// indexedBy names the index a table of a query must be read through
 	// (" INDEXED BY name"), where the planner might pick another plan on
 	// statistics that are stale or absent; "" where it cannot be said.
@@ -65,8 +65,12 @@ type Dialect struct {
 
 // SQLite is the dialect of the SQLite store.
 var SQLite = &Dialect{
-	Name:        "sqlite",
-	phoneDigits: true,
+	Name: "sqlite",
+	// contact_phone_digits, FTS5 with the trigram tokenizer, is keyed by
+	// contact_phones' rowid (migration 00004).
+	digitsIn: func(b *Builder, t string) string {
+		return "p.rowid IN (SELECT rowid FROM contact_phone_digits WHERE contact_phone_digits MATCH " + b.Arg(`"`+t+`"`) + ")"
+	},
 	// Numbered, so that a placeholder may be used more than once (a
 	// property path appears several times in one condition).
 	placeholder: func(n int) string { return "?" + strconv.Itoa(n) },
@@ -104,8 +108,10 @@ var SQLite = &Dialect{
 var Postgres = &Dialect{
 	Name:        "postgres",
 	placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
-	timeArg:     func(t time.Time) any { return t.UTC() },
-	contains:    func(hay, needle string) string { return "strpos(" + hay + ", " + needle + ") > 0" },
+	// contact_phones_digits, pg_trgm's GIN index (migration 00012).
+	digitsIn: func(b *Builder, t string) string { return "substr(p.e164, 2) LIKE " + b.Arg("%"+t+"%") },
+	timeArg:  func(t time.Time) any { return t.UTC() },
+	contains: func(hay, needle string) string { return "strpos(" + hay + ", " + needle + ") > 0" },
 	propPath: func(path []string) any {
 		return append([]string{"properties"}, path...)
 	},

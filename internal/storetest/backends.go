@@ -60,6 +60,17 @@ func PostgresURL(t testing.TB) string {
 		t.Fatalf("connect to %s: %v", PostgresURLEnv, err)
 	}
 	defer admin.Close(ctx)
+	// The migrations create pg_trgm where it is missing, in the first
+	// schema of the search path: here that would be a test's own schema,
+	// and dropping it would take the extension from every other test. So
+	// it is made once, in public, before any test's migrations run (tests
+	// of several packages may race to make it).
+	if _, err := admin.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); err != nil {
+		var n int
+		if admin.QueryRow(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'").Scan(&n); n == 0 {
+			t.Fatalf("create extension pg_trgm: %v", err)
+		}
+	}
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}

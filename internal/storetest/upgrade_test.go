@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,7 +149,7 @@ func TestUpgradeWithData(t *testing.T) {
 				for _, tag := range contactd.TagKeys(c.Tags) {
 					exec(`INSERT INTO contact_tags (tenant_id, contact_id, tag) VALUES (?, ?, ?)`, tenantID, c.ID, tag)
 				}
-				for _, term := range contactd.SearchTerms(c) {
+				for _, term := range slices.Concat(contactd.SearchTerms(c), oldDigitTerms(dialect, c)) {
 					exec(`INSERT INTO contact_terms (tenant_id, term, contact_id, weight) VALUES (?, ?, ?, ?)`, tenantID, term.Term, c.ID, term.Weight)
 				}
 				exec(`INSERT INTO changes (tenant_id, seq, contact_id, type, version, actor, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -200,6 +201,31 @@ func TestUpgradeWithData(t *testing.T) {
 			if err != nil || len(page.Data) != 1 || page.Data[0].ID != live.ID {
 				t.Errorf("search after upgrade: %v, %v", page, err)
 			}
+			// Digits in the middle of a number find it (on PostgreSQL, now
+			// through the trigram index), and no suffix term is left.
+			digits := strings.TrimPrefix(live.Phones[0].E164, "+")
+			page, err = svc.ListContacts(ctx, pr, contactd.ContactListRequest{Q: digits[2:8]})
+			if err != nil || len(page.Data) != 1 || page.Data[0].ID != live.ID {
+				t.Errorf("search of digits after upgrade: %v, %v", page, err)
+			}
+			rows, err := db.QueryContext(ctx, `SELECT term FROM contact_terms`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			suffixes := oldDigitTerms(goose.DialectPostgres, live)
+			for rows.Next() {
+				var term string
+				if err := rows.Scan(&term); err != nil {
+					t.Fatal(err)
+				}
+				if slices.ContainsFunc(suffixes, func(s contactd.Term) bool { return s.Term == term }) {
+					t.Errorf("the suffix %q of a number is a term after upgrade", term)
+				}
+			}
+			if len(suffixes) < 10 {
+				t.Fatalf("the test's numbers have %d suffixes", len(suffixes))
+			}
 			res, err := svc.Lookup(ctx, pr, contactd.LookupQuery{Phone: live.Phones[0].E164})
 			if err != nil || res.Match != "exact" {
 				t.Errorf("caller-ID after upgrade: %+v, %v", res, err)
@@ -230,4 +256,28 @@ func TestUpgradeWithData(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oldDigitTerms are the terms PostgreSQL kept for a contact's phone digits
+// before migration 00012: every trailing run of three or more digits of
+// each number, weight 1, unless the contact had the term already.
+func oldDigitTerms(dialect goose.Dialect, c *contactd.Contact) []contactd.Term {
+	if dialect != goose.DialectPostgres {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, t := range contactd.SearchTerms(c) {
+		seen[t.Term] = true
+	}
+	var out []contactd.Term
+	for _, p := range c.Phones {
+		digits := strings.TrimPrefix(p.E164, "+")
+		for i := 0; i+3 <= len(digits); i++ {
+			if t := digits[i:]; !seen[t] {
+				seen[t] = true
+				out = append(out, contactd.Term{Term: t, Weight: contactd.WeightOther})
+			}
+		}
+	}
+	return out
 }
