@@ -472,7 +472,6 @@ func (s *Store) uniqueConflict(ctx context.Context, tenantID string, c *contactd
 	return interpretError(err)
 }
 
-
 // scanString scans a one-column row of text.
 func scanString(row pgx.Row) (string, error) {
 	var s string

@@ -43,7 +43,7 @@ func (s *Store) Changes(ctx context.Context, p contactd.ChangesParams) ([]contac
 
 // appendChanges allocates change numbers for changes and inserts them.
 func (x *txExec) appendChanges(tenantID string, chs ...*contactd.Change) error {
-	last, _, err := lockTenant(x.ctx, x.tx, tenantID, len(chs))
+	last, _, err := lockTenant(x.ctx, x, tenantID, len(chs))
 	if err != nil {
 		return err
 	}

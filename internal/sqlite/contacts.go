@@ -94,7 +94,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
-		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, 1)
+		last, uniquePhones, err := lockTenant(ctx, x, p.TenantID, 1)
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (x *txExec) writeVersions(tenantID string, ws []contactd.ContactWrite) erro
 // the tags the registry lacks.
 func (x *txExec) checkRefs(tenantID string, refs contactd.ContactRefs) error {
 	for ids := range slices.Chunk(refs.AccountIDs, maxRowsPerInsert) {
-		found, err := collect(scanString)(x.tx.QueryContext(x.ctx, `SELECT id FROM accounts WHERE tenant_id = ? AND id IN (`+placeholders(len(ids))+`)`,
+		found, err := collect(scanString)(x.QueryContext(x.ctx, `SELECT id FROM accounts WHERE tenant_id = ? AND id IN (`+placeholders(len(ids))+`)`,
 			append([]any{tenantID}, anys(ids)...)...))
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func (x *txExec) checkRefs(tenantID string, refs contactd.ContactRefs) error {
 		for i, t := range tags {
 			keys[i] = contactd.TagKey(t.Name)
 		}
-		names, err := tagNames(x.ctx, x.tx, tenantID, keys)
+		names, err := tagNames(x.ctx, x, tenantID, keys)
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 	checked := false
 	err := s.inTxAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
-		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, len(p.Contacts))
+		last, uniquePhones, err := lockTenant(ctx, x, p.TenantID, len(p.Contacts))
 		if err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 
 func (x *txExec) checkUniqueAll(tenantID string, batch []contactd.WriteContactParams) error {
 	var uniquePhones bool
-	if err := x.tx.QueryRowContext(x.ctx, `SELECT unique_phones FROM tenants WHERE id = ?`, tenantID).Scan(&uniquePhones); err != nil {
+	if err := x.QueryRowContext(x.ctx, `SELECT unique_phones FROM tenants WHERE id = ?`, tenantID).Scan(&uniquePhones); err != nil {
 		return err
 	}
 	for _, p := range batch {
@@ -374,7 +374,7 @@ func insertSQL(table string, cols []string, n int) string {
 // rows a transaction inserts from here on have this rowid or a larger one.
 func (x *txExec) nextPhoneRowid() (int64, error) {
 	var last int64
-	err := x.tx.QueryRowContext(x.ctx, `SELECT COALESCE(MAX(rowid), 0) FROM contact_phones`).Scan(&last)
+	err := x.QueryRowContext(x.ctx, `SELECT COALESCE(MAX(rowid), 0) FROM contact_phones`).Scan(&last)
 	return last + 1, err
 }
 
@@ -393,6 +393,23 @@ type txExec struct {
 	ctx context.Context
 	tx  *sql.Tx
 	s   *Store
+}
+
+// QueryContext and QueryRowContext make a txExec a querier that reads
+// through the writer's prepared statements, as exec writes: parsing the
+// statements of a write took a tenth of the writer's time.
+func (x *txExec) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := x.s.writeStmt(q); st != nil {
+		return x.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return x.tx.QueryContext(ctx, q, args...)
+}
+
+func (x *txExec) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := x.s.writeStmt(q); st != nil {
+		return x.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return x.tx.QueryRowContext(ctx, q, args...)
 }
 
 func (x *txExec) exec(q string, args ...any) error {
@@ -459,7 +476,7 @@ func (x *txExec) checkUnique(tenantID string, c *contactd.Contact, uniquePhones 
 	}
 	for _, ch := range checks {
 		var other string
-		err := x.tx.QueryRowContext(x.ctx, ch.q, tenantID, ch.value, c.ID).Scan(&other)
+		err := x.QueryRowContext(x.ctx, ch.q, tenantID, ch.value, c.ID).Scan(&other)
 		if err == nil {
 			return &contactd.ConflictError{Field: ch.field, Value: ch.value, ID: other}
 		} else if err != sql.ErrNoRows {

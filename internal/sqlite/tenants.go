@@ -102,7 +102,7 @@ func scanSharedNumber(row rowScanner) (contactd.SharedNumber, error) {
 // lockTenant allocates n change numbers of a tenant and returns the last,
 // with the tenant's uniquePhones setting. It runs first in every writing
 // transaction, so the checks after it see the tenant's writes in order.
-func lockTenant(ctx context.Context, tx *sql.Tx, tenantID string, n int) (last int64, uniquePhones bool, err error) {
+func lockTenant(ctx context.Context, tx querier, tenantID string, n int) (last int64, uniquePhones bool, err error) {
 	err = tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + ? WHERE id = ? RETURNING change_seq, unique_phones`, n, tenantID).
 		Scan(&last, &uniquePhones)
 	if err == sql.ErrNoRows {
