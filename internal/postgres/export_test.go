@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,16 +20,25 @@ func OpenTraced(ctx context.Context, url string, tr pgx.QueryTracer) (*Store, er
 }
 
 // NameListener names the connection of s's token listener (its
-// application_name), so a test can find it; call it before WatchTokens.
-func NameListener(s *Store, name string) { s.watch.listener = name }
+// application_name, after listenerName), so a test can find it; call it
+// before WatchTokens.
+func NameListener(s *Store, name string) { s.watch.listener = listenerName + "-" + name }
 
-// EchoesAwaited counts the notifications s's changes still wait to hear.
-func EchoesAwaited(s *Store) int {
+// AcksAwaited counts s's changes still waiting for acknowledgements.
+func AcksAwaited(s *Store) int {
 	s.watch.mu.Lock()
 	defer s.watch.mu.Unlock()
 	n := 0
-	for _, chs := range s.watch.echoes {
-		n += len(chs)
+	for _, as := range s.watch.awaited {
+		n += len(as)
 	}
 	return n
 }
+
+// LoseProbes makes s's token listener send its probes where it does not
+// hear them, as through a pooler in transaction mode; call it before
+// WatchTokens.
+func LoseProbes(s *Store) { s.watch.probeLost = true }
+
+// ShortProbes makes a listener give up on its probe after 200 ms.
+func init() { probeWait = 200 * time.Millisecond }

@@ -62,7 +62,8 @@ func (s *Store) CountTenants(ctx context.Context) (int, error) {
 // every contact write does, so no write slips a shared number in between the
 // check and the switch.
 func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
-	heard := s.watch.echo(t.ID + " ")
+	acked := s.watch.await(t.ID + " ")
+	var pids []int32
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id string
 		if err := tx.QueryRow(ctx, `SELECT id FROM tenants WHERE id = $1 FOR UPDATE`, t.ID).Scan(&id); err != nil {
@@ -83,13 +84,16 @@ func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
 			return err
 		}
 		// Principals carry the tenant's settings: every node forgets them.
-		_, err := tx.Exec(ctx, notifyTokens, t.ID, "")
-		return err
+		var notified any
+		return tx.QueryRow(ctx, notifyTokens, t.ID, "").Scan(&notified, &pids)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return contactd.Errorf(contactd.ENotFound, "tenant %q not found", t.ID)
 	}
-	heard(err == nil)
+	if err != nil {
+		pids = nil
+	}
+	acked(pids)
 	return s.tenantNameConflict(ctx, t, err)
 }
 

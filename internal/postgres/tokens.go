@@ -50,13 +50,18 @@ func (s *Store) Tokens(ctx context.Context, p contactd.TokensParams) ([]*contact
 
 // RevokeToken implements contactd.Store.
 func (s *Store) RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error {
-	// One statement revokes and notifies every node (tokenwatch.go).
-	heard := s.watch.echo(tenantID + " " + id)
+	// One statement revokes, notifies every node and counts their
+	// listeners, whose acknowledgements it then waits for (tokenwatch.go).
+	acked := s.watch.await(tenantID + " " + id)
 	var n int
+	var pids []int32
 	err := s.pool.QueryRow(ctx, `WITH revoked AS (
 			UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE tenant_id = $2 AND id = $3 RETURNING id)
-		SELECT count(pg_notify('`+tokensChannel+`', $2 || ' ' || id)) FROM revoked`, at, tenantID, id).Scan(&n)
-	heard(err == nil && n > 0)
+		SELECT count(pg_notify('`+tokensChannel+`', $2 || ' ' || id)), `+listenerPids+` FROM revoked`, at, tenantID, id).Scan(&n, &pids)
+	if err != nil || n == 0 {
+		pids = nil
+	}
+	acked(pids)
 	if err != nil {
 		return interpretError(err)
 	}

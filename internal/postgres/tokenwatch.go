@@ -5,103 +5,164 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/contactd/contactd"
 )
 
-// tokensChannel is the notification channel of revocations and tenant
-// changes. A notification's payload is "<tenant id> <token id>", the token
-// id empty for a change to the tenant; it is sent in the transaction of the
-// change, so it reaches the listeners when that commits, and only then.
-const tokensChannel = "contactd_tokens"
+// Token news between nodes. A revocation or a tenant change sends a
+// notification on tokensChannel, "<tenant id> <token id>" (the token id
+// empty for a change to the tenant), in the transaction of the change, so
+// it reaches the listeners when that commits, and only then. Every node's
+// listener passes it to its Services, which forget what it makes wrong,
+// and then acknowledges it on acksChannel, "<its backend pid> <payload>".
+// The node that made the change answers once every listener that was
+// connected at the commit has acknowledged (ackWait at most): a token
+// revoked through one node is refused by every node from the moment the
+// revocation returns.
+const (
+	tokensChannel = "contactd_tokens"
+	acksChannel   = "contactd_tokens_ack"
+	// listenerName is the application_name of listening connections (a
+	// prefix of it in tests), by which a change counts the listeners.
+	listenerName = "contactd-token-watch"
+)
 
-// notifyTokens is the statement that sends a notification on tokensChannel
-// for tenant $1 and token $2 (or "").
-const notifyTokens = `SELECT pg_notify('` + tokensChannel + `', $1 || ' ' || $2)`
+// notifyTokens sends a notification on tokensChannel for tenant $1 and
+// token $2 (or ""), and returns the backend pids of the listeners.
+const notifyTokens = `SELECT pg_notify('` + tokensChannel + `', $1 || ' ' || $2), ` + listenerPids
 
-// tokenWatch is the store's listener on tokensChannel, shared by the
-// TokenWatch of every Service over the store.
+// listenerPids selects the backend pids of every node's listener.
+const listenerPids = `(SELECT COALESCE(array_agg(pid), '{}') FROM pg_stat_activity
+	WHERE datname = current_database() AND application_name LIKE '` + listenerName + `%')`
+
+// ackWait bounds how long a change waits for the listeners' acknowledgements.
+var ackWait = 2 * time.Second
+
+// tokenWatch is the store's listener, shared by the TokenWatch of every
+// Service over the store.
 type tokenWatch struct {
-	mu       sync.Mutex
-	watches  []contactd.TokenWatch
-	started  bool
-	stop     context.CancelFunc
-	done     chan struct{}
-	listener string // application_name of its connection, for tests
-	// on: the listener is listening. echoes: the notifications this
-	// process sent and waits to hear back, by payload.
-	on     bool
-	echoes map[string][]chan struct{}
+	mu      sync.Mutex
+	watches []contactd.TokenWatch
+	started bool
+	closed  bool // the store is closed: no listener starts
+	stop    context.CancelFunc
+	done    chan struct{}
+	// For tests: the application_name of its connection (starting with
+	// listenerName), and whether its probes are lost.
+	listener  string
+	probeLost bool
+	// on: the listener is listening. awaited: this process's changes
+	// waiting for acknowledgements, by payload.
+	on      bool
+	awaited map[string][]*acks
 }
 
-// echo prepares to wait for the notification this process is about to send
-// with payload: the returned function, told the notification was sent
-// (committed), waits until the listener hears it (or a second at most);
-// told it was not, it stops waiting for it. Every listener is signalled at the commit that
-// sends it, so once this process has heard it, the others have too, or
-// are about to: a change answers after every node's cache has forgotten
-// what it makes wrong, barring a node that is slow to read its mail. The
-// function returns at once when nothing listens.
-func (w *tokenWatch) echo(payload string) (wait func(sent bool)) {
+// acks are the acknowledgements one change waits for.
+type acks struct {
+	heard map[int32]bool // pids that acknowledged
+	want  []int32        // pids that must, once known
+	done  chan struct{}  // closed when all have
+}
+
+// await prepares a change with payload to wait for the acknowledgements of
+// its notification. The returned function is told the listeners' pids once
+// the change has committed (nil when it did not), and waits for them; it
+// returns at once when this process does not listen (nor then does it
+// cache), or on acknowledgements it cannot get once the listener stops.
+func (w *tokenWatch) await(payload string) (wait func(pids []int32)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.on {
-		return func(bool) {}
+		return func([]int32) {}
 	}
-	ch := make(chan struct{})
-	if w.echoes == nil {
-		w.echoes = map[string][]chan struct{}{}
+	a := &acks{heard: map[int32]bool{}, done: make(chan struct{})}
+	if w.awaited == nil {
+		w.awaited = map[string][]*acks{}
 	}
-	w.echoes[payload] = append(w.echoes[payload], ch)
-	return func(sent bool) {
-		if sent {
+	w.awaited[payload] = append(w.awaited[payload], a)
+	return func(pids []int32) {
+		if pids != nil {
+			w.mu.Lock()
+			a.want = pids
+			w.complete(a)
+			w.mu.Unlock()
 			select {
-			case <-ch:
-				return
-			case <-time.After(time.Second):
+			case <-a.done:
+			case <-time.After(ackWait):
 			}
 		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		if chs := slices.DeleteFunc(w.echoes[payload], func(c chan struct{}) bool { return c == ch }); len(chs) > 0 {
-			w.echoes[payload] = chs
+		if as := slices.DeleteFunc(w.awaited[payload], func(x *acks) bool { return x == a }); len(as) > 0 {
+			w.awaited[payload] = as
 		} else {
-			delete(w.echoes, payload)
+			delete(w.awaited, payload)
 		}
 	}
 }
 
-// heard closes the channels waiting for payload, or all of them when the
-// listener stops (nothing more will be heard).
-func (w *tokenWatch) heard(payload string, stopped bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for p, chs := range w.echoes {
-		if stopped || p == payload {
-			for _, ch := range chs {
-				close(ch)
-			}
-			delete(w.echoes, p)
+// complete closes a's channel if every pid it wants has acknowledged.
+// w.mu is held.
+func (w *tokenWatch) complete(a *acks) {
+	if a.want == nil || isClosed(a.done) {
+		return
+	}
+	for _, pid := range a.want {
+		if !a.heard[pid] {
+			return
 		}
 	}
-	if stopped {
-		w.on = false
+	close(a.done)
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
+}
+
+// acked records the acknowledgement of payload by the listener pid.
+func (w *tokenWatch) acked(payload string, pid int32) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, a := range w.awaited[payload] {
+		a.heard[pid] = true
+		w.complete(a)
+	}
+}
+
+// stopped releases every waiting change: this listener will hear no more.
+func (w *tokenWatch) stopped() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, as := range w.awaited {
+		for _, a := range as {
+			if !isClosed(a.done) {
+				close(a.done)
+			}
+		}
+	}
+	w.awaited, w.on = nil, false
 }
 
 // WatchTokens implements contactd.TokenWatcher: one connection per store
-// LISTENs on tokensChannel. While it is lost, every watch is told it is
-// not listening; it reconnects with backoff.
+// listens. While it is lost, every watch is told it is not listening; it
+// reconnects with backoff.
 func (s *Store) WatchTokens(w contactd.TokenWatch) {
 	s.watch.mu.Lock()
 	defer s.watch.mu.Unlock()
 	s.watch.watches = append(s.watch.watches, w)
-	if s.watch.started {
+	if s.watch.started || s.watch.closed {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -141,6 +202,7 @@ func (s *Store) listenTokens(ctx context.Context) {
 // connection fails or ctx ends. It reports whether it got to listen.
 func (s *Store) listenOnce(ctx context.Context) bool {
 	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = listenerName
 	if s.watch.listener != "" {
 		cfg.RuntimeParams["application_name"] = s.watch.listener
 	}
@@ -149,7 +211,7 @@ func (s *Store) listenOnce(ctx context.Context) bool {
 		return false
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `LISTEN `+tokensChannel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+tokensChannel+`; LISTEN `+acksChannel); err != nil {
 		return false
 	}
 	if !s.probe(ctx, conn) {
@@ -159,16 +221,33 @@ func (s *Store) listenOnce(ctx context.Context) bool {
 	s.watch.mu.Lock()
 	s.watch.on = true
 	s.watch.mu.Unlock()
-	defer s.watch.heard("", true)
+	defer s.watch.stopped()
 	for {
 		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
+		if err != nil || s.handle(ctx, conn, n) != nil {
 			return true
 		}
-		tenantID, tokenID, _ := strings.Cut(n.Payload, " ")
-		s.watch.tell(func(w contactd.TokenWatch) { w.Changed(tenantID, tokenID) })
-		s.watch.heard(n.Payload, false)
 	}
+}
+
+// handle passes a notification on: a change is told to every watch and
+// then acknowledged, an acknowledgement to the change waiting for it.
+func (s *Store) handle(ctx context.Context, conn *pgx.Conn, n *pgconn.Notification) error {
+	if n.Channel == acksChannel {
+		pid, payload, _ := strings.Cut(n.Payload, " ")
+		if p, err := strconv.ParseInt(pid, 10, 32); err == nil {
+			s.watch.acked(payload, int32(p))
+		}
+		return nil
+	}
+	tenantID, tokenID, _ := strings.Cut(n.Payload, " ")
+	if tenantID == "probe" {
+		return nil
+	}
+	s.watch.tell(func(w contactd.TokenWatch) { w.Changed(tenantID, tokenID) })
+	self := strconv.FormatUint(uint64(conn.PgConn().PID()), 10)
+	_, err := conn.Exec(ctx, `SELECT pg_notify('`+acksChannel+`', $1)`, self+" "+n.Payload)
+	return err
 }
 
 // probe sends a notification of its own and reports whether conn hears it
@@ -179,7 +258,11 @@ func (s *Store) probe(ctx context.Context, conn *pgx.Conn) bool {
 	var b [8]byte
 	rand.Read(b[:])
 	payload := "probe " + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, notifyTokens, "probe", hex.EncodeToString(b[:])); err != nil {
+	channel := tokensChannel
+	if s.watch.probeLost {
+		channel = "contactd_nobody" // as through a pooler: never heard
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, probeWait)
@@ -192,16 +275,22 @@ func (s *Store) probe(ctx context.Context, conn *pgx.Conn) bool {
 		if n.Payload == payload {
 			return true
 		}
+		// Meanwhile, other nodes' changes: nothing is cached yet, but
+		// they wait for this listener too.
+		if s.handle(ctx, conn, n) != nil {
+			return false
+		}
 	}
 }
 
 // probeWait bounds the wait for a probe's notification.
-const probeWait = 3 * time.Second
+var probeWait = 3 * time.Second
 
 // stopWatching ends the listener, if any, and waits for it.
 func (s *Store) stopWatching() {
 	s.watch.mu.Lock()
 	started := s.watch.started
+	s.watch.closed = true
 	s.watch.mu.Unlock()
 	if started {
 		s.watch.stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,8 +97,8 @@ func TestTokenWatch(t *testing.T) {
 	}
 	expectNews(news{tn.ID, ""})
 
-	// A listening store's own changes wait to hear their notification, and
-	// forget about it when they sent none.
+	// A listening store's own changes wait for the acknowledgements, and
+	// forget about them when they sent no notification.
 	if err := b.RevokeToken(ctx, tn.ID, tok.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +106,43 @@ func TestTokenWatch(t *testing.T) {
 	if err := b.RevokeToken(ctx, tn.ID, "tok_none", time.Now()); contactd.ErrorCodeOf(err) != contactd.ENotFound {
 		t.Fatalf("revoking a token that does not exist: %v, want not found", err)
 	}
-	if n := postgres.EchoesAwaited(b); n != 0 {
+	if n := postgres.AcksAwaited(b); n != 0 {
 		t.Errorf("%d notifications still awaited", n)
 	}
+
+	// A change returns only once every listening node has been told: here
+	// a third store whose watch takes its time.
+	c, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var slowDone atomic.Bool
+	cListening := make(chan bool, 100)
+	c.WatchTokens(contactd.TokenWatch{
+		Changed: func(tenant, _ string) {
+			if tenant == tn.ID {
+				time.Sleep(300 * time.Millisecond)
+				slowDone.Store(true)
+			}
+		},
+		Listening: func(on bool) { cListening <- on },
+	})
+	if on := <-cListening; !on {
+		t.Fatal("the third store does not listen")
+	}
+	tok2 := &contactd.Token{ID: contactd.NewID(contactd.PrefixToken), TenantID: tn.ID, Name: "t2", Kind: contactd.TokenService,
+		Scopes: []contactd.Scope{contactd.ScopeRead}, Hash: contactd.HashToken("cdt_watch2" + listener), CreatedAt: time.Now()}
+	if err := b.CreateToken(ctx, tok2); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RevokeToken(ctx, tn.ID, tok2.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !slowDone.Load() {
+		t.Errorf("the revocation returned before another node had forgotten the token")
+	}
+	expectNews(news{tn.ID, tok2.ID})
 
 	// Cut the listener's connection: told, then listening again, and
 	// hearing what follows.
@@ -117,7 +152,7 @@ func TestTokenWatch(t *testing.T) {
 	}
 	defer admin.Close(ctx)
 	var cut int
-	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, listener).Scan(&cut); err != nil || cut != 1 {
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'contactd-token-watch-' || $1`, listener).Scan(&cut); err != nil || cut != 1 {
 		t.Fatalf("terminating the listener: %d connections, %v", cut, err)
 	}
 	expectListening(false)
@@ -132,8 +167,41 @@ func TestTokenWatch(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var left int
-	if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, listener).Scan(&left); err != nil || left != 0 {
-		t.Errorf("after Close, %d listening connections (%v)", left, err)
+	// (Its backend ends a moment after the connection is closed.)
+	left := -1
+	for deadline := time.Now().Add(5 * time.Second); left != 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'contactd-token-watch-' || $1`, listener).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left != 0 {
+		t.Errorf("after Close, %d listening connections", left)
+	}
+}
+
+// TestTokenWatchWithoutProbe: a listener that does not hear its own probe
+// (a pooler in transaction mode hands notifications to no one) never says
+// it listens, so the Service never caches, and keeps trying.
+func TestTokenWatchWithoutProbe(t *testing.T) {
+	t.Parallel()
+	s, err := postgres.Open(context.Background(), storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	postgres.LoseProbes(s)
+	listening := make(chan bool, 100)
+	s.WatchTokens(contactd.TokenWatch{Changed: func(string, string) {}, Listening: func(on bool) { listening <- on }})
+	offs := 0
+	for deadline := time.After(3 * time.Second); offs < 3; {
+		select {
+		case on := <-listening:
+			if on {
+				t.Fatalf("listening without hearing its probe")
+			}
+			offs++
+		case <-deadline:
+			t.Fatalf("%d attempts in 3 s, want 3 or more", offs)
+		}
 	}
 }
