@@ -58,8 +58,10 @@ type tokenWatch struct {
 	// listenerName), and whether its probes are lost.
 	listener  string
 	probeLost bool
-	// on: the listener is listening. awaited: this process's changes
-	// waiting for acknowledgements, by payload.
+	// tried: the listener's first attempt to listen is over. on: it is
+	// listening. awaited: this process's changes waiting for
+	// acknowledgements, by payload.
+	tried   bool
 	on      bool
 	awaited map[string][]*acks
 }
@@ -77,6 +79,7 @@ type acks struct {
 // returns at once when this process does not listen (nor then does it
 // cache), or on acknowledgements it cannot get once the listener stops.
 func (w *tokenWatch) await(payload string) (wait func(pids []int32)) {
+	w.firstAttempt()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.on {
@@ -104,6 +107,20 @@ func (w *tokenWatch) await(payload string) (wait func(pids []int32)) {
 			w.awaited[payload] = as
 		} else {
 			delete(w.awaited, payload)
+		}
+	}
+}
+
+// firstAttempt waits while the listener is on its first attempt to listen
+// (a node just started): a change made meanwhile could not wait for the
+// other nodes' acknowledgements.
+func (w *tokenWatch) firstAttempt() {
+	for deadline := time.Now().Add(probeWait + 2*time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		w.mu.Lock()
+		starting := w.started && !w.tried && !w.closed
+		w.mu.Unlock()
+		if !starting {
+			return
 		}
 	}
 }
@@ -186,6 +203,9 @@ func (s *Store) listenTokens(ctx context.Context) {
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		heard := s.listenOnce(ctx)
+		s.watch.mu.Lock()
+		s.watch.tried = true
+		s.watch.mu.Unlock()
 		s.watch.tell(func(w contactd.TokenWatch) { w.Listening(false) })
 		if heard {
 			backoff = 50 * time.Millisecond
@@ -219,7 +239,7 @@ func (s *Store) listenOnce(ctx context.Context) bool {
 	}
 	s.watch.tell(func(w contactd.TokenWatch) { w.Listening(true) })
 	s.watch.mu.Lock()
-	s.watch.on = true
+	s.watch.on, s.watch.tried = true, true
 	s.watch.mu.Unlock()
 	defer s.watch.stopped()
 	for {

@@ -144,6 +144,27 @@ func TestTokenWatch(t *testing.T) {
 	}
 	expectNews(news{tn.ID, tok2.ID})
 
+	// So does one through a node that has only just started to listen.
+	d, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tok3 := &contactd.Token{ID: contactd.NewID(contactd.PrefixToken), TenantID: tn.ID, Name: "t3", Kind: contactd.TokenService,
+		Scopes: []contactd.Scope{contactd.ScopeRead}, Hash: contactd.HashToken("cdt_watch3" + listener), CreatedAt: time.Now()}
+	if err := d.CreateToken(ctx, tok3); err != nil {
+		t.Fatal(err)
+	}
+	slowDone.Store(false)
+	d.WatchTokens(contactd.TokenWatch{Changed: func(string, string) {}, Listening: func(bool) {}})
+	if err := d.RevokeToken(ctx, tn.ID, tok3.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !slowDone.Load() {
+		t.Errorf("a revocation through a starting node returned before another node had forgotten the token")
+	}
+	expectNews(news{tn.ID, tok3.ID})
+
 	// Cut the listener's connection: told, then listening again, and
 	// hearing what follows.
 	admin, err := pgx.Connect(ctx, url)
