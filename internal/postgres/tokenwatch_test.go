@@ -79,11 +79,17 @@ func TestTokenWatch(t *testing.T) {
 	if err := a.CreateTenant(ctx, tn); err != nil {
 		t.Fatal(err)
 	}
-	tok := &contactd.Token{ID: contactd.NewID(contactd.PrefixToken), TenantID: tn.ID, Name: "t", Kind: contactd.TokenService,
-		Scopes: []contactd.Scope{contactd.ScopeRead}, Hash: contactd.HashToken("cdt_watch" + listener), CreatedAt: time.Now()}
-	if err := a.CreateToken(ctx, tok); err != nil {
-		t.Fatal(err)
+	// newToken creates a token of the tenant through s.
+	newToken := func(s *postgres.Store, name string) *contactd.Token {
+		t.Helper()
+		tok := &contactd.Token{ID: contactd.NewID(contactd.PrefixToken), TenantID: tn.ID, Name: name, Kind: contactd.TokenService,
+			Scopes: []contactd.Scope{contactd.ScopeRead}, Hash: contactd.HashToken("cdt_" + name + listener), CreatedAt: time.Now()}
+		if err := s.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		return tok
 	}
+	tok := newToken(a, "t1")
 	if err := a.RevokeToken(ctx, tn.ID, tok.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +137,7 @@ func TestTokenWatch(t *testing.T) {
 	if on := <-cListening; !on {
 		t.Fatal("the third store does not listen")
 	}
-	tok2 := &contactd.Token{ID: contactd.NewID(contactd.PrefixToken), TenantID: tn.ID, Name: "t2", Kind: contactd.TokenService,
-		Scopes: []contactd.Scope{contactd.ScopeRead}, Hash: contactd.HashToken("cdt_watch2" + listener), CreatedAt: time.Now()}
-	if err := b.CreateToken(ctx, tok2); err != nil {
-		t.Fatal(err)
-	}
+	tok2 := newToken(b, "t2")
 	if err := b.RevokeToken(ctx, tn.ID, tok2.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -150,11 +152,7 @@ func TestTokenWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	tok3 := &contactd.Token{ID: contactd.NewID(contactd.PrefixToken), TenantID: tn.ID, Name: "t3", Kind: contactd.TokenService,
-		Scopes: []contactd.Scope{contactd.ScopeRead}, Hash: contactd.HashToken("cdt_watch3" + listener), CreatedAt: time.Now()}
-	if err := d.CreateToken(ctx, tok3); err != nil {
-		t.Fatal(err)
-	}
+	tok3 := newToken(d, "t3")
 	slowDone.Store(false)
 	d.WatchTokens(contactd.TokenWatch{Changed: func(string, string) {}, Listening: func(bool) {}})
 	if err := d.RevokeToken(ctx, tn.ID, tok3.ID, time.Now()); err != nil {
