@@ -28,7 +28,7 @@ func TestRankLevels(t *testing.T) {
 		firsts := []string{"Mar", "Maria", "Marco", "Mario", "Ana", "Marek", "Zoë", "Mar"}
 		lasts := []string{"Marsh", "Smith", "Mar", "Martínez", "Lee", "Mara"}
 		companies := []string{"", "Marvel", "Mars Inc", "Acme", "Mar"}
-		emails := []string{"", "mar@example.com", "marco.l@mars.example", "x@y.example", "ann@marina.example"}
+		emails := []string{"", "mar@example.com", "marco.l@mars.example", "x@y.example", "ann@marina.example", "bo@marinas.example"}
 		var ids []string
 		for i := range 60 {
 			in := &contactd.ContactInput{FirstName: firsts[i%len(firsts)], LastName: lasts[i%len(lasts)], Company: companies[i%len(companies)]}
@@ -50,7 +50,7 @@ func TestRankLevels(t *testing.T) {
 			all := e.allContacts(t)
 			for _, q := range []string{"mar", "MAR", "ma", "maria", "marc", "mars", "marvel", "mara", "zo", "an", "ex", "example", "mar+1@", "zz", "m",
 				"mar marsh", "m marsh", "marsh m", "maria mar+1@", "mar+1@ maria", "ma marvel", "example mar", "mar example", "zo lee", "aaron mar",
-				"mar ma marv", "bo marina", "marvin mar"} {
+				"mar ma marv", "bo marina", "marvin mar", "marina", "marin"} {
 				want := rankOracle(all, q)
 				for _, exact := range []bool{true, false} {
 					got, total := e.searchWalk(t, q, exact)

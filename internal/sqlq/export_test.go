@@ -14,4 +14,4 @@ func Arrays(table string) map[string][2]string { return tables[table].arrays }
 var tables = map[string]*table{"contacts": contacts, "accounts": accounts}
 
 // Driver is Builder.driver.
-func Driver(d *Dialect, terms []string) (int, bool) { return NewBuilder(d).driver(terms) }
+func Driver(d *Dialect, terms []string) (drive, check []string) { return NewBuilder(d).driver(terms) }

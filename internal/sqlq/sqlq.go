@@ -58,6 +58,12 @@ type Dialect struct {
 	// (" INDEXED BY name"), where the planner might pick another plan on
 	// statistics that are stale or absent; "" where it cannot be said.
 	indexedBy func(name string) string
+	// seeksContactTerms says that a range of terms in a lookup of one
+	// contact's terms may be given as is (see contactTermIn).
+	seeksContactTerms bool
+	// surely marks a condition that holds for almost every row it is
+	// checked on, so that the planner does not read an index by it.
+	surely func(cond string) string
 	// crossJoin joins tables in the order written ("CROSS JOIN" in SQLite),
 	// or as the planner sees fit.
 	crossJoin string
@@ -100,8 +106,10 @@ var SQLite = &Dialect{
 		}
 		return 0
 	},
-	indexedBy: func(name string) string { return " INDEXED BY " + name },
-	crossJoin: "CROSS JOIN",
+	indexedBy:         func(name string) string { return " INDEXED BY " + name },
+	surely:            func(cond string) string { return "likelihood(" + cond + ", 0.99)" },
+	seeksContactTerms: true,
+	crossJoin:         "CROSS JOIN",
 }
 
 // Postgres is the dialect of the PostgreSQL store.
@@ -125,6 +133,7 @@ var Postgres = &Dialect{
 	boolArg:      func(b bool) any { return b },
 	bytewise:     ` COLLATE "C"`,
 	indexedBy:    func(string) string { return "" },
+	surely:       func(cond string) string { return cond },
 	crossJoin:    "JOIN",
 }
 

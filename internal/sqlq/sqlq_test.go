@@ -628,35 +628,35 @@ func TestTagOrderedPlan(t *testing.T) {
 	}
 }
 
-// TestSearchDriver: a search of several tokens is driven by one of them
-// when it is an email address or at least twice as long as each other
-// token; alike tokens, and a token of digits, take the general plan. Both
-// dialects choose alike.
+// TestSearchDriver: a search of several tokens reads the matches of its
+// longer tokens and checks its short ones (one or two letters of an
+// alphabet) in each match; an email address drives alone; a token of
+// digits, or tokens all alike, take the general plan (every token drives).
+// Both dialects choose alike.
 func TestSearchDriver(t *testing.T) {
 	for _, tc := range []struct {
-		terms      []string
-		sqlite, pg int // the driver, -1 for none
+		terms, drive, check []string
 	}{
-		{[]string{"mar", "sch"}, -1, -1},
-		{[]string{"jos", "nú"}, -1, -1},
-		{[]string{"maria", "s"}, 0, 0},
-		{[]string{"s", "maria"}, 1, 1},
-		{[]string{"maria", "schmidt", "maria.schmidt+12@example.com"}, 2, 2},
-		{[]string{"王", "伟"}, -1, -1},
-		{[]string{"mar", "415"}, -1, -1},
-		{[]string{"415", "martinez"}, -1, -1},
-		{[]string{"mar@", "m"}, 0, 0},
+		{[]string{"mar", "sch"}, []string{"mar", "sch"}, nil},
+		{[]string{"jos", "nú"}, []string{"jos"}, []string{"nú"}},
+		{[]string{"maria", "s"}, []string{"maria"}, []string{"s"}},
+		{[]string{"s", "maria"}, []string{"maria"}, []string{"s"}},
+		{[]string{"noa", "o", "br"}, []string{"noa"}, []string{"o", "br"}},
+		{[]string{"william", "o", "brien"}, []string{"william", "brien"}, []string{"o"}},
+		{[]string{"o", "b"}, []string{"o", "b"}, nil},
+		{[]string{"maria", "schmidt", "maria.schmidt+12@example.com"}, []string{"maria.schmidt+12@example.com"}, []string{"maria", "schmidt"}},
+		{[]string{"王", "伟"}, []string{"王", "伟"}, nil},
+		{[]string{"yan", "杨"}, []string{"yan", "杨"}, nil},
+		{[]string{"na", "김"}, []string{"김"}, []string{"na"}},
+		{[]string{"πα", "γεωργ"}, []string{"γεωργ"}, []string{"πα"}},
+		{[]string{"mar", "415"}, []string{"mar", "415"}, nil},
+		{[]string{"415", "m"}, []string{"415", "m"}, nil},
+		{[]string{"mar@", "m"}, []string{"mar@"}, []string{"m"}},
 	} {
-		for _, d := range []struct {
-			dialect *sqlq.Dialect
-			want    int
-		}{{sqlq.SQLite, tc.sqlite}, {sqlq.Postgres, tc.pg}} {
-			got, ok := sqlq.Driver(d.dialect, tc.terms)
-			if !ok {
-				got = -1
-			}
-			if got != d.want {
-				t.Errorf("%s: %q driven by %d, want %d", d.dialect.Name, tc.terms, got, d.want)
+		for _, d := range []*sqlq.Dialect{sqlq.SQLite, sqlq.Postgres} {
+			drive, check := sqlq.Driver(d, tc.terms)
+			if !slices.Equal(drive, tc.drive) || !slices.Equal(check, tc.check) {
+				t.Errorf("%s: %q drives %q and checks %q, want %q and %q", d.Name, tc.terms, drive, check, tc.drive, tc.check)
 			}
 		}
 	}
