@@ -370,21 +370,22 @@ func insertSQL(table string, cols []string, n int) string {
 	return q
 }
 
-// nextPhoneRowid returns the rowid the next phone row will get: the phone
-// rows a transaction inserts from here on have this rowid or a larger one.
+// nextPhoneRowid returns the key (rid) the next phone row will get: the
+// phone rows a transaction inserts from here on have this key or a larger
+// one.
 func (x *txExec) nextPhoneRowid() (int64, error) {
 	var last int64
-	err := x.QueryRowContext(x.ctx, `SELECT COALESCE(MAX(rowid), 0) FROM contact_phones`).Scan(&last)
+	err := x.QueryRowContext(x.ctx, `SELECT COALESCE(MAX(rid), 0) FROM contact_phones`).Scan(&last)
 	return last + 1, err
 }
 
-// indexPhoneDigits adds the phone rows from rowid first on to the trigram
-// index of phone digits, in one statement: FTS5 writes its pending terms
-// out at the end of each statement that changes it, so a statement per
-// number would cost a segment per number. (Deleted phone rows leave it by
-// trigger, see migration 00004.)
+// indexPhoneDigits adds the phone rows from key first on to the trigram
+// index of phone digits, keyed by the rows' rid, in one statement: FTS5
+// writes its pending terms out at the end of each statement that changes
+// it, so a statement per number would cost a segment per number. (Deleted
+// and renumbered phone rows update it by trigger, see migration 00013.)
 func (x *txExec) indexPhoneDigits(first int64) error {
-	return x.exec(`INSERT INTO contact_phone_digits (rowid, digits) SELECT rowid, substr(e164, 2) FROM contact_phones WHERE rowid >= ?`, first)
+	return x.exec(`INSERT INTO contact_phone_digits (rowid, digits) SELECT rid, substr(e164, 2) FROM contact_phones WHERE rid >= ?`, first)
 }
 
 // txExec runs statements in a write transaction, each through the

@@ -73,9 +73,9 @@ type Dialect struct {
 var SQLite = &Dialect{
 	Name: "sqlite",
 	// contact_phone_digits, FTS5 with the trigram tokenizer, is keyed by
-	// contact_phones' rowid (migration 00004).
+	// contact_phones' rid (migrations 00004, 00013).
 	digitsIn: func(b *Builder, t string) string {
-		return "p.rowid IN (SELECT rowid FROM contact_phone_digits WHERE contact_phone_digits MATCH " + b.Arg(`"`+t+`"`) + ")"
+		return "p.rid IN (SELECT rowid FROM contact_phone_digits WHERE contact_phone_digits MATCH " + b.Arg(`"`+t+`"`) + ")"
 	},
 	// Numbered, so that a placeholder may be used more than once (a
 	// property path appears several times in one condition).
