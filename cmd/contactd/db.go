@@ -38,9 +38,18 @@ func parse(fs *pflag.FlagSet, args []string) error {
 
 // openStore opens and migrates the database named by a --db value.
 func openStore(ctx context.Context, db string) (contactd.Store, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+	if isPostgres(db) {
 		return postgres.Open(ctx, db)
 	}
-	path := strings.TrimPrefix(strings.TrimPrefix(db, "sqlite://"), "sqlite:")
-	return sqlite.Open(ctx, path)
+	return sqlite.Open(ctx, sqlitePath(db))
+}
+
+// isPostgres reports whether a --db value names a PostgreSQL database.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// sqlitePath is the file path of a --db value naming a SQLite database.
+func sqlitePath(db string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(db, "sqlite://"), "sqlite:")
 }

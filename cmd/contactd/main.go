@@ -40,6 +40,7 @@ Usage:
   contactd tenant create NAME [--region US]
   contactd token create --tenant NAME|ID --scopes a,b [--name N] [--user U] [--kind personal|service]
   contactd migrate
+  contactd backup DEST
   contactd version
 
 Every command takes --db (or CONTACTD_DB): a SQLite file path, optionally
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return tokenCmd(ctx, rest, stdout, stderr, getenv)
 	case "migrate":
 		return migrateCmd(ctx, rest, stdout, stderr, getenv)
+	case "backup":
+		return backupCmd(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "contactd", version)
 		return nil
