@@ -70,6 +70,19 @@ type Page[T any] struct {
 	fields []string
 }
 
+// ItemJSON is item i's JSON as MarshalJSON writes it in the page
+// (projected to the requested fields).
+func (p Page[T]) ItemJSON(i int) ([]byte, error) {
+	if p.fields == nil {
+		return json.Marshal(p.Data[i])
+	}
+	m, err := Project(p.Data[i], p.fields, nil)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
 // MarshalJSON writes the page, with each item projected to the requested
 // fields.
 func (p Page[T]) MarshalJSON() ([]byte, error) {

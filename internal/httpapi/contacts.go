@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -111,6 +112,13 @@ func (s *Server) contactRoutes() []route {
 			Doc:       "One page of the tenant's contacts. Page with cursor (keyset: every contact is visited once even while others are added) or page. Strings compare exactly (case-sensitive); tags and emails compare case-insensitively; on lists (tags, phones, emails, segments) $eq means contains; phone values are normalized first; properties compare only with values of the same JSON type.",
 			Params:    contactListParams,
 			Responses: contactPage, serve: s.listContacts},
+		{Method: "GET", Path: "/v1/contacts/export", ID: "exportContacts", Tag: "Contacts", Scope: contactd.ScopeRead,
+			Summary: "Export contacts",
+			Doc: "Every contact of a list, streamed as newline-delimited JSON (one contact a line, as GET returns it) and read a page at a time, so that any number of contacts is exported in constant memory. " +
+				"filter, q, sort and includeDeleted select and order them as for GET /v1/contacts; without sort (and without q, whose results are ranked) they come in id order, in which a contact added or changed while the export runs is never skipped or repeated. " +
+				"A request that is wrong fails with a problem document before the first line; an error later cuts the connection, so a body without its final newline is incomplete.",
+			Params:    exportParams,
+			Responses: []response{{Status: 200, Doc: "One contact a line.", Raw: "application/x-ndjson"}}, serve: s.exportContacts},
 		{Method: "POST", Path: "/v1/contacts/search", ID: "searchContacts", Tag: "Contacts", Scope: contactd.ScopeRead,
 			Summary: "List contacts with the parameters in a JSON body", Doc: "The same as GET /v1/contacts, for long filters.",
 			Params: []param{idemKey}, Body: searchBody{},
@@ -170,6 +178,54 @@ func (s *Server) listContacts(c *call) (*reply, error) {
 		return nil, err
 	}
 	return pageReply(s.svc.ListContacts(c.r.Context(), c.p, r))
+}
+
+// exportParams are the parameters of an export: a list's selection and
+// order, and the format.
+var exportParams = []param{contactListParams[0], contactListParams[1], contactListParams[2],
+	{In: "query", Name: "includeDeleted", Type: "boolean", Doc: "Include soft-deleted contacts."}, fieldsParam,
+	{In: "query", Name: "format", Type: "string", Enum: []string{"ndjson"}, Doc: "The file format (default ndjson)."}}
+
+func (s *Server) exportContacts(c *call) (*reply, error) {
+	if f := c.r.URL.Query().Get("format"); f != "" && f != "ndjson" {
+		return nil, errStatus(http.StatusBadRequest, "invalid", "query.format: must be ndjson",
+			contactd.FieldError{Location: "query.format", Message: "must be ndjson", Value: f})
+	}
+	r, err := contactListRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	if r.Sort == "" && r.Q == "" {
+		r.Sort = "id"
+	}
+	r.Limit, r.NoCount = contactd.MaxLimit, true
+	ctx := c.r.Context()
+	page, err := s.svc.ListContacts(ctx, c.p, r)
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, contentType: "application/x-ndjson", stream: func(w io.Writer) error {
+		var line []byte
+		for {
+			for i := range page.Data {
+				b, err := page.ItemJSON(i)
+				if err != nil {
+					return err
+				}
+				line = append(append(line[:0], b...), '\n')
+				if _, err := w.Write(line); err != nil {
+					return err
+				}
+			}
+			if page.NextCursor == nil {
+				return nil
+			}
+			r.Cursor = *page.NextCursor
+			if page, err = s.svc.ListContacts(ctx, c.p, r); err != nil {
+				return err
+			}
+		}
+	}}, nil
 }
 
 // contactListRequest reads the parameters of a contact list.

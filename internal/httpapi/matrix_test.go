@@ -113,6 +113,7 @@ func matrixCases() map[string]routeCase {
 		"DELETE /v1/tokens/{tokenId}":                     {ok: 204},
 		"GET /v1/contacts":                                {query: "?limit=5&sort=-updatedAt", ok: 200},
 		"POST /v1/contacts/search":                        {body: map[string]any{"q": "matrix", "filter": map[string]any{"tags": "vip"}}, ok: 200},
+		"GET /v1/contacts/export":                         {query: "?filter=%7B%22tags%22%3A%22vip%22%7D", ok: 200},
 		"POST /v1/contacts/{id}/phones":                   {body: map[string]any{"number": "+14155550199", "type": "work"}, ok: 201},
 		"PATCH /v1/contacts/{id}/phones/{phoneId}":        {body: map[string]any{"type": "home", "extension": nil}, ok: 200},
 		"DELETE /v1/contacts/{id}/phones/{phoneId}":       {ok: 200},

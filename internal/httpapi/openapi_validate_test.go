@@ -3,7 +3,10 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -27,6 +30,8 @@ func validateExchanges(t *testing.T, raw []byte, exs []exchange) {
 	ctx := context.Background()
 	// kin-openapi decodes no HTML by itself; /docs is a string.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	// An export is newline-delimited JSON: every line must be a JSON value.
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", ndjsonDecoder)
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(raw)
 	if err != nil {
@@ -90,4 +95,22 @@ func oneLine(err error) string {
 		s = s[:600] + "…"
 	}
 	return s
+}
+
+// ndjsonDecoder checks that every line of newline-delimited JSON is a JSON
+// value, and gives the body as the string the document says it is.
+func ndjsonDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return "", nil
+	}
+	for i, line := range bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n")) {
+		if !json.Valid(line) {
+			return nil, fmt.Errorf("line %d is not JSON", i+1)
+		}
+	}
+	return string(b), nil
 }

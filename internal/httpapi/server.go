@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -116,6 +117,11 @@ type reply struct {
 	contentType string
 	etag        string
 	location    string
+	// stream writes a body of contentType that is produced as it is sent.
+	// An error it returns after the status line is out cannot be a
+	// problem document: the connection is cut, so that the client sees a
+	// truncated body, never a short one that looks whole.
+	stream func(w io.Writer) error
 }
 
 // handle wraps a route's handler with the request pipeline: request id,
@@ -282,12 +288,18 @@ func (s *Server) write(c *call, rep *reply) int {
 	if rep.location != "" {
 		h.Set("Location", rep.location)
 	}
-	if rep.raw != nil {
+	if rep.raw != nil || rep.stream != nil {
 		h.Set("Content-Type", rep.contentType)
 	}
 	c.w.WriteHeader(rep.status)
 	if rep.raw != nil {
 		c.w.Write(rep.raw)
+	}
+	if rep.stream != nil {
+		if err := rep.stream(c.w); err != nil {
+			s.log.Error("stream cut", "request_id", c.requestID, "err", err)
+			panic(http.ErrAbortHandler)
+		}
 	}
 	return rep.status
 }
