@@ -297,7 +297,12 @@ func (s *Server) write(c *call, rep *reply) int {
 	}
 	if rep.stream != nil {
 		if err := rep.stream(c.w); err != nil {
-			s.log.Error("stream cut", "request_id", c.requestID, "err", err)
+			// A client that went away is not the server's failure.
+			level := slog.LevelError
+			if c.r.Context().Err() != nil {
+				level = slog.LevelInfo
+			}
+			s.log.Log(c.r.Context(), level, "stream cut", "request_id", c.requestID, "route", c.rt.Path, "err", err)
 			panic(http.ErrAbortHandler)
 		}
 	}
