@@ -41,6 +41,8 @@ Usage:
   contactd token create --tenant NAME|ID --scopes a,b [--name N] [--user U] [--kind personal|service]
   contactd migrate
   contactd backup DEST
+  contactd export [--output FILE] [--filter JSON] [--q Q] [--sort S] [--fields F] [--include-deleted]
+                  (--tenant NAME|ID | --url URL --token TOKEN)
   contactd version
 
 Every command takes --db (or CONTACTD_DB): a SQLite file path, optionally
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return migrateCmd(ctx, rest, stdout, stderr, getenv)
 	case "backup":
 		return backupCmd(ctx, rest, stdout, stderr, getenv)
+	case "export":
+		return exportCmd(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "contactd", version)
 		return nil

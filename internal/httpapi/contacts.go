@@ -195,36 +195,14 @@ func (s *Server) exportContacts(c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Sort == "" && r.Q == "" {
-		r.Sort = "id"
-	}
-	r.Limit, r.NoCount = contactd.MaxLimit, true
 	ctx := c.r.Context()
-	page, err := s.svc.ListContacts(ctx, c.p, r)
+	exp, err := s.svc.ExportContacts(ctx, c.p, r)
 	if err != nil {
 		return nil, err
 	}
 	return &reply{status: http.StatusOK, contentType: "application/x-ndjson", stream: func(w io.Writer) error {
-		var line []byte
-		for {
-			for i := range page.Data {
-				b, err := page.ItemJSON(i)
-				if err != nil {
-					return err
-				}
-				line = append(append(line[:0], b...), '\n')
-				if _, err := w.Write(line); err != nil {
-					return err
-				}
-			}
-			if page.NextCursor == nil {
-				return nil
-			}
-			r.Cursor = *page.NextCursor
-			if page, err = s.svc.ListContacts(ctx, c.p, r); err != nil {
-				return err
-			}
-		}
+		_, err := exp.WriteNDJSON(ctx, w)
+		return err
 	}}, nil
 }
 
