@@ -46,6 +46,7 @@ type config struct {
 	Connections int           `json:"connections"`
 	Interactive int           `json:"interactiveConnections"`
 	Scenarios   []string      `json:"scenarios"`
+	Export      bool          `json:"export"`
 	Keep        bool          `json:"-"`
 	JSON        string        `json:"-"`
 	CPUProfile  string        `json:"-"`
@@ -66,8 +67,10 @@ type report struct {
 	Scenarios []*result   `json:"scenarios"`
 	// Profiled is the extra pass of one scenario run with contactd's CPU
 	// profiler on (--cpuprofile); it is not part of the table.
-	Profiled *result   `json:"profiled,omitempty"`
-	Started  time.Time `json:"started"`
+	Profiled *result `json:"profiled,omitempty"`
+	// Export is the export pass (--export).
+	Export  *exportResult `json:"export,omitempty"`
+	Started time.Time     `json:"started"`
 }
 
 type machine struct {
@@ -116,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Connections, "connections", 32, "concurrent keep-alive connections")
 	fs.IntVar(&cfg.Interactive, "interactive", 4, "connections of the interactive pass, which runs list and search again as a few agents browsing would (0: no such pass)")
 	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run after the minimal server: "+strings.Join(allScenarios, ", "))
+	fs.BoolVar(&cfg.Export, "export", true, "after the scenarios, export the first tenant's contacts whole over HTTP (GET /v1/contacts/export) and report the rate")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (database and server logs)")
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "after the scenarios, run one of them once more (--profile-scenario) with contactd's CPU profiler on, and write the profile here")
@@ -282,6 +286,11 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		rep.Scenarios = append(rep.Scenarios, res)
 		fmt.Fprintf(logw, "%s: %.0f req/s, p99 %.2f ms, %d errors\n", res.Scenario, res.RPS, res.P99ms, res.Errors+res.Wrong)
 	}
+	if cfg.Export {
+		rep.Export = measureExport(cc.Addr, tenants[0])
+		rep.Export.PeakRSS, _ = memory(pid)
+		fmt.Fprintf(logw, "export: %d contacts, %.0f contacts/s\n", rep.Export.Contacts, rep.Export.ContactsPerSec)
+	}
 	if cfg.CPUProfile != "" {
 		path, err := filepath.Abs(cfg.CPUProfile)
 		if err != nil {
@@ -320,6 +329,9 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 
 // failed reports whether a scenario had errors or wrong answers.
 func (r *report) failed() bool {
+	if r.Export != nil && !r.Export.valid() {
+		return true
+	}
 	for _, s := range append([]*result{r.Minimal}, r.Scenarios...) {
 		if s != nil && (s.Errors > 0 || s.Wrong > 0 || s.Requests == 0) {
 			return true
@@ -361,6 +373,13 @@ func printTable(out io.Writer, rep *report) {
 		row(r, mib(r.PeakRSS)+" peak")
 	}
 	fmt.Fprintf(out, "(requests: answers within the measured window; minimal server peak RSS %s; contactd RSS is VmHWM after the scenario)\n", mib(rep.Minimal.PeakRSS))
+	if e := rep.Export; e != nil {
+		fmt.Fprintf(out, "export of one tenant: %d contacts in %.2f s, %.0f contacts/s, %s of NDJSON; contactd peak RSS %s\n",
+			e.Contacts, e.Seconds, e.ContactsPerSec, mib(e.Bytes), mib(e.PeakRSS))
+		if !e.valid() {
+			fmt.Fprintf(out, "\n!!! EXPORT: %d contacts of %d, %s: its figures are NOT VALID\n", e.Contacts, e.Want, e.Error)
+		}
+	}
 	for _, r := range append([]*result{rep.Minimal}, rep.Scenarios...) {
 		if r.Errors == 0 && r.Wrong == 0 && r.Requests > 0 {
 			continue
