@@ -35,6 +35,11 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	const use = "usage: contactd export [--output FILE] [--filter JSON] [--q Q] [--sort S] [--fields F] [--include-deleted] (--tenant T [--db PATH] | --url URL --token TOKEN)"
+	// --tenant reads the database even when CONTACTD_URL is set; the two
+	// flags together are a mistake.
+	if *tenant != "" && !fs.Changed("url") {
+		*srvURL = ""
+	}
 	if fs.NArg() != 0 || (*tenant == "") == (*srvURL == "") {
 		return usageError{use + "\n(give --tenant to read a database, or --url to ask a server)"}
 	}

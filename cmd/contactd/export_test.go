@@ -144,6 +144,10 @@ func TestExportCommand(t *testing.T) {
 			t.Errorf("export %v left %v", tc.args, left)
 		}
 	}
+	// --tenant reads the database even with CONTACTD_URL set.
+	if _, stderr, err := runCmd(t, env(map[string]string{"CONTACTD_URL": "http://127.0.0.1:1"}), "export", "--db", path, "--tenant", "acme", "-o", filepath.Join(dir, "env.ndjson")); err != nil {
+		t.Errorf("local export with CONTACTD_URL set: %v, %s", err, stderr)
+	}
 	for _, args := range [][]string{{}, {"--db", path, "--tenant", "acme", "--url", srv.URL}, {"--url", srv.URL}, {"--tenant", "acme", "--format", "csv"}} {
 		if _, _, err := runCmd(t, env(nil), append([]string{"export"}, args...)...); err == nil {
 			t.Errorf("export %v succeeded", args)
