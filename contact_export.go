@@ -17,8 +17,9 @@ type ContactExport struct {
 // ExportContacts starts an export of every contact of a list: filter, q,
 // sort, includeDeleted and fields as for ListContacts, read a page of
 // MaxLimit at a time whatever the request's limit, cursor, page or count.
-// Without sort and q the order is id, in which a contact written while the
-// export runs is never skipped or repeated. It reads the first page, so
+// Without sort and q the order is id, in which every contact that exists
+// throughout the export appears exactly once, whatever is written
+// meanwhile. It reads the first page, so
 // that a request that is wrong fails here, before anything is written.
 func (s *Service) ExportContacts(ctx context.Context, p Principal, r ContactListRequest) (*ContactExport, error) {
 	if r.Sort == "" && r.Q == "" {

@@ -115,7 +115,7 @@ func (s *Server) contactRoutes() []route {
 		{Method: "GET", Path: "/v1/contacts/export", ID: "exportContacts", Tag: "Contacts", Scope: contactd.ScopeRead,
 			Summary: "Export contacts",
 			Doc: "Every contact of a list, streamed as newline-delimited JSON (one contact a line, as GET returns it) and read a page at a time, so that any number of contacts is exported in constant memory. " +
-				"filter, q, sort and includeDeleted select and order them as for GET /v1/contacts; without sort (and without q, whose results are ranked) they come in id order, in which a contact added or changed while the export runs is never skipped or repeated. " +
+				"filter, q, sort and includeDeleted select and order them as for GET /v1/contacts; without sort (and without q, whose results are ranked) they come in id order, in which every contact that exists throughout the export appears exactly once, whatever is written meanwhile. " +
 				"A request that is wrong fails with a problem document before the first line; an error later cuts the connection, so a body without its final newline is incomplete.",
 			Params:    exportParams,
 			Responses: []response{{Status: 200, Doc: "One contact a line.", Raw: "application/x-ndjson"}}, serve: s.exportContacts},
