@@ -23,17 +23,7 @@ func TestBackupDuringWrites(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	path, dest := filepath.Join(dir, "live.db"), filepath.Join(dir, "backup.db")
-	store, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	svc := contactd.NewService(store, nil)
-	tn, err := svc.CreateTenant(ctx, "backup", "US")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := contactd.Principal{TenantID: tn.ID, Actor: "test", Scopes: contactd.AllScopes, Region: "US"}
+	svc, _, p := openTenant(t, path, "backup")
 
 	var mu sync.Mutex
 	var acked []string // ids of created contacts, in order
@@ -72,6 +62,9 @@ func TestBackupDuringWrites(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^backed up .* to .*backup\.db: \d+ contacts, [0-9.]+ MiB, in .*; integrity check ok\n$`).MatchString(out) {
 		t.Errorf("backup printed %q", out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*partial*")); len(left) > 0 {
+		t.Errorf("the backup left %v", left)
 	}
 
 	db, err := sql.Open("sqlite", "file:"+dest+"?mode=ro")
@@ -150,4 +143,22 @@ func TestBackupRefuses(t *testing.T) {
 	if _, _, err := runCmd(t, env(nil), "backup", "--db", path); err == nil {
 		t.Errorf("backup with no destination succeeded")
 	}
+}
+
+// openTenant opens (and migrates) a SQLite database at path, closed when
+// the test ends, with a Service over it and a new tenant of that name, and
+// returns a principal of the tenant with every scope.
+func openTenant(t *testing.T, path, name string) (*contactd.Service, *contactd.Tenant, contactd.Principal) {
+	t.Helper()
+	store, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	svc := contactd.NewService(store, nil)
+	tn, err := svc.CreateTenant(t.Context(), name, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, tn, contactd.Principal{TenantID: tn.ID, Actor: "test", Scopes: contactd.AllScopes, Region: "US"}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
-	"github.com/contactd/contactd/internal/sqlite"
 )
 
 // TestExportCommand: contactd export writes the same NDJSON from the
@@ -27,17 +26,7 @@ func TestExportCommand(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.db")
-	store, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	svc := contactd.NewService(store, nil)
-	tn, err := svc.CreateTenant(ctx, "acme", "US")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := contactd.Principal{TenantID: tn.ID, Actor: "test", Scopes: contactd.AllScopes, Region: "US"}
+	svc, tn, p := openTenant(t, path, "acme")
 	const n = contactd.MaxLimit + 57
 	var ins []*contactd.ContactInput
 	for i := range n {
