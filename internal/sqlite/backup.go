@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 )
 
 // BackupInfo describes a finished backup.
@@ -17,7 +18,7 @@ type BackupInfo struct {
 }
 
 // Backup writes a consistent copy of the contactd database at src to dest,
-// a file that must not exist yet, while a running server goes on reading
+// a file that must not exist yet (it is never replaced), while a running server goes on reading
 // and writing src. The copy is one snapshot of src (VACUUM INTO, which reads
 // src in a single read transaction and writes dest compacted), so it holds
 // every write committed before the backup began and none half-done; dest
@@ -51,13 +52,25 @@ func Backup(ctx context.Context, src, dest string) (BackupInfo, error) {
 	if n == 0 {
 		return BackupInfo{}, fmt.Errorf("sqlite: backup: %s is not a contactd database", src)
 	}
-	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
-		os.Remove(dest)
+	// The copy is written and checked under a temporary name beside dest,
+	// and only then linked to dest, which fails if dest has appeared
+	// meanwhile: a failed backup leaves nothing that looks whole, and none
+	// replaces a file.
+	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".partial-*")
+	if err != nil {
 		return BackupInfo{}, fmt.Errorf("sqlite: backup: %w", err)
 	}
-	info, err := checkCopy(ctx, dest)
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, tmp.Name()); err != nil {
+		return BackupInfo{}, fmt.Errorf("sqlite: backup: %w", err)
+	}
+	info, err := checkCopy(ctx, tmp.Name())
 	if err != nil {
-		return info, fmt.Errorf("sqlite: backup: the copy %s: %w", dest, err)
+		return info, fmt.Errorf("sqlite: backup: the copy of %s: %w", src, err)
+	}
+	if err := os.Link(tmp.Name(), dest); err != nil {
+		return info, fmt.Errorf("sqlite: backup: %w", err)
 	}
 	return info, nil
 }
