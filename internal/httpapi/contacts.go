@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -182,9 +183,22 @@ func (s *Server) listContacts(c *call) (*reply, error) {
 
 // exportParams are the parameters of an export: a list's selection and
 // order, and the format.
-var exportParams = []param{contactListParams[0], contactListParams[1], contactListParams[2],
-	{In: "query", Name: "includeDeleted", Type: "boolean", Doc: "Include soft-deleted contacts."}, fieldsParam,
-	{In: "query", Name: "format", Type: "string", Enum: []string{"ndjson"}, Doc: "The file format (default ndjson)."}}
+var exportParams = append(paramsNamed(contactListParams, "q", "filter", "sort", "includeDeleted", "fields"),
+	param{In: "query", Name: "format", Type: "string", Enum: []string{"ndjson"}, Doc: "The file format (default ndjson)."})
+
+// paramsNamed returns the parameters of ps with the given names, in that
+// order.
+func paramsNamed(ps []param, names ...string) []param {
+	out := make([]param, 0, len(names))
+	for _, n := range names {
+		i := slices.IndexFunc(ps, func(p param) bool { return p.Name == n })
+		if i < 0 {
+			panic("httpapi: no parameter " + n)
+		}
+		out = append(out, ps[i])
+	}
+	return out
+}
 
 func (s *Server) exportContacts(c *call) (*reply, error) {
 	if f := c.r.URL.Query().Get("format"); f != "" && f != "ndjson" {
