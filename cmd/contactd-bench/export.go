@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/contactd/contactd/internal/ndjson"
 )
 
 // exportResult is the export pass: one tenant's contacts exported whole
@@ -59,38 +60,18 @@ func measureExport(addr string, t *tenantData) *exportResult {
 		res.Error = "export: " + r.Status
 		return res
 	}
-	buf := make([]byte, 1<<16)
-	var first, last []byte
-	for {
-		n, err := r.Body.Read(buf)
-		for _, c := range buf[:n] {
-			if c == '\n' {
-				res.Contacts++
-			}
-		}
-		if first == nil && n > 0 {
-			first = append([]byte(nil), buf[:n]...)
-		}
-		if n > 0 {
-			last = append(last[:0], buf[:n]...)
-		}
-		res.Bytes += int64(n)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			res.Error = fmt.Sprintf("export cut after %d contacts: %v", res.Contacts, err)
-			return res
-		}
+	var c ndjson.Counter
+	_, err = io.Copy(&c, r.Body)
+	res.Contacts, res.Bytes = c.Lines, c.Bytes
+	if err != nil || !c.Whole() {
+		res.Error = fmt.Sprintf("export cut after %d contacts: %v", c.Lines, err)
+		return res
 	}
 	res.Seconds = time.Since(start).Seconds()
 	res.ContactsPerSec = float64(res.Contacts) / res.Seconds
 	// The first and the last line must be contacts of the tenant.
-	if line, _, _ := bytes.Cut(first, []byte("\n")); res.Contacts > 0 && !isContact(line) {
-		res.Error = fmt.Sprintf("the first line is not a contact: %.100s", line)
-	}
-	if i := bytes.LastIndexByte(bytes.TrimSuffix(last, []byte("\n")), '\n'); res.Contacts > 1 && i >= 0 && !isContact(bytes.TrimSuffix(last[i+1:], []byte("\n"))) {
-		res.Error = fmt.Sprintf("the last line is not a contact: %.100s", last[i+1:])
+	if res.Contacts > 0 && (!isContact(c.First) || !isContact(c.Last)) {
+		res.Error = fmt.Sprintf("the first or last line is not a contact: %.100s … %.100s", c.First, c.Last)
 	}
 	return res
 }

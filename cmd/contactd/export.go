@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/ndjson"
 )
 
 // exportCmd writes a tenant's contacts as NDJSON, read from the database
@@ -161,30 +161,12 @@ func exportRemote(ctx context.Context, base, token string, r contactd.ContactLis
 		}
 		return 0, fmt.Errorf("the server answered %s", res.Status)
 	}
-	n, last := 0, byte('\n')
-	buf := make([]byte, 1<<16)
-	for {
-		k, err := res.Body.Read(buf)
-		if k > 0 {
-			for _, c := range buf[:k] {
-				if c == '\n' {
-					n++
-				}
-			}
-			last = buf[k-1]
-			if _, werr := w.Write(buf[:k]); werr != nil {
-				return n, werr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return n, fmt.Errorf("the export was cut after %d contacts: %w", n, err)
-		}
+	var c ndjson.Counter
+	if _, err := io.Copy(io.MultiWriter(w, &c), res.Body); err != nil {
+		return c.Lines, fmt.Errorf("the export was cut after %d contacts: %w", c.Lines, err)
 	}
-	if last != '\n' {
-		return n, fmt.Errorf("the export was cut after %d contacts", n)
+	if !c.Whole() {
+		return c.Lines, fmt.Errorf("the export was cut after %d contacts", c.Lines)
 	}
-	return n, nil
+	return c.Lines, nil
 }
