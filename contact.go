@@ -27,6 +27,7 @@ type Contact struct {
 	Locale       string          `json:"locale,omitempty"`
 	Timezone     string          `json:"timezone,omitempty"`
 	ProfileColor string          `json:"profileColor,omitempty"`
+	Notes        string          `json:"notes,omitempty"`
 	Phones       []Phone         `json:"phones"`
 	Emails       []Email         `json:"emails"`
 	Addresses    []Address       `json:"addresses"`
@@ -129,6 +130,7 @@ const (
 	MaxTagLen        = 64
 	MaxPropertyBytes = 16 << 10
 	MaxPropertyDepth = 5
+	MaxNotesLen      = 10000
 )
 
 // Live reports whether the contact is not deleted.

@@ -14,6 +14,7 @@ type ContactInput struct {
 	DisplayName                                       string
 	Company, Department, JobTitle                     string
 	Birthday, Locale, Timezone, ProfileColor          string
+	Notes                                             string
 	Phones                                            []Phone
 	Emails                                            []Email
 	Addresses                                         []Address
@@ -51,7 +52,7 @@ func (d *decoder) contactInput(data []byte) *ContactInput {
 			"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday,
 			"locale": &in.Locale, "timezone": &in.Timezone, "profileColor": &in.ProfileColor,
 			"accountId": &in.AccountID, "ownerId": &in.OwnerID, "externalId": &in.ExternalID,
-			"status": &in.Status, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,
+			"status": &in.Status, "notes": &in.Notes, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,
 		},
 		bools: map[string]*bool{
 			"doNotCall": &in.DoNotCall, "emailOptOut": &in.EmailOptOut,

@@ -12,16 +12,17 @@ import (
 type Term struct {
 	Term string
 	// Weight ranks where the term came from: names 3, company 2, emails
-	// and phone digits 1.
+	// and phone digits 1, notes 0.
 	Weight int
 }
 
 // Term weights: a search ranks a contact by the weights of its matching
-// terms (stores that rank by level rely on these three values).
+// terms (stores that rank by level rely on these four values).
 const (
 	WeightName    = 3
 	WeightCompany = 2
 	WeightOther   = 1
+	WeightNotes   = 0
 )
 
 const (
@@ -58,7 +59,8 @@ func words(s string) []string {
 // SearchTerms returns the full-text index entries of a contact: the words
 // of its names (and each name with its punctuation removed, so "O'Brien"
 // is found as "obrien"), of its company, its email addresses (folded:
-// whole, the words of the local part, and the domain whole and in words).
+// whole, the words of the local part, and the domain whole and in words),
+// and of its notes.
 // Phone digits are not among them: each store indexes the digits of each
 // number in a trigram index, so that any three or more consecutive digits
 // find it.
@@ -71,7 +73,7 @@ func SearchTerms(c *Contact) []Term {
 		if len(t) > maxTermLen {
 			t = truncateBytes(t, maxTermLen)
 		}
-		if best[t] < w {
+		if b, ok := best[t]; !ok || b < w {
 			best[t] = w
 		}
 	}
@@ -103,6 +105,9 @@ func SearchTerms(c *Contact) []Term {
 		for _, w := range words(domain) {
 			add(w, WeightOther)
 		}
+	}
+	for _, w := range words(fold(c.Notes)) {
+		add(w, WeightNotes)
 	}
 	out := make([]Term, 0, len(best))
 	for t, w := range best {

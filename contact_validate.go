@@ -46,6 +46,7 @@ func buildContact(in *ContactInput, prev *Contact, region string) (*Contact, err
 	c.Locale = b.locale("locale", in.Locale)
 	c.Timezone = b.timezone("timezone", in.Timezone)
 	c.ProfileColor = b.color("profileColor", in.ProfileColor)
+	c.Notes = b.text("notes", in.Notes, MaxNotesLen)
 	c.AccountID = b.text("accountId", in.AccountID, 64)
 	c.OwnerID = b.text("ownerId", in.OwnerID, 128)
 	c.ExternalID = b.text("externalId", in.ExternalID, 255)

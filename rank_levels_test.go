@@ -17,7 +17,7 @@ import (
 // drives (sqlq's driver). Their pages and totals must be the ranking the
 // search promises, worked out here from each contact's search terms: per
 // token the best of weight×2 + 1 for an exact term, summed, then display
-// name, then id. The names make every level occur, with ties, several
+// name, then id. The names and notes make every level occur, with ties, several
 // matching terms per contact and level, contacts deleted, renamed and
 // restored.
 func TestRankLevels(t *testing.T) {
@@ -29,12 +29,16 @@ func TestRankLevels(t *testing.T) {
 		lasts := []string{"Marsh", "Smith", "Mar", "Martínez", "Lee", "Mara"}
 		companies := []string{"", "Marvel", "Mars Inc", "Acme", "Mar"}
 		emails := []string{"", "mar@example.com", "marco.l@mars.example", "x@y.example", "ann@marina.example", "bo@marinas.example"}
+		notes := []string{"", "Met at the Marina in Mar; marine biologist", "", "call after 5, ask for Mara", "", "", "notes only: zebra"}
 		var ids []string
 		for i := range 60 {
 			in := &contactd.ContactInput{FirstName: firsts[i%len(firsts)], LastName: lasts[i%len(lasts)], Company: companies[i%len(companies)]}
 			if i%9 == 0 {
 				in.FirstName, in.LastName = "", ""
 				in.Name = fmt.Sprintf("Marvin %d", i%3)
+			}
+			if n := notes[i%len(notes)]; n != "" {
+				in.Notes = n
 			}
 			if m := emails[i%len(emails)]; m != "" {
 				in.Emails = []contactd.Email{{Address: strings.Replace(m, "@", fmt.Sprintf("+%d@", i), 1)}}
@@ -50,7 +54,8 @@ func TestRankLevels(t *testing.T) {
 			all := e.allContacts(t)
 			for _, q := range []string{"mar", "MAR", "ma", "maria", "marc", "mars", "marvel", "mara", "zo", "an", "ex", "example", "mar+1@", "zz", "m",
 				"mar marsh", "m marsh", "marsh m", "maria mar+1@", "mar+1@ maria", "ma marvel", "example mar", "mar example", "zo lee", "aaron mar",
-				"mar ma marv", "bo marina", "marvin mar", "marina", "marin"} {
+				"mar ma marv", "bo marina", "marvin mar", "marina", "marin",
+				"marine", "biolog", "zebra", "ze", "ask mara", "notes", "zebra mar", "after call"} {
 				want := rankOracle(all, q)
 				for _, exact := range []bool{true, false} {
 					got, total := e.searchWalk(t, q, exact)
@@ -102,9 +107,9 @@ func rankOracle(all []*contactd.Contact, q string) []string {
 		if c.DeletedAt != nil {
 			continue
 		}
-		score := 0
+		score, matched := 0, true
 		for _, tok := range contactd.SearchTokens(q) {
-			best := 0
+			best := -1 // a prefix of a word of the notes scores 0
 			for _, term := range contactd.SearchTerms(c) {
 				if strings.HasPrefix(term.Term, tok) {
 					s := term.Weight * 2
@@ -114,13 +119,13 @@ func rankOracle(all []*contactd.Contact, q string) []string {
 					best = max(best, s)
 				}
 			}
-			if best == 0 {
-				score = 0
+			if best < 0 {
+				matched = false
 				break
 			}
 			score += best
 		}
-		if score > 0 {
+		if matched {
 			rs = append(rs, ranked{c.ID, c.DisplayName, score})
 		}
 	}

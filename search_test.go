@@ -67,6 +67,7 @@ func TestSearchTerms(t *testing.T) {
 		Company: "Acme Corp & Kline",
 		Emails:  []Email{{Address: "jordan.kline@example.com"}, {Address: "josé@correo.es"}},
 		Phones:  []Phone{{E164: "+14805551212"}},
+		Notes:   "Prefers Zoë; call après 5pm\nre: Acme, Jordan",
 	}
 	got := termMap(t, c)
 	want := map[string]int{
@@ -77,17 +78,19 @@ func TestSearchTerms(t *testing.T) {
 		// Emails, weight 1: whole (folded), local words, domain whole and in words.
 		"jordan.kline@example.com": 1, "jordan": 1, "example.com": 1, "example": 1, "com": 1,
 		"jose@correo.es": 1, "jose": 1, "correo.es": 1, "correo": 1, "es": 1,
+		// Notes, weight 0, unless a field above has the word.
+		"prefers": 0, "call": 0, "apres": 0, "5pm": 0, "re": 0,
 		// No phone digits: the stores index those themselves.
 	}
 	if !maps.Equal(got, want) {
 		var extra, missing []string
 		for k, w := range got {
-			if want[k] != w {
+			if ww, ok := want[k]; !ok || ww != w {
 				extra = append(extra, k)
 			}
 		}
 		for k, w := range want {
-			if got[k] != w {
+			if gw, ok := got[k]; !ok || gw != w {
 				missing = append(missing, k)
 			}
 		}

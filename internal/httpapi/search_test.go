@@ -29,6 +29,8 @@ func seedSearch(t *testing.T, e *env) map[string]string {
 	add("A", "lukasz", map[string]any{"firstName": "Łukasz", "lastName": "Żółć", "company": "Straße GmbH"})
 	add("A", "emile", map[string]any{"firstName": "Emile", "lastName": "Zola", "phone": "+33 1 42 68 53 00"})
 	add("A", "jose", map[string]any{"company": "Núñez SA", "email": "josé.núñez@correo.es"})
+	add("A", "noted", map[string]any{"firstName": "Vera", "lastName": "Holt",
+		"notes": "Prefers calls after 5pm.\nMet Jordan at the Lyon fair; ask about Widgets."})
 	add("A", "deleted", map[string]any{"firstName": "Zoey", "lastName": "Gone"})
 	wantStatus(t, e.do("DELETE", "/v1/contacts/"+ids["deleted"], e.tokens["A"]["all"], nil), http.StatusNoContent)
 	add("B", "bzoe", map[string]any{"firstName": "Zoë", "lastName": "Quinn", "phone": "+1 480 555 1212", "company": "Acme"})
@@ -53,7 +55,7 @@ func TestSearchQuery(t *testing.T) {
 			{"jor kli", []string{"jordan"}},
 			{"KLI jor", []string{"jordan"}},
 			{"jor xyz", nil},
-			{"jordan", []string{"jordan", "pat"}},
+			{"jordan", []string{"jordan", "pat", "noted"}},
 			{"jordan@", []string{"pat"}},
 			{"jordan@example", []string{"pat"}},
 			{"Jordan@Example.ORG", []string{"pat"}},
@@ -80,7 +82,12 @@ func TestSearchQuery(t *testing.T) {
 			{"646555", []string{"obrien"}}, // its start
 			{"55", []string{"phone", "obrien"}},
 			{"acme", []string{"acme"}},
-			{"widg", []string{"acme"}},
+			{"widg", []string{"acme", "noted"}},
+			{"lyon", []string{"noted"}},
+			{"fair MET", []string{"noted"}},
+			{"vera lyon", []string{"noted"}},
+			{"5pm", []string{"noted"}},
+			{"lyon jordan", []string{"noted"}},
 			{"bob acme", []string{"acme"}},
 			{"obrien", []string{"obrien"}},
 			{"o'brien", []string{"obrien"}},
@@ -212,9 +219,9 @@ func TestSearchRanking(t *testing.T) {
 		if got := pageIDs(e.list(tok, "q", "anne")); !slices.Equal(got, []string{ids["anne"], ids["annex"]}) {
 			t.Errorf("q=anne: %v, want [anne annex]", names(ids, got))
 		}
-		// "jordan": a name before an email.
-		if got := pageIDs(e.list(tok, "q", "jordan")); !slices.Equal(got, []string{ids["jordan"], ids["pat"]}) {
-			t.Errorf("q=jordan ranked %v, want [jordan pat]", names(ids, got))
+		// "jordan": a name before an email before the notes.
+		if got := pageIDs(e.list(tok, "q", "jordan")); !slices.Equal(got, []string{ids["jordan"], ids["pat"], ids["noted"]}) {
+			t.Errorf("q=jordan ranked %v, want [jordan pat noted]", names(ids, got))
 		}
 		// Updating a name re-ranks at once.
 		r := e.do("PATCH", "/v1/contacts/"+ids["annex"], e.tokens["A"]["all"], map[string]any{"firstName": "Ann"})

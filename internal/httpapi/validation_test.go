@@ -163,6 +163,7 @@ func TestCreateValidation(t *testing.T) {
 		{"company 256", ada("company", repeatStr("é", 256)), "body.company"},
 		{"department 129", ada("department", tooLong), "body.department"},
 		{"jobTitle 129", ada("jobTitle", tooLong), "body.jobTitle"},
+		{"notes 10001", ada("notes", repeatStr("é", 10001)), "body.notes"},
 		{"ownerId 129", ada("ownerId", tooLong), "body.ownerId"},
 		{"externalId 256", ada("externalId", repeatStr("é", 256)), "body.externalId"},
 		{"status 33", ada("status", repeatStr("é", 33)), "body.status"},

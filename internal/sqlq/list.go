@@ -232,18 +232,19 @@ func (b *Builder) byLevel(q contactd.ContactQuery) (string, bool) {
 // rankLevels selects the page of the live contacts matching the token t,
 // ranked as search ranks them (best of weight×2 + 1 for an exact term,
 // then display name, then id), as contact_id, dn and score, without
-// scoring every match. A contact's score is one of six levels: an exact
+// scoring every match. A contact's score is one of eight levels: an exact
 // name term (7), a name prefix (6), an exact company term (5), a company
-// prefix (4), an exact other term (3), another prefix (2). Each level
+// prefix (4), an exact other term (3), another prefix (2), an exact word
+// of the notes (1), a prefix of one (0). Each level
 // hands out its contacts in display-name order, skipping those that
 // belong to a higher level, and stops at the page: the exact levels sort
 // the rows of the one term t; the prefix levels of names and companies
 // read the rank index, where the terms sharing t's first characters lie in
 // display-name order, and keep the rows whose term t is a prefix of. The
 // levels run in turn until the page is full, so a common prefix costs a
-// page's rows, not its thousands of matches. Only the last level (other
-// fields' prefixes, reached when fewer than a page match better) sorts
-// every match of its own.
+// page's rows, not its thousands of matches. Only the last levels (other
+// fields and notes, reached when fewer than a page match better) sort
+// every match of their own.
 func (b *Builder) rankLevels(t string, limit, offset int) string {
 	tenant, lo, hi := b.tenant, b.Arg(t), b.Arg(t+"\U0010FFFF")
 	live, n := b.Arg(b.d.boolArg(true)), b.Arg(offset+limit)
@@ -283,16 +284,16 @@ func (b *Builder) rankLevels(t string, limit, offset int) string {
 			" AND r.weight = " + ws + " AND " + b.d.surely("r.weight > "+strconv.Itoa(weightOther))
 		arm(2*w, b.d.indexedBy("contact_terms_rank"), pre+better("x.weight > "+ws+" OR x.weight = "+ws+" AND x.term < r.term"))
 	}
-	// The other fields' levels (3 and 2) are reached only when fewer
-	// contacts than the page match by name or company, and the rank index
-	// does not hold their terms: they are read whole, grouped by contact,
+	// The levels of other fields and notes (3 to 0) are reached only when
+	// fewer contacts than the page match by name or company, and the rank
+	// index does not hold their terms: they are read whole, grouped by contact,
 	// and the few contacts that match better are left out as a set. (A
 	// check per row, as above, cost 40 µs a row in the contact's index:
 	// 70 ms for the 1,600 email terms of "you" at 100,000 contacts.)
 	arms = append(arms, "SELECT * FROM (SELECT r.contact_id AS contact_id, MAX(r.display_name) AS dn,"+
-		" MAX(CASE WHEN r.term = "+lo+" THEN "+strconv.Itoa(2*weightOther+1)+" ELSE "+strconv.Itoa(2*weightOther)+" END) AS score"+
+		" MAX(r.weight * 2 + CASE WHEN r.term = "+lo+" THEN 1 ELSE 0 END) AS score"+
 		" FROM contact_terms r WHERE r.tenant_id = "+tenant+" AND r.term >= "+lo+" AND r.term < "+hi+
-		" AND r.weight = "+strconv.Itoa(weightOther)+" AND r.live = "+live+
+		" AND r.weight <= "+strconv.Itoa(weightOther)+" AND r.live = "+live+
 		" AND r.contact_id NOT IN (SELECT x.contact_id FROM contact_terms x WHERE x.tenant_id = "+tenant+
 		" AND x.term >= "+lo+" AND x.term < "+hi+" AND x.weight > "+strconv.Itoa(weightOther)+" AND x.live = "+live+")"+
 		" GROUP BY r.contact_id ORDER BY score DESC, dn, contact_id LIMIT "+n+") l"+strconv.Itoa(2*weightOther))
@@ -327,7 +328,8 @@ func (b *Builder) contactTermIn(col, lo, hi string) string {
 	return b.unindexed(col) + " >= " + lo + " AND " + b.unindexed(col) + " < " + hi
 }
 
-// The weights contactd.SearchTerms gives terms: names, company, the rest.
+// The weights contactd.SearchTerms gives terms: names, company, the rest
+// (notes weigh less, and are ranked with the rest by rankLevels).
 const (
 	weightName    = contactd.WeightName
 	weightCompany = contactd.WeightCompany
