@@ -231,6 +231,15 @@ type ContactStore interface {
 	// transaction, all or nothing, after checking p.Refs. A *ConflictError
 	// as WriteContact (with ID when it can be told), a *RefError.
 	InsertContacts(ctx context.Context, p InsertContactsParams) error
+	// WriteContacts applies writes in order, each as WriteContact would, in
+	// one transaction that first checks p.Refs (a *RefError fails them
+	// all). A write that is refused (a *ConflictError, or
+	// EPreconditionFailed when the stored version is not PrevVersion) is
+	// left out, its error at its index of the errors returned, and the
+	// others go on; with p.Atomic the first refusal rolls back every write
+	// and is the only error returned. The changes of the writes made are
+	// numbered in order, without gaps.
+	WriteContacts(ctx context.Context, p WriteContactsParams) ([]error, error)
 	// EraseContact deletes a contact and its change history, then appends
 	// the given change ("erased", without field values). ENotFound.
 	EraseContact(ctx context.Context, tenantID, id string, change *Change) error
@@ -257,6 +266,16 @@ type InsertContactsParams struct {
 	// Refs are not read: Refs holds the batch's).
 	Contacts []WriteContactParams
 	Refs     ContactRefs
+}
+
+// WriteContactsParams is the input of ContactStore.WriteContacts.
+type WriteContactsParams struct {
+	TenantID string
+	// Writes are inserts (PrevVersion 0) and replacements, with their
+	// changes and terms (their Refs are not read: Refs holds the batch's).
+	Writes []WriteContactParams
+	Refs   ContactRefs
+	Atomic bool
 }
 
 // Changes returns the changes of the batch's contacts, in order.

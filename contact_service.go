@@ -144,20 +144,25 @@ func (s *Service) PatchContact(ctx context.Context, p Principal, sel Selector, p
 		return nil, err
 	}
 	return s.update(ctx, p, sel, pc, func(cur *Contact, region string) (*Contact, string, error) {
-		merged, err := applyPatch(cur, pm)
-		if err != nil {
-			return nil, "", err
-		}
-		in, err := DecodeContactInput(merged)
-		if err != nil {
-			return nil, "", err
-		}
-		if err := checkReadOnly(cur, in.ReadOnly); err != nil {
-			return nil, "", err
-		}
-		next, err := buildContact(in, cur, region)
+		next, err := patched(cur, pm, region)
 		return next, "updated", err
 	})
+}
+
+// patched returns the contact cur becomes under a merge patch.
+func patched(cur *Contact, pm map[string]any, region string) (*Contact, error) {
+	merged, err := applyPatch(cur, pm)
+	if err != nil {
+		return nil, err
+	}
+	in, err := DecodeContactInput(merged)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReadOnly(cur, in.ReadOnly); err != nil {
+		return nil, err
+	}
+	return buildContact(in, cur, region)
 }
 
 // applyPatch merges a patch into the writable document of cur.

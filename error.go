@@ -18,6 +18,7 @@ const (
 	ENotFound           ErrorCode = "not_found"           // no such object in this tenant (404)
 	EConflict           ErrorCode = "conflict"            // uniqueness or state conflict (409)
 	EPreconditionFailed ErrorCode = "precondition_failed" // If-Match mismatch (412)
+	EAborted            ErrorCode = "aborted"             // not applied: another part of an atomic batch failed (424)
 	EInternal           ErrorCode = "internal"            // a bug or an unavailable dependency (500)
 )
 

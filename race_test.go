@@ -224,3 +224,65 @@ func checkTags(t *testing.T, e *raceEnv) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestRaceBatchAgainstPatches: a batch that updates contacts while single
+// requests patch them loses the race for some and prepares those again:
+// every operation ends updated, and each contact has both changes, with
+// one version per write.
+func TestRaceBatchAgainstPatches(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newRaceEnv(t, b)
+		ctx := t.Context()
+		var ids []string
+		for i := range 20 {
+			c, err := e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{Name: fmt.Sprintf("Raced %d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		for round := range raceRounds / 5 {
+			var ops []contactd.BatchOp
+			for _, id := range ids {
+				ops = append(ops, contactd.BatchOp{Op: contactd.OpUpdate, Key: contactd.Selector{ID: id},
+					Patch: map[string]any{"jobTitle": fmt.Sprintf("batch %d", round)}})
+			}
+			writers := []func(){func() {
+				rs, err := e.svc.Batch(ctx, e.p, ops, round%2 == 1)
+				if err != nil {
+					t.Errorf("round %d: Batch: %v", round, err)
+					return
+				}
+				for _, r := range rs {
+					if r.Status != "updated" {
+						t.Errorf("round %d: operation %d: %s %v", round, r.Index, r.Status, r.Err)
+					}
+				}
+			}}
+			for w := range raceWriters {
+				writers = append(writers, func() {
+					for k := w; k < len(ids); k += raceWriters {
+						patch := fmt.Sprintf(`{"department":"patch %d"}`, round)
+						if _, err := e.svc.PatchContact(ctx, e.p, contactd.Selector{ID: ids[k]}, []byte(patch), contactd.Precondition{}); err != nil {
+							t.Errorf("round %d: PatchContact: %v", round, err)
+						}
+					}
+				})
+			}
+			parallel(writers...)
+			for _, id := range ids {
+				c, err := e.svc.Contact(ctx, e.p, contactd.Selector{ID: id}, contactd.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.JobTitle != fmt.Sprintf("batch %d", round) || c.Department != fmt.Sprintf("patch %d", round) {
+					t.Errorf("round %d: %s has %q and %q: a write was lost", round, id, c.JobTitle, c.Department)
+				}
+				if want := int64(1 + 2*(round+1)); c.Version != want {
+					t.Errorf("round %d: %s at version %d, want %d", round, id, c.Version, want)
+				}
+			}
+		}
+	})
+}

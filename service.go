@@ -93,10 +93,17 @@ func retry[T any](ctx context.Context, what string, attempt func(n int) (result 
 		if n >= maxWriteAttempts {
 			return zero, Errorf(EConflict, "%s is being changed by many requests at once; retry", what)
 		}
-		if err := sleepCtx(ctx, time.Duration(rand.IntN(n+1)+1)*time.Millisecond); err != nil {
+		if err := sleepCtx(ctx, backoff(n)); err != nil {
 			return zero, err
 		}
 	}
+}
+
+// backoff is how long the nth retry of a write waits: a few random
+// milliseconds, more as attempts go on, so that writers that collided
+// spread out.
+func backoff(n int) time.Duration {
+	return time.Duration(rand.IntN(n+1)+1) * time.Millisecond
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -114,9 +114,13 @@ func matrixCases() map[string]routeCase {
 		"GET /v1/contacts":                                {query: "?limit=5&sort=-updatedAt", ok: 200},
 		"POST /v1/contacts/search":                        {body: map[string]any{"q": "matrix", "filter": map[string]any{"tags": "vip"}}, ok: 200},
 		"GET /v1/contacts/export":                         {query: "?filter=%7B%22tags%22%3A%22vip%22%7D", ok: 200},
-		"POST /v1/contacts/{id}/phones":                   {body: map[string]any{"number": "+14155550199", "type": "work"}, ok: 201},
-		"PATCH /v1/contacts/{id}/phones/{phoneId}":        {body: map[string]any{"type": "home", "extension": nil}, ok: 200},
-		"DELETE /v1/contacts/{id}/phones/{phoneId}":       {ok: 200},
+		"POST /v1/contacts/batch": {body: map[string]any{"operations": []any{
+			map[string]any{"op": "create", "contact": map[string]any{"firstName": "Batched"}},
+			map[string]any{"op": "delete", "id": "ct_01nosuchcontact000000000000"},
+		}}, ok: 200},
+		"POST /v1/contacts/{id}/phones":             {body: map[string]any{"number": "+14155550199", "type": "work"}, ok: 201},
+		"PATCH /v1/contacts/{id}/phones/{phoneId}":  {body: map[string]any{"type": "home", "extension": nil}, ok: 200},
+		"DELETE /v1/contacts/{id}/phones/{phoneId}": {ok: 200},
 		"POST /v1/contacts/{id}/emails": {body: func() any {
 			return map[string]any{"address": fmt.Sprintf("added%d@example.org", uniqSeq.Add(1)), "type": "work"}
 		}, ok: 201},

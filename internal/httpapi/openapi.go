@@ -36,6 +36,8 @@ var enums = map[string][]string{
 	"Address.type":        contactd.AddressTypes,
 	"Handle.type":         contactd.HandleTypes,
 	"Change.type":         contactd.ChangeTypes,
+	"BatchOperation.op":   contactd.BatchOps,
+	"BatchResult.status":  contactd.BatchStatuses,
 }
 
 // readOnly lists fields the server sets; clients may send them back unchanged.
@@ -310,6 +312,7 @@ var errorDocs = map[int]string{
 	404: "No such object in this tenant.",
 	409: "A uniqueness conflict (conflictingId and conflictingField name it) or a reused Idempotency-Key.",
 	412: "If-Match did not match the current ETag.",
+	424: "Not applied: another operation of an atomic batch failed.",
 	413: "The body is larger than the limit.",
 	415: "The body is not JSON.",
 	500: "An internal error, logged with the request id.",

@@ -31,6 +31,7 @@ var statusOf = map[contactd.ErrorCode]int{
 	contactd.ENotFound:           http.StatusNotFound,
 	contactd.EConflict:           http.StatusConflict,
 	contactd.EPreconditionFailed: http.StatusPreconditionFailed,
+	contactd.EAborted:            http.StatusFailedDependency,
 	contactd.EInternal:           http.StatusInternalServerError,
 }
 

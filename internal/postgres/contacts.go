@@ -119,24 +119,8 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 			if _, err := tx.Exec(ctx, insertSQL("contacts"), contactRow(p.TenantID, c, doc)...); err != nil {
 				return err
 			}
-		} else {
-			tag, err := tx.Exec(ctx, sqlq.Postgres.UpdateContact(), append(contactRow(p.TenantID, c, doc), p.PrevVersion)...)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
-				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
-			}
-			for _, q := range []string{
-				`DELETE FROM contact_emails WHERE tenant_id = $1 AND contact_id = $2`,
-				`DELETE FROM contact_phones WHERE tenant_id = $1 AND contact_id = $2`,
-				`DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2`,
-				`DELETE FROM contact_terms WHERE tenant_id = $1 AND contact_id = $2`,
-			} {
-				if _, err := tx.Exec(ctx, q, p.TenantID, c.ID); err != nil {
-					return err
-				}
-			}
+		} else if err := replaceRow(ctx, tx, p.TenantID, c, doc, p.PrevVersion); err != nil {
+			return err
 		}
 		var r rowSet
 		r.addEntries(p.TenantID, c, p.Terms)
@@ -149,6 +133,113 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		return s.uniqueConflict(ctx, p.TenantID, c, err)
 	}
 	return nil
+}
+
+// replaceRow replaces a contact's row if it is still at version prev, and
+// removes its side rows, for the new ones to be written.
+func replaceRow(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact, doc []byte, prev int64) error {
+	tag, err := tx.Exec(ctx, sqlq.Postgres.UpdateContact(), append(contactRow(tenantID, c, doc), prev)...)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+	}
+	var b pgx.Batch
+	for _, q := range []string{
+		`DELETE FROM contact_emails WHERE tenant_id = $1 AND contact_id = $2`,
+		`DELETE FROM contact_phones WHERE tenant_id = $1 AND contact_id = $2`,
+		`DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2`,
+		`DELETE FROM contact_terms WHERE tenant_id = $1 AND contact_id = $2`,
+	} {
+		b.Queue(q, tenantID, c.ID)
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// WriteContacts implements contactd.Store, with sqlq.ApplyBatch.
+func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParams) ([]error, error) {
+	docs := make(map[*contactd.Contact][]byte, len(p.Writes))
+	for _, w := range p.Writes {
+		doc, err := json.Marshal(w.Contact)
+		if err != nil {
+			return nil, err
+		}
+		docs[w.Contact] = doc
+	}
+	var errs []error
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, 0)
+		if err != nil {
+			return err
+		}
+		if err := checkRefs(ctx, tx, p.TenantID, p.Refs); err != nil {
+			return err
+		}
+		errs, err = sqlq.ApplyBatch(p, &batchWriter{ctx: ctx, tx: tx, tenantID: p.TenantID, uniquePhones: uniquePhones, docs: docs})
+		return err
+	})
+	if errors.Is(err, sqlq.ErrRefused) {
+		return errs, nil
+	}
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	return errs, nil
+}
+
+// batchWriter is the PostgreSQL store's sqlq.BatchWriter.
+type batchWriter struct {
+	ctx          context.Context
+	tx           pgx.Tx
+	tenantID     string
+	uniquePhones bool
+	docs         map[*contactd.Contact][]byte
+}
+
+func (b *batchWriter) Conflicts(cs []*contactd.Contact) (map[int]error, error) {
+	return conflictsOf(b.ctx, b.tx, b.tenantID, "", b.uniquePhones, cs)
+}
+
+func (b *batchWriter) Insert(ws []contactd.WriteContactParams) error {
+	last, _, err := lockTenant(b.ctx, b.tx, b.tenantID, len(ws))
+	if err != nil {
+		return err
+	}
+	var r rowSet
+	chs := make([]*contactd.Change, len(ws))
+	for i, w := range ws {
+		r.contacts = append(r.contacts, contactRow(b.tenantID, w.Contact, b.docs[w.Contact]))
+		r.addEntries(b.tenantID, w.Contact, w.Terms)
+		chs[i] = w.Change
+	}
+	sqlq.NumberChanges(b.tenantID, last, chs)
+	for _, ch := range chs {
+		row, err := changeRow(ch)
+		if err != nil {
+			return err
+		}
+		r.changes = append(r.changes, row)
+	}
+	return r.insert(b.ctx, b.tx)
+}
+
+func (b *batchWriter) Replace(w contactd.WriteContactParams) error {
+	c := w.Contact
+	if c.Live() {
+		if err := checkUnique(b.ctx, b.tx, b.tenantID, c, b.uniquePhones); err != nil {
+			return err
+		}
+	}
+	if err := replaceRow(b.ctx, b.tx, b.tenantID, c, b.docs[c], w.PrevVersion); err != nil {
+		return err
+	}
+	var r rowSet
+	r.addEntries(b.tenantID, c, w.Terms)
+	if err := r.insert(b.ctx, b.tx); err != nil {
+		return err
+	}
+	return appendChanges(b.ctx, b.tx, b.tenantID, w.Change)
 }
 
 // InsertContacts implements contactd.Store. It copies the rows in with
@@ -410,41 +501,70 @@ func checkUnique(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Co
 // checkUniqueOf finds a live contact other than self holding an email,
 // external id or (with uniquePhones) number of one of cs.
 func checkUniqueOf(ctx context.Context, tx pgx.Tx, tenantID, self string, uniquePhones bool, cs ...*contactd.Contact) error {
+	bad, err := conflictsOf(ctx, tx, tenantID, self, uniquePhones, cs)
+	if err != nil || len(bad) == 0 {
+		return err
+	}
+	return bad[slices.Min(slices.Collect(maps.Keys(bad)))]
+}
+
+// conflictsOf finds, for each of cs, a live contact other than self that
+// holds one of its emails, its external id or (with uniquePhones) one of
+// its numbers, with one query per kind of value: the conflicts by index
+// in cs. The contacts of cs must not share such a value.
+func conflictsOf(ctx context.Context, tx pgx.Tx, tenantID, self string, uniquePhones bool, cs []*contactd.Contact) (map[int]error, error) {
+	type key struct{ field, value string }
+	owner := map[key]int{}
 	var nums, addrs, exts []string
-	for _, c := range cs {
+	for i, c := range cs {
 		for _, ph := range c.Phones {
 			if uniquePhones {
 				nums = append(nums, ph.E164)
+				owner[key{"phone", ph.E164}] = i
 			}
 		}
 		for _, e := range c.Emails {
 			addrs = append(addrs, e.Address)
+			owner[key{"email", e.Address}] = i
 		}
 		if c.ExternalID != "" {
 			exts = append(exts, c.ExternalID)
+			owner[key{"externalId", c.ExternalID}] = i
 		}
 	}
+	bad := map[int]error{}
 	for _, ch := range []struct {
 		field  string
 		values []string
 		q      string
 	}{
-		{"phone", nums, `SELECT contact_id, e164 FROM contact_phones WHERE tenant_id = $1 AND e164 = ANY($2) AND live AND contact_id <> $3 LIMIT 1`},
-		{"email", addrs, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live AND contact_id <> $3 LIMIT 1`},
-		{"externalId", exts, `SELECT id, external_id FROM contacts WHERE tenant_id = $1 AND external_id = ANY($2) AND deleted_at IS NULL AND id <> $3 LIMIT 1`},
+		{"phone", nums, `SELECT contact_id, e164 FROM contact_phones WHERE tenant_id = $1 AND e164 = ANY($2) AND live AND contact_id <> $3`},
+		{"email", addrs, `SELECT contact_id, address FROM contact_emails WHERE tenant_id = $1 AND address = ANY($2) AND live AND contact_id <> $3`},
+		{"externalId", exts, `SELECT id, external_id FROM contacts WHERE tenant_id = $1 AND external_id = ANY($2) AND deleted_at IS NULL AND id <> $3`},
 	} {
 		if len(ch.values) == 0 {
 			continue
 		}
-		var other, value string
-		err := tx.QueryRow(ctx, ch.q, tenantID, ch.values, self).Scan(&other, &value)
-		if err == nil {
-			return &contactd.ConflictError{Field: ch.field, Value: value, ID: other}
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
+		rows, err := tx.Query(ctx, ch.q, tenantID, ch.values, self)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var other, value string
+			if err := rows.Scan(&other, &value); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if i, ok := owner[key{ch.field, value}]; ok && bad[i] == nil {
+				bad[i] = &contactd.ConflictError{Field: ch.field, Value: value, ID: other}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return bad, nil
 }
 
 // uniqueConflict turns a unique violation that a concurrent writer caused

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,24 +111,8 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 			if err := x.insertRows("contacts", [][]any{contactRow(p.TenantID, c, doc)}); err != nil {
 				return err
 			}
-		} else {
-			res, err := tx.ExecContext(ctx, sqlq.SQLite.UpdateContact(), append(contactRow(p.TenantID, c, doc), p.PrevVersion)...)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
-			}
-			for _, q := range []string{
-				`DELETE FROM contact_emails WHERE tenant_id = ? AND contact_id = ?`,
-				`DELETE FROM contact_phones WHERE tenant_id = ? AND contact_id = ?`,
-				`DELETE FROM contact_tags WHERE tenant_id = ? AND contact_id = ?`,
-				`DELETE FROM contact_terms WHERE tenant_id = ? AND contact_id = ?`,
-			} {
-				if err := x.exec(q, p.TenantID, c.ID); err != nil {
-					return err
-				}
-			}
+		} else if err := x.replaceRow(p.TenantID, c, doc, p.PrevVersion); err != nil {
+			return err
 		}
 		var r rowSet
 		r.addEntries(p.TenantID, c, p.Terms)
@@ -136,6 +121,116 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		}
 		return x.insertChanges(p.TenantID, last, p.Change)
 	})
+}
+
+// replaceRow replaces a contact's row if it is still at version prev, and
+// removes its side rows, for the new ones to be written.
+func (x *txExec) replaceRow(tenantID string, c *contactd.Contact, doc []byte, prev int64) error {
+	res, err := x.tx.ExecContext(x.ctx, sqlq.SQLite.UpdateContact(), append(contactRow(tenantID, c, doc), prev)...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+	}
+	for _, q := range []string{
+		`DELETE FROM contact_emails WHERE tenant_id = ? AND contact_id = ?`,
+		`DELETE FROM contact_phones WHERE tenant_id = ? AND contact_id = ?`,
+		`DELETE FROM contact_tags WHERE tenant_id = ? AND contact_id = ?`,
+		`DELETE FROM contact_terms WHERE tenant_id = ? AND contact_id = ?`,
+	} {
+		if err := x.exec(q, tenantID, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteContacts implements contactd.Store, with sqlq.ApplyBatch.
+func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParams) ([]error, error) {
+	docs := make(map[*contactd.Contact][]byte, len(p.Writes))
+	for _, w := range p.Writes {
+		doc, err := json.Marshal(w.Contact)
+		if err != nil {
+			return nil, err
+		}
+		docs[w.Contact] = doc
+	}
+	var errs []error
+	err := s.inTxAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		x := &txExec{ctx: ctx, tx: tx, s: s}
+		_, uniquePhones, err := lockTenant(ctx, x, p.TenantID, 0)
+		if err != nil {
+			return err
+		}
+		if err := x.checkRefs(p.TenantID, p.Refs); err != nil {
+			return err
+		}
+		errs, err = sqlq.ApplyBatch(p, &batchWriter{x: x, tenantID: p.TenantID, uniquePhones: uniquePhones, docs: docs})
+		return err
+	})
+	if errors.Is(err, sqlq.ErrRefused) {
+		return errs, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// batchWriter is the SQLite store's sqlq.BatchWriter.
+type batchWriter struct {
+	x            *txExec
+	tenantID     string
+	uniquePhones bool
+	docs         map[*contactd.Contact][]byte
+}
+
+func (b *batchWriter) Conflicts(cs []*contactd.Contact) (map[int]error, error) {
+	bad := map[int]error{}
+	for i, c := range cs {
+		err := b.x.checkUnique(b.tenantID, c, b.uniquePhones)
+		var ce *contactd.ConflictError
+		switch {
+		case errors.As(err, &ce):
+			bad[i] = err
+		case err != nil:
+			return nil, err
+		}
+	}
+	return bad, nil
+}
+
+func (b *batchWriter) Insert(ws []contactd.WriteContactParams) error {
+	last, _, err := lockTenant(b.x.ctx, b.x, b.tenantID, len(ws))
+	if err != nil {
+		return err
+	}
+	docs := make([][]byte, len(ws))
+	chs := make([]*contactd.Change, len(ws))
+	for i, w := range ws {
+		docs[i], chs[i] = b.docs[w.Contact], w.Change
+	}
+	sqlq.NumberChanges(b.tenantID, last, chs)
+	return b.x.insertBatch(b.tenantID, ws, docs)
+}
+
+func (b *batchWriter) Replace(w contactd.WriteContactParams) error {
+	c := w.Contact
+	if c.Live() {
+		if err := b.x.checkUnique(b.tenantID, c, b.uniquePhones); err != nil {
+			return err
+		}
+	}
+	if err := b.x.replaceRow(b.tenantID, c, b.docs[c], w.PrevVersion); err != nil {
+		return err
+	}
+	var r rowSet
+	r.addEntries(b.tenantID, c, w.Terms)
+	if err := r.write(b.x); err != nil {
+		return err
+	}
+	return b.x.appendChanges(b.tenantID, w.Change)
 }
 
 // writeVersions replaces contacts whose side rows (emails, phones, tags,

@@ -37,6 +37,7 @@ func Run(t *testing.T, b Backend) {
 		{"Health", testHealth},
 		{"Secrets", testSecrets},
 		{"InsertContacts", testInsertContacts},
+		{"WriteContacts", testWriteContacts},
 		{"Accounts", testAccounts},
 		{"Tags", testTags},
 		{"Segments", testSegments},

@@ -1,0 +1,402 @@
+package contactd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// MaxBatch is the most operations one batch holds.
+const MaxBatch = 1000
+
+// Batch result statuses.
+var BatchStatuses = []string{"created", "updated", "unchanged", "deleted", "error"}
+
+// BatchResult is the outcome of one operation of a batch.
+type BatchResult struct {
+	Index  int    `json:"index" doc:"The operation's position in the batch, from 0."`
+	Status string `json:"status" doc:"created, updated, unchanged, deleted or error."`
+	// ID and Version are those of the contact written (or left unchanged).
+	ID      string `json:"id,omitempty" doc:"The contact's id."`
+	Version int64  `json:"version,omitempty" doc:"The contact's version after the operation: its ETag."`
+	// Err is why the operation failed; the transport renders it as the
+	// problem a single request would get.
+	Err error `json:"-"`
+}
+
+// batchItem is an operation on its way through a batch.
+type batchItem struct {
+	i       int
+	op      *BatchOp
+	before  *Contact // the contact as read (nil for a creation)
+	after   *Contact // what it becomes
+	change  *Change
+	created bool
+}
+
+// Batch applies up to MaxBatch operations (creates, merge-patch updates,
+// upserts that replace, soft deletes), each checked as its single request
+// would be, and answers one result per operation, in order. The writes go
+// in one transaction, in order, each with its change. Two operations
+// claiming one contact, email, external id (or, with uniquePhones,
+// number) are caught before anything is written: the first keeps it, the
+// later ones fail with a 409 naming it. An operation that fails does not
+// stop the others, unless atomic: then nothing is written when any fails,
+// and the others fail as EAborted. Needs contacts:admin, and each
+// operation the scope of its single request.
+func (s *Service) Batch(ctx context.Context, p Principal, ops []BatchOp, atomic bool) ([]BatchResult, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return nil, err
+	}
+	if len(ops) > MaxBatch {
+		return nil, invalidField("operations", "must hold at most %d operations (got %d)", MaxBatch, len(ops))
+	}
+	t, err := s.store.Tenant(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]BatchResult, len(ops))
+	pending := make([]int, 0, len(ops))
+	for i := range ops {
+		results[i] = BatchResult{Index: i}
+		if err := ops[i].Err; err != nil {
+			results[i].fail(err)
+			continue
+		}
+		scope := ScopeWrite
+		if ops[i].Op == OpDelete {
+			scope = ScopeDelete
+		}
+		if err := p.require(scope); err != nil {
+			results[i].fail(err)
+			continue
+		}
+		pending = append(pending, i)
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > maxWriteAttempts {
+			for _, i := range pending {
+				results[i].fail(Errorf(EConflict, "the contact is being changed by many requests at once; retry"))
+			}
+			break
+		}
+		if atomic && failed(results) {
+			break
+		}
+		items, err := s.prepareBatch(ctx, p, t, ops, pending, results)
+		if err != nil {
+			return nil, err
+		}
+		claimsWithin(items, t.UniquePhones, results)
+		if atomic && failed(results) {
+			break
+		}
+		if pending, err = s.writeBatch(ctx, p, items, atomic, results); err != nil {
+			return nil, err
+		}
+		if len(pending) > 0 {
+			if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if atomic {
+		abortOthers(results)
+	}
+	return results, nil
+}
+
+func (r *BatchResult) fail(err error) {
+	r.Status, r.ID, r.Version, r.Err = "error", "", 0, err
+}
+
+func failed(results []BatchResult) bool {
+	return slices.ContainsFunc(results, func(r BatchResult) bool { return r.Err != nil })
+}
+
+// abortOthers marks every operation of an atomic batch that did not fail
+// as not applied, when one did.
+func abortOthers(results []BatchResult) {
+	first := slices.IndexFunc(results, func(r BatchResult) bool { return r.Err != nil })
+	if first < 0 {
+		return
+	}
+	for i := range results {
+		if results[i].Err == nil {
+			results[i].fail(Errorf(EAborted, "not applied: the batch is atomic and operation %d failed", first))
+		}
+	}
+}
+
+// prepareBatch reads the contacts the pending operations name and works
+// out what each becomes, on every core. An operation that fails has its
+// result set and no item.
+func (s *Service) prepareBatch(ctx context.Context, p Principal, t *Tenant, ops []BatchOp, pending []int, results []BatchResult) ([]*batchItem, error) {
+	items := make([]*batchItem, len(pending))
+	errs := make([]error, len(pending))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(pending)/32))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < len(pending); k += workers {
+				items[k], errs[k] = s.prepareOp(ctx, p, t, pending[k], &ops[pending[k]])
+			}
+		}()
+	}
+	wg.Wait()
+	out := items[:0]
+	for k, it := range items {
+		i := pending[k]
+		switch err := errs[k]; {
+		case err != nil && ErrorCodeOf(err) == EInternal:
+			return nil, err
+		case err != nil:
+			results[i].fail(err)
+		default:
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// prepareOp reads the contact of operation i and builds its next version
+// and change, as the single request does; change is nil when nothing
+// changes.
+func (s *Service) prepareOp(ctx context.Context, p Principal, t *Tenant, i int, op *BatchOp) (*batchItem, error) {
+	loc := fmt.Sprintf("operations[%d]", i)
+	it := &batchItem{i: i, op: op}
+	var err error
+	var typ string
+	switch op.Op {
+	case OpCreate:
+		it.after, err = buildContact(op.Contact, nil, t.DefaultRegion)
+	case OpUpsert:
+		in := *op.Contact
+		if err = upsertKey(&in, op.Key); err != nil {
+			break
+		}
+		it.before, err = s.resolve(ctx, p, op.Key)
+		switch {
+		case ErrorCodeOf(err) == ENotFound:
+			it.before = nil
+			it.after, err = buildContact(&in, nil, t.DefaultRegion)
+		case err == nil:
+			typ = "updated"
+			it.after, err = buildContact(&in, clone(it.before), t.DefaultRegion)
+		}
+		if err == nil && op.Key.Email != "" && !slices.ContainsFunc(it.after.Emails, func(e Email) bool { return e.Address == normalEmail(op.Key.Email) }) {
+			err = invalidField("emails", "must hold the email the operation names, %s", op.Key.Email)
+		}
+	case OpUpdate:
+		if it.before, err = s.resolve(ctx, p, op.Key); err == nil && !it.before.Live() {
+			err = notFound(op.Key)
+		}
+		if err == nil {
+			typ = "updated"
+			it.after, err = patched(clone(it.before), op.Patch, t.DefaultRegion)
+		}
+	case OpDelete:
+		if it.before, err = s.resolve(ctx, p, op.Key); err == nil && !it.before.Live() {
+			err = notFound(op.Key)
+		}
+		if err == nil {
+			typ = "deleted"
+			it.after = clone(it.before)
+			now := s.now()
+			it.after.DeletedAt, it.after.DeletedBy = &now, p.Actor
+		}
+	}
+	if err != nil {
+		return nil, under(err, loc+".contact")
+	}
+	if err := s.checkSystemType(p, it.before, it.after); err != nil {
+		return nil, err
+	}
+	if it.before == nil {
+		now := s.now()
+		c := it.after
+		c.ID, c.Version, c.Source = NewID(PrefixContact), 1, "api"
+		c.CreatedAt, c.CreatedBy, c.UpdatedAt, c.UpdatedBy = now, p.Actor, now, p.Actor
+		it.created, it.change = true, s.change(p, "created", nil, c)
+		return it, nil
+	}
+	ch := s.change(p, typ, it.before, it.after)
+	if len(ch.Fields) == 0 {
+		return it, nil // nothing changes: no new version
+	}
+	it.after.Version = it.before.Version + 1
+	it.after.UpdatedAt, it.after.UpdatedBy = ch.At, p.Actor
+	ch.Version = it.after.Version
+	it.change = ch
+	return it, nil
+}
+
+// upsertKey makes the key of an upsert part of its contact: the external
+// id (which the contact may repeat, not contradict) or the email (added
+// as the primary one unless the contact has it).
+func upsertKey(in *ContactInput, key Selector) error {
+	if key.ExternalID != "" {
+		if in.ExternalID != "" && in.ExternalID != key.ExternalID {
+			return invalidField("externalId", "must equal the operation's externalId (or be omitted)")
+		}
+		in.ExternalID = key.ExternalID
+		return nil
+	}
+	addr := normalEmail(key.Email)
+	if in.Email == "" && !slices.ContainsFunc(in.Emails, func(e Email) bool { return normalEmail(e.Address) == addr }) {
+		in.Email = key.Email
+	}
+	return nil
+}
+
+func normalEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// claimsWithin fails the operations that claim what an earlier one of the
+// batch claims: the contact itself, an email, the external id or (with
+// uniquePhones) a number of what it writes.
+func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult) {
+	type claim struct{ field, value string }
+	owner := map[claim]*batchItem{}
+	for _, it := range items {
+		c := it.after
+		claims := []claim{{"id", c.ID}}
+		if c.Live() {
+			for _, e := range c.Emails {
+				claims = append(claims, claim{"email", e.Address})
+			}
+			if c.ExternalID != "" {
+				claims = append(claims, claim{"externalId", c.ExternalID})
+			}
+			for _, ph := range c.Phones {
+				if uniquePhones {
+					claims = append(claims, claim{"phone", ph.E164})
+				}
+			}
+		}
+		var clash *batchItem
+		var with claim
+		for _, cl := range claims {
+			if o, ok := owner[cl]; ok {
+				clash, with = o, cl
+				break
+			}
+		}
+		if clash == nil {
+			for _, cl := range claims {
+				owner[cl] = it
+			}
+			continue
+		}
+		what := map[string]string{"id": "the contact", "email": "the email", "externalId": "the external id", "phone": "the number"}[with.field]
+		msg := fmt.Sprintf("operation %d already claims %s %s in this batch", clash.i, what, with.value)
+		e := &Error{Code: EConflict, Message: msg, ConflictingID: clash.after.ID}
+		if with.field != "id" {
+			e, _ = contactConflict(&ConflictError{Field: with.field, Value: with.value, ID: clash.after.ID}, c).(*Error)
+			e.Message = msg
+			for k := range e.Fields {
+				e.Fields[k].Message = msg
+			}
+		}
+		results[it.i].fail(under(e, fmt.Sprintf("operations[%d].contact", it.i)))
+	}
+}
+
+// writeBatch writes the items that have not failed, in one transaction,
+// and records their results. It returns the operations to prepare again:
+// those whose contact another request changed after it was read, or with
+// atomic, every one when any did.
+func (s *Service) writeBatch(ctx context.Context, p Principal, items []*batchItem, atomic bool, results []BatchResult) ([]int, error) {
+	var live []*batchItem
+	for _, it := range items {
+		switch {
+		case results[it.i].Err != nil:
+		case it.change == nil:
+			results[it.i] = BatchResult{Index: it.i, Status: "unchanged", ID: it.before.ID, Version: it.before.Version}
+		default:
+			live = append(live, it)
+		}
+	}
+	if len(live) == 0 {
+		return nil, nil
+	}
+	for {
+		cs := make([]*Contact, len(live))
+		for k, it := range live {
+			cs[k] = it.after
+		}
+		refs, err := s.contactRefs(ctx, p, cs...)
+		if err != nil {
+			return nil, err
+		}
+		writes := make([]WriteContactParams, len(live))
+		for k, it := range live {
+			prev := int64(0)
+			if it.before != nil {
+				prev = it.before.Version
+			}
+			writes[k] = WriteContactParams{TenantID: p.TenantID, Contact: it.after, PrevVersion: prev, Change: it.change, Terms: SearchTerms(it.after)}
+		}
+		errs, err := s.store.WriteContacts(ctx, WriteContactsParams{TenantID: p.TenantID, Writes: writes, Refs: refs, Atomic: atomic})
+		var re *RefError
+		switch {
+		case stale(err):
+			continue // a tag was renamed meanwhile: spell it anew
+		case errors.As(err, &re) && re.Field == "accountId":
+			// The operations naming a missing account fail; the others
+			// are written without them.
+			live = slices.DeleteFunc(live, func(it *batchItem) bool {
+				if it.after.AccountID != re.Value {
+					return false
+				}
+				results[it.i].fail(under(contactWriteError(err, it.after), fmt.Sprintf("operations[%d].contact", it.i)))
+				return true
+			})
+			if atomic || len(live) == 0 {
+				return nil, nil
+			}
+			continue
+		case err != nil:
+			return nil, err
+		}
+		var again []int
+		for k, it := range live {
+			switch werr := errs[k]; {
+			case werr == nil && atomic && slices.ContainsFunc(errs, func(e error) bool { return e != nil }):
+				// Rolled back with the batch: prepared again if the
+				// refusal was a lost race, else aborted.
+				if ErrorCodeOf(firstErr(errs)) == EPreconditionFailed {
+					again = append(again, it.i)
+				}
+			case werr == nil:
+				status := "updated"
+				switch {
+				case it.created:
+					status = "created"
+				case !it.after.Live():
+					status = "deleted"
+				}
+				results[it.i] = BatchResult{Index: it.i, Status: status, ID: it.after.ID, Version: it.after.Version}
+			case ErrorCodeOf(werr) == EPreconditionFailed:
+				again = append(again, it.i) // changed since it was read
+			default:
+				results[it.i].fail(under(contactWriteError(werr, it.after), fmt.Sprintf("operations[%d].contact", it.i)))
+			}
+		}
+		return again, nil
+	}
+}
+
+func firstErr(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
