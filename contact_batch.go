@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // MaxBatch is the most operations one batch holds.
@@ -138,18 +136,9 @@ func abortOthers(results []BatchResult) {
 func (s *Service) prepareBatch(ctx context.Context, p Principal, t *Tenant, ops []BatchOp, pending []int, results []BatchResult) ([]*batchItem, error) {
 	items := make([]*batchItem, len(pending))
 	errs := make([]error, len(pending))
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(pending)/32))
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := w; k < len(pending); k += workers {
-				items[k], errs[k] = s.prepareOp(ctx, p, t, pending[k], &ops[pending[k]])
-			}
-		}()
-	}
-	wg.Wait()
+	onEveryCore(len(pending), func(k int) {
+		items[k], errs[k] = s.prepareOp(ctx, p, t, pending[k], &ops[pending[k]])
+	})
 	out := items[:0]
 	for k, it := range items {
 		i := pending[k]

@@ -62,9 +62,9 @@ func DecodeBatch(data []byte) ([]BatchOp, error) {
 		return nil, invalidField("operations", "must hold at most %d operations (got %d)", MaxBatch, len(raw))
 	}
 	ops := make([]BatchOp, len(raw))
-	for i, r := range raw {
-		ops[i] = decodeBatchOp(r, fmt.Sprintf("operations[%d]", i))
-	}
+	onEveryCore(len(raw), func(i int) {
+		ops[i] = decodeBatchOp(raw[i], fmt.Sprintf("operations[%d]", i))
+	})
 	return ops, nil
 }
 
@@ -116,7 +116,10 @@ func decodeBatchOp(raw json.RawMessage, loc string) BatchOp {
 	prefix := loc + ".contact"
 	switch op.Op {
 	case OpCreate, OpUpsert:
-		op.Contact, op.Err = DecodeContactInput(contact)
+		// The body was found valid JSON as a whole: decoded at once.
+		var cd decoder
+		op.Contact = cd.contactInput(contact)
+		op.Err = cd.err()
 	case OpUpdate:
 		op.Patch, op.Err = decodePatch(contact)
 	}

@@ -35,21 +35,12 @@ func (s *Service) CreateContacts(ctx context.Context, p Principal, source string
 	}
 	cs := make([]*Contact, len(ins))
 	errs := make([]error, len(ins))
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(ins)/64))
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(ins); i += workers {
-				cs[i], errs[i] = buildContact(ins[i], nil, t.DefaultRegion)
-				if errs[i] == nil {
-					errs[i] = s.checkSystemType(p, nil, cs[i])
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	onEveryCore(len(ins), func(i int) {
+		cs[i], errs[i] = buildContact(ins[i], nil, t.DefaultRegion)
+		if errs[i] == nil {
+			errs[i] = s.checkSystemType(p, nil, cs[i])
+		}
+	})
 	var fe []FieldError
 	for i, err := range errs {
 		if err == nil {
@@ -96,6 +87,21 @@ func (s *Service) CreateContacts(ctx context.Context, p Principal, source string
 		}
 		return cs, false, nil
 	})
+}
+
+// onEveryCore calls f(0) … f(n-1), spread over as many goroutines as
+// there are cores (one for a few calls), and waits for them.
+func onEveryCore(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/32))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // batchWriteError words what a store found wrong with a batch, located at

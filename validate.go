@@ -180,7 +180,7 @@ func (b *builder) phone(loc string, p Phone) (Phone, bool) {
 	if p.Number == "" {
 		b.fail(join(loc, "number"), "is required")
 	} else if len(b.errs) == n0 {
-		n, err := phone.Normalize(p.Number, b.region)
+		n, err := phone.Read(p.Number, b.region)
 		if err != nil {
 			b.fail(join(loc, "number"), "%s", phoneMessage(err, b.region))
 		} else {

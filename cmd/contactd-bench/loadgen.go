@@ -60,6 +60,8 @@ type result struct {
 	RSS         int64            `json:"rssBytes,omitempty"`
 	Statuses    map[string]int64 `json:"statuses"`
 	ErrorSample []string         `json:"errorSample,omitempty"`
+	// ItemsPerRequest is how many contacts one request writes (batch).
+	ItemsPerRequest int `json:"itemsPerRequest,omitempty"`
 }
 
 // maxErrorSamples is how many error answers are kept for the report.

@@ -7,11 +7,12 @@
 //
 //	go run ./cmd/contactd-bench [--contacts 1000000] [--tenants 10] [--seed 1]
 //	    [--db PATH|postgres://…] [--duration 10s] [--connections 32] [--interactive 4]
-//	    [--scenarios lookup,get,list,search,create] [--keep] [--json FILE]
+//	    [--scenarios lookup,get,list,search,create,batch] [--keep] [--json FILE]
 //	    [--cpuprofile FILE [--profile-scenario lookup]] [--load-cpuprofile FILE]
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,7 +55,15 @@ type config struct {
 	ProfileOf   string        `json:"-"`
 }
 
-var allScenarios = []string{"lookup", "get", "list", "search", "create"}
+var allScenarios = []string{"lookup", "get", "list", "search", "create", "batch"}
+
+// batchOps is how many creates one request of the batch scenario holds,
+// and batchConns how many connections send them: a CRM sync or an import
+// tool pushing batches a few at a time.
+const (
+	batchOps   = 1000
+	batchConns = 4
+)
 
 // report is everything a run measured; --json writes it.
 type report struct {
@@ -260,7 +269,15 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res := drive(cc.Addr, mix.scenario(name), cfg.Connections, cfg.Warmup, cfg.Duration, cfg.Seed)
+		conns := cfg.Connections
+		if name == "batch" {
+			conns = batchConns
+		}
+		res := drive(cc.Addr, mix.scenario(name), conns, cfg.Warmup, cfg.Duration, cfg.Seed)
+		if name == "batch" {
+			res.Scenario = fmt.Sprintf("batch@%d", conns)
+			res.ItemsPerRequest = batchOps
+		}
 		res.PeakRSS, res.RSS = memory(pid)
 		if rep.Minimal.RPS > 0 {
 			res.RatioPct = 100 * res.RPS / rep.Minimal.RPS
@@ -373,6 +390,11 @@ func printTable(out io.Writer, rep *report) {
 		row(r, mib(r.PeakRSS)+" peak")
 	}
 	fmt.Fprintf(out, "(requests: answers within the measured window; minimal server peak RSS %s; contactd RSS is VmHWM after the scenario)\n", mib(rep.Minimal.PeakRSS))
+	for _, r := range rep.Scenarios {
+		if r.ItemsPerRequest > 0 {
+			fmt.Fprintf(out, "%s: %.0f contacts/s (%d creates a request)\n", r.Scenario, r.RPS*float64(r.ItemsPerRequest), r.ItemsPerRequest)
+		}
+	}
 	if e := rep.Export; e != nil {
 		fmt.Fprintf(out, "export of one tenant: %d contacts in %.2f s, %.0f contacts/s, %s of NDJSON; contactd peak RSS %s\n",
 			e.Contacts, e.Seconds, e.ContactsPerSec, mib(e.Bytes), mib(e.PeakRSS))
@@ -536,8 +558,37 @@ func (m *mix) scenario(name string) scenario {
 			j := int(m.created.Add(1)-1) % m.g.maxCreates()
 			return request{method: "POST", path: "/v1/contacts", token: m.tenant(seq).Token, body: m.g.created(j, m.run).jsonDoc()}
 		}}
+	case "batch":
+		// POST /v1/contacts/batch with batchOps new contacts, each of
+		// which must be created.
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			first := int(m.created.Add(batchOps) - batchOps)
+			var b bytes.Buffer
+			b.WriteString(`{"operations":[`)
+			for k := range batchOps {
+				if k > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(`{"op":"create","contact":`)
+				b.Write(m.g.created((first+k)%m.g.maxCreates(), m.run).jsonDoc())
+				b.WriteByte('}')
+			}
+			b.WriteString(`]}`)
+			return request{method: "POST", path: "/v1/contacts/batch", token: m.tenant(seq).Token, body: b.Bytes(), check: checkBatch(batchOps)}
+		}}
 	}
 	panic("unknown scenario " + name)
+}
+
+// checkBatch checks the answer to a batch of n creates: n results, every
+// one created.
+func checkBatch(n int) func([]byte) string {
+	return func(body []byte) string {
+		if got := bytes.Count(body, []byte(`"status":"created"`)); got != n {
+			return fmt.Sprintf("%d of %d operations created: %.300s", got, n, body)
+		}
+		return ""
+	}
 }
 
 // checkTagPage checks a page of contacts listed with a tag filter and

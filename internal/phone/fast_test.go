@@ -9,12 +9,16 @@ import (
 )
 
 // sameAnswer reports the difference between the fast and the reference
-// answers of Normalize and NormalizeLookup for raw in region, or "".
+// answers of Normalize, Read and NormalizeLookup for raw in region, or "".
 func sameAnswer(raw, region string) string {
 	for _, f := range []struct {
 		name string
 		fn   func(raw, region string, fast bool) (Number, error)
-	}{{"Normalize", normalize}, {"NormalizeLookup", normalizeLookup}} {
+	}{
+		{"Normalize", func(raw, region string, fast bool) (Number, error) { return normalize(raw, region, true, fast) }},
+		{"Read", func(raw, region string, fast bool) (Number, error) { return normalize(raw, region, false, fast) }},
+		{"NormalizeLookup", normalizeLookup},
+	} {
 		n1, err1 := f.fn(raw, region, true)
 		n2, err2 := f.fn(raw, region, false)
 		if n1 != n2 || fmt.Sprint(err1) != fmt.Sprint(err2) {

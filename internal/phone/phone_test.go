@@ -2,6 +2,7 @@ package phone
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -111,6 +112,11 @@ func TestNormalize(t *testing.T) {
 			t.Parallel()
 			got, err := Normalize(tc.raw, tc.region)
 			checkResult(t, "Normalize", tc.raw, tc.region, got, err, tc.want, tc.err)
+			// Read is Normalize without the region.
+			got, err = Read(tc.raw, tc.region)
+			want := tc.want
+			want.Region = ""
+			checkResult(t, "Read", tc.raw, tc.region, got, err, want, tc.err)
 		})
 	}
 }
@@ -244,6 +250,10 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw, region string) {
 		n, err := Normalize(raw, region)
+		r, rerr := Read(raw, region)
+		if fmt.Sprint(err) != fmt.Sprint(rerr) || r.E164 != n.E164 || r.Extension != n.Extension || r.Region != "" {
+			t.Fatalf("Read(%q, %q) = %+v, %v; Normalize gave %+v, %v", raw, region, r, rerr, n, err)
+		}
 		if err != nil {
 			if n != (Number{}) {
 				t.Fatalf("Normalize(%q, %q) = %+v with error %v", raw, region, n, err)
