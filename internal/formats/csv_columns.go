@@ -87,7 +87,7 @@ var knownColumns = map[string]string{
 	"nickname": "nickName", "nick name": "nickName", "name suffix": "suffix", "suffix": "suffix",
 	"name prefix": "properties.namePrefix", "phonetic first name": "properties.phoneticFirstName",
 	"phonetic middle name": "properties.phoneticMiddleName", "phonetic last name": "properties.phoneticLastName",
-	"photo": "properties.photo",
+	"photo":   "properties.photo",
 	"company": "company", "company name": "company", "organization": "company", "organization name": "company", "organisation": "company",
 	"organization 1 - name": "company", "department": "department", "organization department": "department",
 	"organization 1 - department": "department", "job title": "jobTitle", "jobtitle": "jobTitle", "organization title": "jobTitle",
