@@ -36,16 +36,30 @@ func (s *Service) ExportContacts(ctx context.Context, p Principal, r ContactList
 // WriteNDJSON writes every contact of the export to w, one contact a line
 // as the API returns it, and returns how many it wrote.
 func (e *ContactExport) WriteNDJSON(ctx context.Context, w io.Writer) (int, error) {
-	n := 0
 	var line []byte
+	return e.each(ctx, func(page *Page[*Contact], i int) error {
+		b, err := page.ItemJSON(i)
+		if err != nil {
+			return err
+		}
+		line = append(append(line[:0], b...), '\n')
+		_, err = w.Write(line)
+		return err
+	})
+}
+
+// Each calls f with every contact of the export, in order, and returns
+// how many it was called with.
+func (e *ContactExport) Each(ctx context.Context, f func(*Contact) error) (int, error) {
+	return e.each(ctx, func(page *Page[*Contact], i int) error { return f(page.Data[i]) })
+}
+
+// each calls f with every contact of the export, page by page.
+func (e *ContactExport) each(ctx context.Context, f func(page *Page[*Contact], i int) error) (int, error) {
+	n := 0
 	for {
 		for i := range e.page.Data {
-			b, err := e.page.ItemJSON(i)
-			if err != nil {
-				return n, err
-			}
-			line = append(append(line[:0], b...), '\n')
-			if _, err := w.Write(line); err != nil {
+			if err := f(e.page, i); err != nil {
 				return n, err
 			}
 			n++

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,18 +15,21 @@ import (
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/formats"
 	"github.com/contactd/contactd/internal/ndjson"
 )
 
-// exportCmd writes a tenant's contacts as NDJSON, read from the database
-// (--db, --tenant) or from a running server (--url, --token).
+// exportCmd writes a tenant's contacts as NDJSON, CSV (Google's layout) or
+// vCard, read from the database (--db, --tenant) or from a running server
+// (--url, --token).
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs, db := newFlags("export", stderr, getenv)
 	tenant := fs.String("tenant", "", "tenant name or id, to read the database (--db) directly")
 	srvURL := fs.String("url", getenv("CONTACTD_URL"), "URL of a running server to export from instead; env CONTACTD_URL")
 	token := fs.String("token", getenv("CONTACTD_TOKEN"), "a token with contacts:read, with --url; env CONTACTD_TOKEN")
 	output := fs.StringP("output", "o", "-", "file to write (- for standard output)")
-	format := fs.String("format", "ndjson", "file format: ndjson")
+	format := fs.String("format", "ndjson", "file format: ndjson, csv (Google Contacts' layout) or vcard")
+	version := fs.String("vcard-version", "4.0", "vCard version, with --format vcard: 4.0 or 3.0")
 	filter := fs.String("filter", "", "a JSON filter, as the API's filter parameter")
 	q := fs.String("q", "", "a full-text query")
 	sort := fs.String("sort", "", "sort fields, as the API's sort parameter (default id)")
@@ -34,7 +38,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	const use = "usage: contactd export [--output FILE] [--filter JSON] [--q Q] [--sort S] [--fields F] [--include-deleted] (--tenant T [--db PATH] | --url URL --token TOKEN)"
+	const use = "usage: contactd export [--output FILE] [--format ndjson|csv|vcard] [--filter JSON] [--q Q] [--sort S] [--fields F] [--include-deleted] (--tenant T [--db PATH] | --url URL --token TOKEN)"
 	// --tenant reads the database even when CONTACTD_URL is set; the two
 	// flags together are a mistake.
 	if *tenant != "" && !fs.Changed("url") {
@@ -43,9 +47,15 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if fs.NArg() != 0 || (*tenant == "") == (*srvURL == "") {
 		return usageError{use + "\n(give --tenant to read a database, or --url to ask a server)"}
 	}
-	if *format != "ndjson" {
-		return usageError{fmt.Sprintf("--format %q: only ndjson is supported", *format)}
+	switch {
+	case *format != "ndjson" && *format != "csv" && *format != "vcard":
+		return usageError{fmt.Sprintf("--format %q: give ndjson, csv or vcard", *format)}
+	case *version != "4.0" && *version != "3.0":
+		return usageError{fmt.Sprintf("--vcard-version %q: give 4.0 or 3.0", *version)}
+	case *fields != "" && *format != "ndjson":
+		return usageError{"--fields applies to --format ndjson only"}
 	}
+	f := exportFormat{name: *format, version: *version}
 	if *srvURL != "" && *token == "" {
 		return usageError{"--url needs --token (or CONTACTD_TOKEN)"}
 	}
@@ -64,9 +74,9 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	start := time.Now()
 	var n int
 	if *srvURL != "" {
-		n, err = exportRemote(ctx, *srvURL, *token, r, out)
+		n, err = exportRemote(ctx, *srvURL, *token, r, f, out)
 	} else {
-		n, err = exportLocal(ctx, *db, *tenant, r, out)
+		n, err = exportLocal(ctx, *db, *tenant, r, f, out)
 	}
 	if err = done(err); err != nil {
 		return err
@@ -111,7 +121,10 @@ func createOutput(path string, stdout io.Writer) (w io.Writer, done func(error) 
 	}, nil
 }
 
-func exportLocal(ctx context.Context, db, tenant string, r contactd.ContactListRequest, w io.Writer) (int, error) {
+// exportFormat is the file an export writes.
+type exportFormat struct{ name, version string }
+
+func exportLocal(ctx context.Context, db, tenant string, r contactd.ContactListRequest, f exportFormat, w io.Writer) (int, error) {
 	store, err := openStore(ctx, db)
 	if err != nil {
 		return 0, err
@@ -127,14 +140,31 @@ func exportLocal(ctx context.Context, db, tenant string, r contactd.ContactListR
 	if err != nil {
 		return 0, err
 	}
+	switch f.name {
+	case "csv":
+		cw, err := formats.NewCSVWriter(w)
+		if err != nil {
+			return 0, err
+		}
+		n, err := exp.Each(ctx, cw.Write)
+		if err == nil {
+			err = cw.Flush()
+		}
+		return n, err
+	case "vcard":
+		return exp.Each(ctx, func(c *contactd.Contact) error { return formats.WriteVCard(w, c, f.version) })
+	}
 	return exp.WriteNDJSON(ctx, w)
 }
 
-// exportRemote streams GET /v1/contacts/export into w, counting the lines
-// and checking that the last one is whole: the server cuts the connection
-// when it fails after the first line.
-func exportRemote(ctx context.Context, base, token string, r contactd.ContactListRequest, w io.Writer) (int, error) {
-	v := url.Values{}
+// exportRemote streams GET /v1/contacts/export into w, counting the
+// contacts as they pass and checking that the file is whole: the server
+// cuts the connection when it fails after the first byte.
+func exportRemote(ctx context.Context, base, token string, r contactd.ContactListRequest, f exportFormat, w io.Writer) (int, error) {
+	v := url.Values{"format": {f.name}}
+	if f.name == "vcard" {
+		v.Set("version", f.version)
+	}
 	for name, val := range map[string]string{"filter": string(r.Filter), "q": r.Q, "sort": r.Sort, "fields": strings.Join(r.Fields, ",")} {
 		if val != "" {
 			v.Set(name, val)
@@ -160,6 +190,35 @@ func exportRemote(ctx context.Context, base, token string, r contactd.ContactLis
 			return 0, fmt.Errorf("the server answered %s: %s", res.Status, p.Detail)
 		}
 		return 0, fmt.Errorf("the server answered %s", res.Status)
+	}
+	switch f.name {
+	case "csv":
+		// The rows, read as they are written (a quoted cell may hold
+		// newlines), less the header.
+		cr := csv.NewReader(io.TeeReader(res.Body, w))
+		cr.FieldsPerRecord, cr.ReuseRecord = -1, true
+		n := -1
+		for {
+			if _, err := cr.Read(); err == io.EOF {
+				return max(n, 0), nil
+			} else if err != nil {
+				return max(n, 0), fmt.Errorf("the export was cut after %d contacts: %w", max(n, 0), err)
+			}
+			n++
+		}
+	case "vcard":
+		sc := bufio.NewScanner(io.TeeReader(res.Body, w))
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		n := 0
+		for sc.Scan() {
+			if sc.Text() == "END:VCARD" {
+				n++
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return n, fmt.Errorf("the export was cut after %d contacts: %w", n, err)
+		}
+		return n, nil
 	}
 	var c ndjson.Counter
 	if _, err := io.Copy(io.MultiWriter(w, &c), res.Body); err != nil {

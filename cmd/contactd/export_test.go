@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/formats"
 	"github.com/contactd/contactd/internal/httpapi"
 )
 
@@ -114,6 +115,41 @@ func TestExportCommand(t *testing.T) {
 			t.Errorf("export %v of the vip tag: %d contacts, want %d", how, len(got), len(vip))
 		}
 	}
+	// CSV and vCard, both ways: the same file, every contact in it.
+	for _, format := range []string{"csv", "vcard"} {
+		var files [2][]byte
+		for i, how := range [][]string{{"--db", path, "--tenant", "acme"}, {"--url", srv.URL, "--token", secret}} {
+			file := filepath.Join(dir, fmt.Sprintf("%d.%s", i, format))
+			_, stderr, err := runCmd(t, env(nil), append([]string{"export", "--format", format, "--vcard-version", "3.0", "-o", file}, how...)...)
+			if err != nil || !strings.Contains(stderr, fmt.Sprintf("exported %d contacts", n)) {
+				t.Fatalf("export --format %s %v: %v, %s", format, how, err, stderr)
+			}
+			files[i], _ = os.ReadFile(file)
+		}
+		if !bytes.Equal(files[0], files[1]) {
+			t.Errorf("--format %s: the database's file and the server's differ", format)
+		}
+		var r formats.Reader = formats.NewVCardReader(bytes.NewReader(files[0]))
+		if format == "csv" {
+			if r, err = formats.NewCSVReader(bytes.NewReader(files[0]), formats.CSVOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := 0
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			if rec.Err != nil || rec.Input.LastName != "Export" {
+				t.Fatalf("--format %s: record %d: %+v", format, rec.N, rec)
+			}
+			count++
+		}
+		if count != n {
+			t.Errorf("--format %s: %d contacts read back, want %d", format, count, n)
+		}
+	}
 	// Failures leave no file and say why.
 	failed := filepath.Join(dir, "failed.ndjson")
 	for _, tc := range []struct {
@@ -137,7 +173,8 @@ func TestExportCommand(t *testing.T) {
 	if _, stderr, err := runCmd(t, env(map[string]string{"CONTACTD_URL": "http://127.0.0.1:1"}), "export", "--db", path, "--tenant", "acme", "-o", filepath.Join(dir, "env.ndjson")); err != nil {
 		t.Errorf("local export with CONTACTD_URL set: %v, %s", err, stderr)
 	}
-	for _, args := range [][]string{{}, {"--db", path, "--tenant", "acme", "--url", srv.URL}, {"--url", srv.URL}, {"--tenant", "acme", "--format", "csv"}} {
+	for _, args := range [][]string{{}, {"--db", path, "--tenant", "acme", "--url", srv.URL}, {"--url", srv.URL}, {"--tenant", "acme", "--format", "xml"},
+		{"--tenant", "acme", "--format", "csv", "--fields", "firstName"}, {"--tenant", "acme", "--format", "vcard", "--vcard-version", "2.1"}} {
 		if _, _, err := runCmd(t, env(nil), append([]string{"export"}, args...)...); err == nil {
 			t.Errorf("export %v succeeded", args)
 		}

@@ -227,10 +227,14 @@ func cleanLine(l string, v21 bool) string {
 		}
 	}
 	text := toUTF8(raw, charset)
-	if name := parts[0][strings.LastIndex(parts[0], ".")+1:]; strings.EqualFold(name, "CATEGORIES") {
+	switch name := strings.ToUpper(parts[0][strings.LastIndex(parts[0], ".")+1:]); name {
+	case "CATEGORIES":
 		// go-vcard unescapes "\," before the list is split: keep an
 		// escaped comma apart from the separators.
 		text = strings.ReplaceAll(text, `\,`, escapedComma)
+	case "N", "ORG", "ADR":
+		// go-vcard splits these at every semicolon, escaped or not.
+		text = strings.ReplaceAll(text, `\;`, escapedSemicolon)
 	}
 	if qp {
 		// The decoded value is text: newlines become vCard's \n again.
@@ -242,6 +246,14 @@ func cleanLine(l string, v21 bool) string {
 // escapedComma stands for an escaped comma of a CATEGORIES value while
 // go-vcard reads it (a character of the private use area).
 const escapedComma = "\ue000"
+
+// escapedSemicolon stands for an escaped semicolon inside a component of
+// N, ORG or ADR, which go-vcard neither escapes when it writes nor tells
+// from a separator when it reads.
+const escapedSemicolon = "\ue001"
+
+// component restores the semicolons of a structured value's component.
+func component(s string) string { return strings.ReplaceAll(s, escapedSemicolon, ";") }
 
 // toUTF8 decodes b from charset ("" for UTF-8); bytes that are not
 // UTF-8 either way are read as Windows-1252, as old exports wrote them.
@@ -287,9 +299,9 @@ func cardInput(card vcard.Card) (*contactd.ContactInput, []string) {
 	var warn []string
 	extra := map[string]any{}
 	if n := card.Name(); n != nil {
-		in.LastName, in.FirstName, in.MiddleName, in.Suffix = n.FamilyName, n.GivenName, n.AdditionalName, n.HonorificSuffix
+		in.LastName, in.FirstName, in.MiddleName, in.Suffix = component(n.FamilyName), component(n.GivenName), component(n.AdditionalName), component(n.HonorificSuffix)
 		if n.HonorificPrefix != "" {
-			extra["namePrefix"] = n.HonorificPrefix
+			extra["namePrefix"] = component(n.HonorificPrefix)
 		}
 	}
 	in.DisplayName = card.PreferredValue(vcard.FieldFormattedName)
@@ -299,9 +311,9 @@ func cardInput(card vcard.Card) (*contactd.ContactInput, []string) {
 	in.NickName = firstOf(strings.Split(card.PreferredValue(vcard.FieldNickname), ","))
 	if org := card.PreferredValue(vcard.FieldOrganization); org != "" {
 		parts := strings.Split(org, ";")
-		in.Company = parts[0]
+		in.Company = component(parts[0])
 		if len(parts) > 1 {
-			in.Department = strings.Join(nonEmpty(parts[1:]...), ", ")
+			in.Department = component(strings.Join(nonEmpty(parts[1:]...), ", "))
 		}
 	}
 	in.JobTitle = card.PreferredValue(vcard.FieldTitle)
@@ -497,7 +509,7 @@ func vcardAddress(f *vcard.Field) contactd.Address {
 	parts := strings.Split(f.Value, ";")
 	get := func(i int) string {
 		if i < len(parts) {
-			return strings.TrimSpace(parts[i])
+			return component(strings.TrimSpace(parts[i]))
 		}
 		return ""
 	}
@@ -675,12 +687,11 @@ var telTypes = map[string][]string{
 	"work_fax": {"work", "fax"}, "home_fax": {"home", "fax"}, "pager": {"pager"}, "other": {"voice"},
 }
 
-// structured joins the components of a structured value (N, ORG, ADR); a
-// semicolon inside a component, which go-vcard cannot escape, becomes a
-// comma.
+// structured joins the components of a structured value (N, ORG, ADR),
+// their own semicolons marked for fold to escape.
 func structured(parts ...string) string {
 	for i, p := range parts {
-		parts[i] = strings.ReplaceAll(p, ";", ",")
+		parts[i] = strings.ReplaceAll(p, ";", escapedSemicolon)
 	}
 	return strings.Join(parts, ";")
 }
@@ -698,8 +709,10 @@ func writeDate(d string, v4 bool) string {
 }
 
 // fold writes the lines of an encoded card folded at 75 octets, on
-// character boundaries, as RFC 6350 asks.
+// character boundaries, as RFC 6350 asks, with the semicolons inside
+// components escaped.
 func fold(w io.Writer, card []byte) error {
+	card = bytes.ReplaceAll(card, []byte(escapedSemicolon), []byte(`\;`))
 	var out bytes.Buffer
 	for _, line := range bytes.SplitAfter(card, []byte("\r\n")) {
 		body := bytes.TrimSuffix(line, []byte("\r\n"))

@@ -205,7 +205,7 @@ func TestVCardRoundTrip(t *testing.T) {
 			}
 			got := recs[0].Input
 			want := &contactd.ContactInput{
-				FirstName: c.FirstName, MiddleName: c.MiddleName, LastName: "O'Brien, Jr", Suffix: c.Suffix,
+				FirstName: c.FirstName, MiddleName: c.MiddleName, LastName: c.LastName, Suffix: c.Suffix,
 				DisplayName: c.DisplayName, NickName: c.NickName, Company: c.Company, Department: c.Department,
 				JobTitle: c.JobTitle, Birthday: c.Birthday, Notes: c.Notes, Locale: c.Locale, Timezone: c.Timezone,
 				Phones: []contactd.Phone{{Number: "+14155552671", Type: "mobile", Primary: true},

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bufio"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/formats"
 )
 
 // contactWrite stands for the body of a contact create or replace in the
@@ -184,7 +187,10 @@ func (s *Server) listContacts(c *call) (*reply, error) {
 // exportParams are the parameters of an export: a list's selection and
 // order, and the format.
 var exportParams = append(paramsNamed(contactListParams, "q", "filter", "sort", "includeDeleted", "fields"),
-	param{In: "query", Name: "format", Type: "string", Enum: []string{"ndjson"}, Doc: "The file format (default ndjson)."})
+	param{In: "query", Name: "format", Type: "string", Enum: exportFormats, Doc: "The file format: ndjson (the default: every field, as GET returns it), csv (Google Contacts' layout, which Google Contacts and contactd import) or vcard."},
+	param{In: "query", Name: "version", Type: "string", Enum: []string{"4.0", "3.0"}, Doc: "vcard: the vCard version (default 4.0; 3.0 for older clients)."})
+
+var exportFormats = []string{"ndjson", "csv", "vcard"}
 
 // paramsNamed returns the parameters of ps with the given names, in that
 // order.
@@ -201,9 +207,21 @@ func paramsNamed(ps []param, names ...string) []param {
 }
 
 func (s *Server) exportContacts(c *call) (*reply, error) {
-	if f := c.r.URL.Query().Get("format"); f != "" && f != "ndjson" {
-		return nil, errStatus(http.StatusBadRequest, "invalid", "query.format: must be ndjson",
-			contactd.FieldError{Location: "query.format", Message: "must be ndjson", Value: f})
+	q := c.r.URL.Query()
+	format, version := cmp.Or(q.Get("format"), "ndjson"), q.Get("version")
+	bad := func(name, msg, value string) error {
+		return errStatus(http.StatusBadRequest, "invalid", "query."+name+": "+msg,
+			contactd.FieldError{Location: "query." + name, Message: msg, Value: value})
+	}
+	switch {
+	case !slices.Contains(exportFormats, format):
+		return nil, bad("format", "must be one of ndjson, csv, vcard", format)
+	case version != "" && format != "vcard":
+		return nil, bad("version", "applies to format=vcard only", version)
+	case version != "" && version != "4.0" && version != "3.0":
+		return nil, bad("version", "must be 4.0 or 3.0", version)
+	case q.Get("fields") != "" && format != "ndjson":
+		return nil, bad("fields", "applies to format=ndjson only: CSV and vCard have their own columns and properties", q.Get("fields"))
 	}
 	r, err := contactListRequest(c)
 	if err != nil {
@@ -213,6 +231,28 @@ func (s *Server) exportContacts(c *call) (*reply, error) {
 	exp, err := s.svc.ExportContacts(ctx, c.p, r)
 	if err != nil {
 		return nil, err
+	}
+	switch format {
+	case "csv":
+		return &reply{status: http.StatusOK, contentType: "text/csv; charset=utf-8", stream: func(w io.Writer) error {
+			cw, err := formats.NewCSVWriter(w)
+			if err != nil {
+				return err
+			}
+			if _, err := exp.Each(ctx, cw.Write); err != nil {
+				return err
+			}
+			return cw.Flush()
+		}}, nil
+	case "vcard":
+		version = cmp.Or(version, "4.0")
+		return &reply{status: http.StatusOK, contentType: "text/vcard; charset=utf-8", stream: func(w io.Writer) error {
+			bw := bufio.NewWriterSize(w, 32<<10)
+			if _, err := exp.Each(ctx, func(ct *contactd.Contact) error { return formats.WriteVCard(bw, ct, version) }); err != nil {
+				return err
+			}
+			return bw.Flush()
+		}}, nil
 	}
 	return &reply{status: http.StatusOK, contentType: "application/x-ndjson", stream: func(w io.Writer) error {
 		_, err := exp.WriteNDJSON(ctx, w)

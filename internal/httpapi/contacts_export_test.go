@@ -2,16 +2,20 @@ package httpapi_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/formats"
 	"github.com/contactd/contactd/internal/storetest"
 )
 
@@ -121,10 +125,13 @@ func TestExportContacts(t *testing.T) {
 			}
 		}
 		for query, loc := range map[string]string{
-			"?format=csv":        "query.format",
-			"?filter=%7Bnope":    "query.filter",
-			"?sort=nope":         "query.sort",
-			"?includeDeleted=no": "query.includeDeleted",
+			"?format=xml":                    "query.format",
+			"?format=csv&version=3.0":        "query.version",
+			"?format=vcard&version=2.1":      "query.version",
+			"?format=vcard&fields=firstName": "query.fields",
+			"?filter=%7Bnope":                "query.filter",
+			"?sort=nope":                     "query.sort",
+			"?includeDeleted=no":             "query.includeDeleted",
 		} {
 			r := e.do("GET", "/v1/contacts/export"+query, e.tokens["A"]["contacts:read"], nil)
 			if r.status != http.StatusBadRequest || !bytes.Contains(r.body, []byte(loc)) || r.header.Get("Content-Type") != "application/problem+json" {
@@ -158,6 +165,88 @@ func exportLines(t *testing.T, e *env, tenant, query string) []map[string]any {
 			t.Fatalf("export%s as %s: line %d: %v: %s", query, tenant, len(out)+1, err, line)
 		}
 		out = append(out, c)
+	}
+	return out
+}
+
+// TestExportFormats: the CSV and vCard exports hold every contact of the
+// list, each readable by contactd's own readers as the contact it was
+// (the formats' own tests check every field a format carries).
+func TestExportFormats(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		want := map[string]map[string]any{}
+		for i := range 7 {
+			c := e.create("A", map[string]any{"firstName": fmt.Sprintf("Fmt%d", i), "lastName": "Zoë, \"Q\"", "company": "Acme; Inc",
+				"email": fmt.Sprintf("fmt%d@example.org", i), "phone": fmt.Sprintf("+1 415 555 %04d", i),
+				"notes": "multi\nline, with \"quotes\"", "tags": []any{"export", fmt.Sprintf("t%d", i%2)}, "externalId": fmt.Sprintf("crm-%d", i)})
+			want[jStr(c["externalId"])] = c
+		}
+		e.create("A", map[string]any{"firstName": "Other", "tags": []any{"not-exported"}})
+		e.create("B", map[string]any{"firstName": "B's", "tags": []any{"export"}})
+		filter := "filter=" + url.QueryEscape(`{"tags":"export"}`)
+		check := func(format string, r formats.Reader) {
+			t.Helper()
+			n := 0
+			for {
+				rec, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil || rec.Err != nil {
+					t.Fatalf("%s: %v %v", format, err, rec.Err)
+				}
+				n++
+				in := rec.Input
+				c, ok := want[in.ExternalID]
+				if !ok {
+					t.Errorf("%s: a contact not in the list: %+v", format, in)
+					continue
+				}
+				email := jStr(jObj(jList(c["emails"])[0])["address"])
+				e164 := jStr(jObj(jList(c["phones"])[0])["e164"])
+				if in.FirstName != c["firstName"] || in.LastName != c["lastName"] || in.Company != c["company"] || in.Notes != c["notes"] ||
+					len(in.Emails) != 1 || in.Emails[0].Address != email || len(in.Phones) != 1 || in.Phones[0].Number != e164 ||
+					!reflect.DeepEqual(anyList(in.Tags), c["tags"]) {
+					t.Errorf("%s: read back %+v, want %v", format, in, c)
+				}
+			}
+			if n != len(want) {
+				t.Errorf("%s: %d contacts, want %d", format, n, len(want))
+			}
+		}
+		tok := e.tokens["A"]["contacts:read"]
+		r := e.do("GET", "/v1/contacts/export?format=csv&"+filter, tok, nil)
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/csv; charset=utf-8" {
+			t.Fatalf("csv: %d %s", r.status, r.header.Get("Content-Type"))
+		}
+		cr, err := formats.NewCSVReader(bytes.NewReader(r.body), formats.CSVOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("csv", cr)
+		for _, v := range []string{"", "4.0", "3.0"} {
+			q := "/v1/contacts/export?format=vcard&" + filter
+			if v != "" {
+				q += "&version=" + v
+			}
+			r := e.do("GET", q, tok, nil)
+			if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/vcard; charset=utf-8" {
+				t.Fatalf("vcard %s: %d %s", v, r.status, r.header.Get("Content-Type"))
+			}
+			if wantV := cmp.Or(v, "4.0"); bytes.Count(r.body, []byte("VERSION:"+wantV+"\r\n")) != len(want) {
+				t.Errorf("vcard %s: not every card is version %s", v, wantV)
+			}
+			check("vcard "+v, formats.NewVCardReader(bytes.NewReader(r.body)))
+		}
+	})
+}
+
+func anyList(ss []string) []any {
+	out := []any{}
+	for _, s := range ss {
+		out = append(out, s)
 	}
 	return out
 }
