@@ -276,6 +276,14 @@ type WriteContactsParams struct {
 	Writes []WriteContactParams
 	Refs   ContactRefs
 	Atomic bool
+	// DryRun makes the writes and rolls them back, returning what they
+	// would have met.
+	DryRun bool
+	// Progress, when set, is called with the writes' errors before the
+	// transaction commits, and gives the import progress to write in it
+	// (ImportStore.UpdateImport's rules: EConflict, and nothing written,
+	// when the job has ended).
+	Progress func(errs []error) *ImportProgress
 }
 
 // Changes returns the changes of the batch's contacts, in order.

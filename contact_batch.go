@@ -53,6 +53,38 @@ func (s *Service) Batch(ctx context.Context, p Principal, ops []BatchOp, atomic 
 	if len(ops) > MaxBatch {
 		return nil, invalidField("operations", "must hold at most %d operations (got %d)", MaxBatch, len(ops))
 	}
+	return s.applyBatch(ctx, p, ops, batchOptions{atomic: atomic, source: "api",
+		at:   func(i int) string { return fmt.Sprintf("operations[%d].contact", i) },
+		name: func(i int) string { return fmt.Sprintf("operation %d", i) }})
+}
+
+// batchOptions say how a batch runs: for the API (Batch) or an import.
+type batchOptions struct {
+	atomic bool
+	// source is the source of the contacts it creates.
+	source string
+	// at locates operation i's contact in the request
+	// ("operations[3].contact"; "" leaves locations as they are), name
+	// names it in messages ("operation 3", "record 12").
+	at, name func(i int) string
+	// dryRun writes nothing: each write is made and rolled back.
+	dryRun bool
+	// progress, when set, gives the import's progress to write with the
+	// results, in their transaction: it is called with the results as
+	// they stand once a write is made (nil when there is nothing to write).
+	progress func(results []BatchResult) *ImportProgress
+}
+
+func (o batchOptions) under(err error, i int) error {
+	if o.at == nil || o.at(i) == "" {
+		return err
+	}
+	return under(err, o.at(i))
+}
+
+// applyBatch is Batch, for ops already checked for size.
+func (s *Service) applyBatch(ctx context.Context, p Principal, ops []BatchOp, opts batchOptions) ([]BatchResult, error) {
+	atomic := opts.atomic
 	t, err := s.store.Tenant(ctx, p.TenantID)
 	if err != nil {
 		return nil, err
@@ -85,15 +117,15 @@ func (s *Service) Batch(ctx context.Context, p Principal, ops []BatchOp, atomic 
 		if atomic && failed(results) {
 			break
 		}
-		items, err := s.prepareBatch(ctx, p, t, ops, pending, results)
+		items, err := s.prepareBatch(ctx, p, t, ops, pending, results, opts)
 		if err != nil {
 			return nil, err
 		}
-		claimsWithin(items, t.UniquePhones, results)
+		claimsWithin(items, t.UniquePhones, results, opts)
 		if atomic && failed(results) {
 			break
 		}
-		if pending, err = s.writeBatch(ctx, p, items, atomic, results); err != nil {
+		if pending, err = s.writeBatch(ctx, p, items, results, opts); err != nil {
 			return nil, err
 		}
 		if len(pending) > 0 {
@@ -133,11 +165,11 @@ func abortOthers(results []BatchResult) {
 // prepareBatch reads the contacts the pending operations name and works
 // out what each becomes, on every core. An operation that fails has its
 // result set and no item.
-func (s *Service) prepareBatch(ctx context.Context, p Principal, t *Tenant, ops []BatchOp, pending []int, results []BatchResult) ([]*batchItem, error) {
+func (s *Service) prepareBatch(ctx context.Context, p Principal, t *Tenant, ops []BatchOp, pending []int, results []BatchResult, opts batchOptions) ([]*batchItem, error) {
 	items := make([]*batchItem, len(pending))
 	errs := make([]error, len(pending))
 	onEveryCore(len(pending), func(k int) {
-		items[k], errs[k] = s.prepareOp(ctx, p, t, pending[k], &ops[pending[k]])
+		items[k], errs[k] = s.prepareOp(ctx, p, t, pending[k], &ops[pending[k]], opts)
 	})
 	out := items[:0]
 	for k, it := range items {
@@ -157,8 +189,7 @@ func (s *Service) prepareBatch(ctx context.Context, p Principal, t *Tenant, ops 
 // prepareOp reads the contact of operation i and builds its next version
 // and change, as the single request does; change is nil when nothing
 // changes.
-func (s *Service) prepareOp(ctx context.Context, p Principal, t *Tenant, i int, op *BatchOp) (*batchItem, error) {
-	loc := fmt.Sprintf("operations[%d]", i)
+func (s *Service) prepareOp(ctx context.Context, p Principal, t *Tenant, i int, op *BatchOp, opts batchOptions) (*batchItem, error) {
 	it := &batchItem{i: i, op: op}
 	var err error
 	var typ string
@@ -202,7 +233,7 @@ func (s *Service) prepareOp(ctx context.Context, p Principal, t *Tenant, i int, 
 		}
 	}
 	if err != nil {
-		return nil, under(err, loc+".contact")
+		return nil, opts.under(err, i)
 	}
 	if err := s.checkSystemType(p, it.before, it.after); err != nil {
 		return nil, err
@@ -210,7 +241,7 @@ func (s *Service) prepareOp(ctx context.Context, p Principal, t *Tenant, i int, 
 	if it.before == nil {
 		now := s.now()
 		c := it.after
-		c.ID, c.Version, c.Source = NewID(PrefixContact), 1, "api"
+		c.ID, c.Version, c.Source = NewID(PrefixContact), 1, opts.source
 		c.CreatedAt, c.CreatedBy, c.UpdatedAt, c.UpdatedBy = now, p.Actor, now, p.Actor
 		it.created, it.change = true, s.change(p, "created", nil, c)
 		return it, nil
@@ -249,7 +280,7 @@ func normalEmail(s string) string { return strings.ToLower(strings.TrimSpace(s))
 // claimsWithin fails the operations that claim what an earlier one of the
 // batch claims: the contact itself, an email, the external id or (with
 // uniquePhones) a number of what it writes.
-func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult) {
+func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult, opts batchOptions) {
 	type claim struct{ field, value string }
 	owner := map[claim]*batchItem{}
 	for _, it := range items {
@@ -283,7 +314,7 @@ func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult) 
 			continue
 		}
 		what := map[string]string{"id": "the contact", "email": "the email", "externalId": "the external id", "phone": "the number"}[with.field]
-		msg := fmt.Sprintf("operation %d already claims %s %s in this batch", clash.i, what, with.value)
+		msg := fmt.Sprintf("%s already claims %s %s", opts.name(clash.i), what, with.value)
 		e := &Error{Code: EConflict, Message: msg, ConflictingID: clash.after.ID}
 		if with.field != "id" {
 			e, _ = contactConflict(&ConflictError{Field: with.field, Value: with.value, ID: clash.after.ID}, c).(*Error)
@@ -292,7 +323,7 @@ func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult) 
 				e.Fields[k].Message = msg
 			}
 		}
-		results[it.i].fail(under(e, fmt.Sprintf("operations[%d].contact", it.i)))
+		results[it.i].fail(opts.under(e, it.i))
 	}
 }
 
@@ -300,7 +331,8 @@ func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult) 
 // and records their results. It returns the operations to prepare again:
 // those whose contact another request changed after it was read, or with
 // atomic, every one when any did.
-func (s *Service) writeBatch(ctx context.Context, p Principal, items []*batchItem, atomic bool, results []BatchResult) ([]int, error) {
+func (s *Service) writeBatch(ctx context.Context, p Principal, items []*batchItem, results []BatchResult, opts batchOptions) ([]int, error) {
+	atomic := opts.atomic
 	var live []*batchItem
 	for _, it := range items {
 		switch {
@@ -312,7 +344,7 @@ func (s *Service) writeBatch(ctx context.Context, p Principal, items []*batchIte
 		}
 	}
 	if len(live) == 0 {
-		return nil, nil
+		return nil, s.recordProgress(ctx, results, opts)
 	}
 	for {
 		cs := make([]*Contact, len(live))
@@ -331,7 +363,15 @@ func (s *Service) writeBatch(ctx context.Context, p Principal, items []*batchIte
 			}
 			writes[k] = WriteContactParams{TenantID: p.TenantID, Contact: it.after, PrevVersion: prev, Change: it.change, Terms: SearchTerms(it.after)}
 		}
-		errs, err := s.store.WriteContacts(ctx, WriteContactsParams{TenantID: p.TenantID, Writes: writes, Refs: refs, Atomic: atomic})
+		wp := WriteContactsParams{TenantID: p.TenantID, Writes: writes, Refs: refs, Atomic: atomic, DryRun: opts.dryRun}
+		if opts.progress != nil && !opts.dryRun {
+			wp.Progress = func(errs []error) *ImportProgress {
+				tentative := slices.Clone(results)
+				settleWrites(live, errs, tentative, opts)
+				return opts.progress(tentative)
+			}
+		}
+		errs, err := s.store.WriteContacts(ctx, wp)
 		var re *RefError
 		switch {
 		case stale(err):
@@ -343,42 +383,65 @@ func (s *Service) writeBatch(ctx context.Context, p Principal, items []*batchIte
 				if it.after.AccountID != re.Value {
 					return false
 				}
-				results[it.i].fail(under(contactWriteError(err, it.after), fmt.Sprintf("operations[%d].contact", it.i)))
+				results[it.i].fail(opts.under(contactWriteError(err, it.after), it.i))
 				return true
 			})
 			if atomic || len(live) == 0 {
-				return nil, nil
+				return nil, s.recordProgress(ctx, results, opts)
 			}
 			continue
 		case err != nil:
 			return nil, err
 		}
-		var again []int
-		for k, it := range live {
-			switch werr := errs[k]; {
-			case werr == nil && atomic && slices.ContainsFunc(errs, func(e error) bool { return e != nil }):
-				// Rolled back with the batch: prepared again if the
-				// refusal was a lost race, else aborted.
-				if ErrorCodeOf(firstErr(errs)) == EPreconditionFailed {
-					again = append(again, it.i)
-				}
-			case werr == nil:
-				status := "updated"
-				switch {
-				case it.created:
-					status = "created"
-				case !it.after.Live():
-					status = "deleted"
-				}
-				results[it.i] = BatchResult{Index: it.i, Status: status, ID: it.after.ID, Version: it.after.Version}
-			case ErrorCodeOf(werr) == EPreconditionFailed:
-				again = append(again, it.i) // changed since it was read
-			default:
-				results[it.i].fail(under(contactWriteError(werr, it.after), fmt.Sprintf("operations[%d].contact", it.i)))
-			}
+		again := settleWrites(live, errs, results, opts)
+		if opts.dryRun {
+			return again, s.recordProgress(ctx, results, opts)
 		}
 		return again, nil
 	}
+}
+
+// recordProgress writes an import's progress when no write carried it.
+func (s *Service) recordProgress(ctx context.Context, results []BatchResult, opts batchOptions) error {
+	if opts.progress == nil {
+		return nil
+	}
+	pr := opts.progress(results)
+	if pr == nil {
+		return nil
+	}
+	return s.store.UpdateImport(ctx, pr.Job, pr.Errors)
+}
+
+// settleWrites records the results of the writes made for live (errs, as
+// the store returned them) and returns the operations to prepare again.
+func settleWrites(live []*batchItem, errs []error, results []BatchResult, opts batchOptions) []int {
+	atomic := opts.atomic
+	var again []int
+	for k, it := range live {
+		switch werr := errs[k]; {
+		case werr == nil && atomic && slices.ContainsFunc(errs, func(e error) bool { return e != nil }):
+			// Rolled back with the batch: prepared again if the
+			// refusal was a lost race, else aborted.
+			if ErrorCodeOf(firstErr(errs)) == EPreconditionFailed {
+				again = append(again, it.i)
+			}
+		case werr == nil:
+			status := "updated"
+			switch {
+			case it.created:
+				status = "created"
+			case !it.after.Live():
+				status = "deleted"
+			}
+			results[it.i] = BatchResult{Index: it.i, Status: status, ID: it.after.ID, Version: it.after.Version}
+		case ErrorCodeOf(werr) == EPreconditionFailed:
+			again = append(again, it.i) // changed since it was read
+		default:
+			results[it.i].fail(opts.under(contactWriteError(werr, it.after), it.i))
+		}
+	}
+	return again
 }
 
 func firstErr(errs []error) error {

@@ -18,6 +18,7 @@ const (
 	PrefixHandle  = "hd_"
 	PrefixTenant  = "tn_"
 	PrefixToken   = "tk_"
+	PrefixImport  = "imp_"
 )
 
 var (

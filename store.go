@@ -23,6 +23,7 @@ type Store interface {
 	TagStore
 	SegmentStore
 	IdempotencyStore
+	ImportStore
 
 	// Secret returns the deployment's secret stored under name, storing
 	// fresh first when there is none, so that every node of a deployment

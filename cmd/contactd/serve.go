@@ -19,6 +19,7 @@ import (
 type Main struct {
 	Addr    string // the address it listens on, once started
 	store   contactd.Store
+	api     *httpapi.Server
 	httpSrv *http.Server
 	ln      net.Listener
 }
@@ -27,6 +28,8 @@ type Main struct {
 type ServeConfig struct {
 	Addr, DB, Region string
 	Log              *slog.Logger
+	// MaxImportBytes limits an imported file (0 for the default, 1 GiB).
+	MaxImportBytes int64
 	// Banner receives the first-start message (token and curl example).
 	Banner io.Writer
 }
@@ -52,8 +55,9 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	if secret != "" && cfg.Banner != nil {
 		printBanner(cfg.Banner, m.Addr, secret)
 	}
+	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes})
 	m.httpSrv = &http.Server{
-		Handler:           httpapi.New(svc, cfg.Log, httpapi.Config{Version: version}),
+		Handler:           m.api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -67,10 +71,12 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	return m, nil
 }
 
-// Close drains in-flight requests (up to the context's deadline), then
-// closes the database.
+// Close drains in-flight requests (up to the context's deadline), stops
+// the imports under way (each ends failed, with the counts of what it
+// wrote), then closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	err := m.httpSrv.Shutdown(ctx)
+	m.api.Close()
 	return errors.Join(err, m.store.Close())
 }
 
@@ -104,6 +110,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	addr := fs.String("addr", defAddr, "address to listen on; env CONTACTD_ADDR")
 	region := fs.String("region", "US", "default region of the tenant created on first start")
+	maxImport := fs.Int64("max-import-bytes", httpapi.MaxImportBytes, "the largest file POST /v1/imports takes")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -115,7 +122,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	lw := logbuf.New(stderr, logFlushInterval)
 	defer lw.Close()
 	log := slog.New(slog.NewJSONHandler(lw, nil))
-	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout})
+	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport})
 	if err != nil {
 		return err
 	}

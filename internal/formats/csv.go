@@ -246,9 +246,8 @@ func (c *CSVReader) Next() (*Record, error) {
 	case err != nil && !errors.As(err, &pe):
 		return nil, err
 	}
-	rec := &Record{N: line}
+	rec := &Record{N: line, Raw: slices.Clone(fields)}
 	if len(fields) != len(c.headers) {
-		rec.Raw = slices.Clone(fields)
 		rec.Err = fmt.Errorf("the row has %d fields, the header %d", len(fields), len(c.headers))
 		return rec, nil
 	}

@@ -80,6 +80,8 @@ var addressParts = []string{"street", "street2", "street3", "poBox", "city", "st
 // Contacts, old and new; Outlook.com and Outlook desktop; Thunderbird)
 // and of hand-made files, folded to lower case, to their targets.
 var knownColumns = map[string]string{
+	// The column the errors of an import add to its failed rows.
+	"contactd error": "ignore",
 	"name": "name", "full name": "name", "display name": "displayName", "file as": "displayName",
 	"first name": "firstName", "given name": "firstName", "firstname": "firstName", "first": "firstName", "forename": "firstName",
 	"middle name": "middleName", "additional name": "middleName", "middlename": "middleName",
@@ -110,6 +112,10 @@ var knownColumns = map[string]string{
 	"fax number": "phone:fax", "pager": "phone:pager", "pager number": "phone:pager",
 	"web page": "url", "web page 1": "url", "web page 2": "url", "website": "url", "url": "url", "homepage": "url",
 }
+
+// ErrorColumn is the column of what is wrong with a row, which the CSV of
+// an import's failed rows adds and a reader leaves aside.
+const ErrorColumn = "contactd error"
 
 // primaryColumns are the columns of a primary entry.
 var primaryColumns = map[string]bool{"primary phone": true, "e-mail address": true, "primary email": true}

@@ -27,30 +27,11 @@ import (
 	"github.com/contactd/contactd"
 )
 
-// Record is one contact read from a file: its input, where it was, and
-// what of it the contact cannot hold.
-type Record struct {
-	// N is the record's position: the card's number from 1, or the CSV
-	// row's line number (the header being line 1).
-	N int
-	// Input is the contact the record describes; nil when Err is set.
-	Input *contactd.ContactInput
-	// Warnings name what the contact does not hold as the file had it.
-	Warnings []string
-	// Err says why the record could not be read at all (a ragged CSV
-	// row, a card that is not a vCard).
-	Err error
-	// Raw is the record as the file had it, for error reports (CSV
-	// rows; empty for vCards).
-	Raw []string
-}
+// Record is one contact read from a file.
+type Record = contactd.ImportRecord
 
 // Reader reads the records of a file, one at a time.
-type Reader interface {
-	// Next returns the next record, or io.EOF after the last. Any other
-	// error ends the file (it cannot be read further).
-	Next() (*Record, error)
-}
+type Reader = contactd.ImportSource
 
 // maxCardBytes bounds one card (a photo makes a card large) and
 // maxLineBytes one physical line.

@@ -64,6 +64,16 @@ type routeCase struct {
 	// setup prepares tenant A's fresh contact (with A's all-scope token).
 	setup func(m mx, tg target)
 	ok    int
+	// contentType is the body's media type (default application/json).
+	contentType string
+}
+
+// headers are the request headers of the case's body.
+func (rc routeCase) headers(more ...string) []string {
+	if rc.contentType == "" {
+		return more
+	}
+	return append([]string{"Content-Type", rc.contentType}, more...)
 }
 
 func (rc routeCase) reqBody() any {
@@ -175,6 +185,8 @@ type target struct {
 	ID, PhoneID, EmailID, AddressID, Email, ExternalID string
 	// TokenID is a fresh token of the target's tenant, for the token routes.
 	TokenID string
+	// ImportID is an import of the target's tenant, for the import routes.
+	ImportID string
 	// AccountID, TagID and SegmentID are objects of the target's tenant
 	// made by targetHooks, for the routes of those resources.
 	AccountID, TagID, SegmentID string
@@ -200,6 +212,7 @@ func fill(t *testing.T, path string, tg target) string {
 		"{email}", url.PathEscape(tg.Email),
 		"{externalId}", url.PathEscape(tg.ExternalID),
 		"{tokenId}", url.PathEscape(tg.TokenID),
+		"{importId}", url.PathEscape(tg.ImportID),
 		"{accountId}", url.PathEscape(tg.AccountID),
 		"{tagId}", url.PathEscape(tg.TagID),
 		"{segmentId}", url.PathEscape(tg.SegmentID),
@@ -414,7 +427,7 @@ func runScopeMatrix(t *testing.T, e *env, obs *observer) {
 					continue
 				}
 				tok := e.tokens["A"][sc]
-				r := m.do(key, true, rt.Method, u+rc.query, tok, rc.reqBody())
+				r := m.do(key, true, rt.Method, u+rc.query, tok, rc.reqBody(), rc.headers()...)
 				problem(t, r, http.StatusForbidden, fmt.Sprintf("%s with only %s", key, sc))
 				// A missing scope is reported before anything else is
 				// looked at: the body, the query, the headers.
@@ -428,7 +441,7 @@ func runScopeMatrix(t *testing.T, e *env, obs *observer) {
 			m.unchanged("A", tg.ID, before, key+" without its scope")
 			for _, tok := range []string{rt.Scope, "all"} {
 				tg := m.prepared(rc)
-				r := m.do(key, true, rt.Method, fill(t, rt.Path, tg)+rc.query, e.tokens["A"][tok], rc.reqBody())
+				r := m.do(key, true, rt.Method, fill(t, rt.Path, tg)+rc.query, e.tokens["A"][tok], rc.reqBody(), rc.headers()...)
 				if r.status != rc.ok {
 					t.Errorf("%s with %s: status %d, want %d: %s", key, tok, r.status, rc.ok, r.body)
 				}
@@ -469,7 +482,7 @@ func runAuthMatrix(t *testing.T, e *env, obs *observer) {
 			m := mx{e: e, t: t, obs: obs}
 			if rt.Scope == "" {
 				for _, b := range bad {
-					r := m.do(key, b.name == "no Authorization", rt.Method, rt.Path+rc.query, "", rc.reqBody(), b.headers...)
+					r := m.do(key, b.name == "no Authorization", rt.Method, rt.Path+rc.query, "", rc.reqBody(), rc.headers(b.headers...)...)
 					if r.status != rc.ok {
 						t.Errorf("%s with %s: status %d, want %d", key, b.name, r.status, rc.ok)
 					}
@@ -480,7 +493,7 @@ func runAuthMatrix(t *testing.T, e *env, obs *observer) {
 			before := m.snapshot("A", tg.ID)
 			u := fill(t, rt.Path, tg) + rc.query
 			for _, b := range bad {
-				r := m.do(key, false, rt.Method, u, "", rc.reqBody(), b.headers...)
+				r := m.do(key, false, rt.Method, u, "", rc.reqBody(), rc.headers(b.headers...)...)
 				problem(t, r, http.StatusUnauthorized, key+" with "+b.name)
 				if h := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer") {
 					t.Errorf("%s with %s: WWW-Authenticate %q, want a Bearer challenge", key, b.name, h)
@@ -575,7 +588,7 @@ func runIsolationMatrix(t *testing.T, e *env, obs *observer) {
 					queries = append(queries, "?includeDeleted=true")
 				}
 				for _, q := range queries {
-					r := m.do(key, true, rt.Method, u+q, bTok, rc.reqBody())
+					r := m.do(key, true, rt.Method, u+q, bTok, rc.reqBody(), rc.headers()...)
 					if key != upsertKey {
 						problem(t, r, http.StatusNotFound, "tenant B: "+key+q+" on tenant A's contact")
 						continue

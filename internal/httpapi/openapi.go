@@ -351,6 +351,10 @@ func buildOpenAPI(routes []route, version string) obj {
 		if params != nil {
 			op["parameters"] = params
 		}
+		if rt.Upload {
+			file := obj{"schema": obj{"type": "string", "format": "binary"}}
+			op["requestBody"] = obj{"required": true, "content": obj{"text/csv": file, "text/vcard": file, "application/x-ndjson": file, "application/octet-stream": file}}
+		}
 		if rt.Body != nil {
 			mt := rt.BodyType
 			if mt == "" {
@@ -387,6 +391,9 @@ func buildOpenAPI(routes []route, version string) obj {
 			errs = append(errs, 400, 401, 403, 500)
 			if rt.Body != nil {
 				errs = append(errs, 413, 415)
+			}
+			if rt.Upload {
+				errs = append(errs, 413)
 			}
 		}
 		sort.Ints(errs)

@@ -27,6 +27,9 @@ type route struct {
 	OptionalBody bool
 	// BodyType is the request media type (default application/json).
 	BodyType string
+	// Upload marks a route whose body is a file the handler streams
+	// itself (no JSON, no size limit but its own, no Idempotency-Key).
+	Upload bool
 	// Responses lists the success responses; errors are added from Errors.
 	Responses []response
 	// Errors lists the error statuses beyond those every authenticated
@@ -59,7 +62,7 @@ var (
 // routeTable is every route of the API, resource by resource.
 func (s *Server) routeTable() []route {
 	return slices.Concat(s.contactRoutes(), s.contactBatchRoutes(), s.changeRoutes(), s.metaRoutes(), s.tokenRoutes(), s.tenantRoutes(),
-		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes())
+		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes())
 }
 
 // metaRoutes are the routes about the service itself.

@@ -30,6 +30,11 @@ const MaxBodyBytes = 1 << 20
 type Config struct {
 	// MaxBodyBytes limits request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxImportBytes limits an imported file (default 1 GiB), which is
+	// kept in ImportDir (default the system's temporary directory) while
+	// its job runs.
+	MaxImportBytes int64
+	ImportDir      string
 	// Version is reported in the OpenAPI document.
 	Version string
 }
@@ -42,6 +47,7 @@ type Server struct {
 	router chi.Router
 	routes []route
 	doc    []byte
+	jobs   importJobs
 }
 
 // New returns the API handler for svc.
@@ -55,7 +61,11 @@ func New(svc *contactd.Service, log *slog.Logger, cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = MaxImportBytes
+	}
 	s := &Server{svc: svc, log: log, cfg: cfg}
+	s.jobs.ctx, s.jobs.cancel = context.WithCancel(context.Background())
 	s.routes = s.routeTable()
 	doc, err := json.MarshalIndent(buildOpenAPI(s.routes, cfg.Version), "", "  ")
 	if err != nil {
@@ -173,7 +183,7 @@ func (s *Server) run(c *call, rt route) (*reply, error) {
 		}
 	}
 	key := c.r.Header.Get("Idempotency-Key")
-	if c.r.Method != http.MethodPost || key == "" || rt.Scope == "" {
+	if c.r.Method != http.MethodPost || key == "" || rt.Scope == "" || rt.Upload {
 		return rt.serve(c)
 	}
 	return s.idempotent(c, rt, key)
@@ -342,4 +352,11 @@ func printable(s string) bool {
 		}
 	}
 	return true
+}
+
+// Close stops the imports this server runs and waits for them: each ends
+// failed, with the counts of what it wrote.
+func (s *Server) Close() {
+	s.jobs.cancel()
+	s.jobs.wg.Wait()
 }

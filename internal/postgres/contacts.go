@@ -177,7 +177,20 @@ func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParam
 			return err
 		}
 		errs, err = sqlq.ApplyBatch(p, &batchWriter{ctx: ctx, tx: tx, tenantID: p.TenantID, uniquePhones: uniquePhones, docs: docs})
-		return err
+		if err != nil {
+			return err
+		}
+		if p.Progress != nil {
+			if pr := p.Progress(errs); pr != nil {
+				if err := updateImport(ctx, tx, pr.Job, pr.Errors); err != nil {
+					return err
+				}
+			}
+		}
+		if p.DryRun {
+			return sqlq.ErrRefused // rolled back
+		}
+		return nil
 	})
 	if errors.Is(err, sqlq.ErrRefused) {
 		return errs, nil

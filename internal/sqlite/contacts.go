@@ -167,7 +167,20 @@ func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParam
 			return err
 		}
 		errs, err = sqlq.ApplyBatch(p, &batchWriter{x: x, tenantID: p.TenantID, uniquePhones: uniquePhones, docs: docs})
-		return err
+		if err != nil {
+			return err
+		}
+		if p.Progress != nil {
+			if pr := p.Progress(errs); pr != nil {
+				if err := x.updateImport(pr.Job, pr.Errors); err != nil {
+					return err
+				}
+			}
+		}
+		if p.DryRun {
+			return sqlq.ErrRefused // rolled back
+		}
+		return nil
 	})
 	if errors.Is(err, sqlq.ErrRefused) {
 		return errs, nil
@@ -430,6 +443,7 @@ var insertColumns = map[string][]string{
 	"contact_terms":  {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
 	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
 	"tags":           {"tenant_id", "id", "name", "name_key", "created_at", "updated_at"},
+	"import_errors":  {"tenant_id", "import_id", "seq", "doc"},
 }
 
 // maxRowsPerInsert bounds the rows of one multi-row INSERT.

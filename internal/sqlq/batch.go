@@ -21,8 +21,8 @@ type BatchWriter interface {
 	Replace(w contactd.WriteContactParams) error
 }
 
-// ErrRefused ends an atomic batch's transaction at its first refusal, so
-// that the store rolls it back.
+// ErrRefused ends a batch's transaction without committing it: an atomic
+// batch's at its first refusal, and a dry run's at its end.
 var ErrRefused = errors.New("a write of an atomic batch was refused")
 
 // ApplyBatch makes the writes of a batch in order (see

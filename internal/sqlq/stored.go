@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/contactd/contactd"
 )
@@ -124,4 +125,48 @@ func ListTotal(read, rows, offset int) int {
 		return 0
 	}
 	return -1
+}
+
+// storedImport is an import job as a store keeps it: its API document and
+// its heartbeat, which the API does not show.
+type storedImport struct {
+	*contactd.Import
+	HeartbeatAt time.Time `json:"heartbeatAt"`
+}
+
+// EncodeImport returns the stored document of a job.
+func EncodeImport(im *contactd.Import) ([]byte, error) {
+	return json.Marshal(storedImport{Import: im, HeartbeatAt: im.HeartbeatAt})
+}
+
+// DecodeImport decodes a stored job of a tenant.
+func DecodeImport(tenantID string, doc []byte) (*contactd.Import, error) {
+	st := storedImport{Import: new(contactd.Import)}
+	if err := Unmarshal("import document", doc, &st); err != nil {
+		return nil, err
+	}
+	st.Import.TenantID, st.Import.HeartbeatAt = tenantID, st.HeartbeatAt
+	return st.Import, nil
+}
+
+// ImportEnded is the error of a write to a job that has ended.
+func ImportEnded(id string) error {
+	return contactd.Errorf(contactd.EConflict, "import %q has ended", id)
+}
+
+// CancelledImport returns the stored document of a job cancelled at at,
+// or nil when the job had ended.
+func CancelledImport(tenantID string, doc []byte, at time.Time) (*contactd.Import, []byte, error) {
+	im, err := DecodeImport(tenantID, doc)
+	if err != nil || im.Done() {
+		return im, nil, err
+	}
+	im.Status, im.FinishedAt, im.HeartbeatAt = contactd.ImportCancelled, &at, at
+	if im.StartedAt != nil {
+		if d := at.Sub(*im.StartedAt).Seconds(); d > 0 {
+			im.Rate = float64(im.Processed) / d
+		}
+	}
+	out, err := EncodeImport(im)
+	return im, out, err
 }
