@@ -82,7 +82,7 @@ var addressParts = []string{"street", "street2", "street3", "poBox", "city", "st
 var knownColumns = map[string]string{
 	// The column the errors of an import add to its failed rows.
 	"contactd error": "ignore",
-	"name": "name", "full name": "name", "display name": "displayName", "file as": "displayName",
+	"name":           "name", "full name": "name", "display name": "displayName", "file as": "displayName",
 	"first name": "firstName", "given name": "firstName", "firstname": "firstName", "first": "firstName", "forename": "firstName",
 	"middle name": "middleName", "additional name": "middleName", "middlename": "middleName",
 	"last name": "lastName", "family name": "lastName", "surname": "lastName", "lastname": "lastName", "last": "lastName",
