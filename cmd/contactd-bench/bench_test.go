@@ -154,7 +154,7 @@ func TestPipeline(t *testing.T) {
 	}
 	// Long enough windows that the slowest scenario answers some requests
 	// even under the race detector on a busy machine.
-	cfg, err := parseFlags([]string{"--contacts", "2000", "--duration", "3s", "--connections", "8",
+	cfg, err := parseFlags([]string{"--contacts", "2000", "--duration", "3s", "--connections", "8", "--batch-size", "20",
 		"--json", filepath.Join(t.TempDir(), "bench.json")}, io.Discard)
 	if err != nil {
 		t.Fatal(err)

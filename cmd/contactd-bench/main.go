@@ -46,6 +46,7 @@ type config struct {
 	Warmup      time.Duration `json:"-"`
 	Connections int           `json:"connections"`
 	Interactive int           `json:"interactiveConnections"`
+	BatchSize   int           `json:"batchSize"`
 	Scenarios   []string      `json:"scenarios"`
 	Export      bool          `json:"export"`
 	Keep        bool          `json:"-"`
@@ -57,13 +58,10 @@ type config struct {
 
 var allScenarios = []string{"lookup", "get", "list", "search", "create", "batch"}
 
-// batchOps is how many creates one request of the batch scenario holds,
-// and batchConns how many connections send them: a CRM sync or an import
-// tool pushing batches a few at a time.
-const (
-	batchOps   = 1000
-	batchConns = 4
-)
+// batchConns is how many connections the batch scenario sends its
+// batches over: a CRM sync or an import tool pushing batches a few at a
+// time.
+const batchConns = 4
 
 // report is everything a run measured; --json writes it.
 type report struct {
@@ -126,6 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.DB, "db", "", "database: a SQLite file path or a postgres:// URL (default: a new SQLite file in a temporary directory)")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time of each scenario (after a warm-up of a fifth of it, at most 2s)")
 	fs.IntVar(&cfg.Connections, "connections", 32, "concurrent keep-alive connections")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 1000, "creates a request of the batch scenario holds (1 to 1000)")
 	fs.IntVar(&cfg.Interactive, "interactive", 4, "connections of the interactive pass, which runs list and search again as a few agents browsing would (0: no such pass)")
 	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run after the minimal server: "+strings.Join(allScenarios, ", "))
 	fs.BoolVar(&cfg.Export, "export", true, "after the scenarios, export the first tenant's contacts whole over HTTP (GET /v1/contacts/export) and report the rate")
@@ -160,7 +159,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case cfg.Contacts < 1 || cfg.Tenants < 1 || cfg.Tenants > cfg.Contacts:
 		fmt.Fprintln(stderr, "--contacts and --tenants must be at least 1, and tenants at most contacts")
 		return cfg, errors.New("usage")
-	case cfg.Connections < 1 || cfg.Duration <= 0 || cfg.Interactive < 0:
+	case cfg.Connections < 1 || cfg.Duration <= 0 || cfg.Interactive < 0 || cfg.BatchSize < 1 || cfg.BatchSize > 1000:
 		fmt.Fprintln(stderr, "--connections and --duration must be positive, --interactive not negative")
 		return cfg, errors.New("usage")
 	case uint64(cfg.Contacts)*3+unknownPool+300_000 > minCap():
@@ -237,6 +236,7 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 	}
 
 	mix := newMix(g, tenants, runID)
+	mix.batchSize = cfg.BatchSize
 	fmt.Fprintf(out, "load generator: %d keep-alive HTTP/1.1 connections, %s warm-up + %s measured per scenario\n\n",
 		cfg.Connections, cfg.Warmup, cfg.Duration)
 
@@ -276,7 +276,7 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		res := drive(cc.Addr, mix.scenario(name), conns, cfg.Warmup, cfg.Duration, cfg.Seed)
 		if name == "batch" {
 			res.Scenario = fmt.Sprintf("batch@%d", conns)
-			res.ItemsPerRequest = batchOps
+			res.ItemsPerRequest = cfg.BatchSize
 		}
 		res.PeakRSS, res.RSS = memory(pid)
 		if rep.Minimal.RPS > 0 {
@@ -482,6 +482,8 @@ type mix struct {
 	unknown  []string
 	listPath []string
 	created  atomic.Int64
+	// batchSize is how many creates a request of the batch scenario holds.
+	batchSize int
 }
 
 func newMix(g *generator, tenants []*tenantData, run string) *mix {
@@ -559,13 +561,14 @@ func (m *mix) scenario(name string) scenario {
 			return request{method: "POST", path: "/v1/contacts", token: m.tenant(seq).Token, body: m.g.created(j, m.run).jsonDoc()}
 		}}
 	case "batch":
-		// POST /v1/contacts/batch with batchOps new contacts, each of
+		// POST /v1/contacts/batch with batchSize new contacts, each of
 		// which must be created.
+		n := m.batchSize
 		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
-			first := int(m.created.Add(batchOps) - batchOps)
+			first := int(m.created.Add(int64(n)) - int64(n))
 			var b bytes.Buffer
 			b.WriteString(`{"operations":[`)
-			for k := range batchOps {
+			for k := range n {
 				if k > 0 {
 					b.WriteByte(',')
 				}
@@ -574,7 +577,7 @@ func (m *mix) scenario(name string) scenario {
 				b.WriteByte('}')
 			}
 			b.WriteString(`]}`)
-			return request{method: "POST", path: "/v1/contacts/batch", token: m.tenant(seq).Token, body: b.Bytes(), check: checkBatch(batchOps)}
+			return request{method: "POST", path: "/v1/contacts/batch", token: m.tenant(seq).Token, body: b.Bytes(), check: checkBatch(n)}
 		}}
 	}
 	panic("unknown scenario " + name)

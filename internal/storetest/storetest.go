@@ -38,6 +38,7 @@ func Run(t *testing.T, b Backend) {
 		{"Secrets", testSecrets},
 		{"InsertContacts", testInsertContacts},
 		{"WriteContacts", testWriteContacts},
+		{"Imports", testImports},
 		{"Accounts", testAccounts},
 		{"Tags", testTags},
 		{"Segments", testSegments},
