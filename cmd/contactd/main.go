@@ -41,8 +41,10 @@ Usage:
   contactd token create --tenant NAME|ID --scopes a,b [--name N] [--user U] [--kind personal|service]
   contactd migrate
   contactd backup DEST
-  contactd export [--output FILE] [--filter JSON] [--q Q] [--sort S] [--fields F] [--include-deleted]
-                  (--tenant NAME|ID | --url URL --token TOKEN)
+  contactd export [--output FILE] [--format ndjson|csv|vcard] [--filter JSON] [--q Q] [--sort S] [--fields F]
+                  [--include-deleted] (--tenant NAME|ID | --url URL --token TOKEN)
+  contactd import FILE [--format csv|vcard|ndjson] [--mode create|upsert] [--dry-run] [--mapping JSON]
+                  [--charset C] (--tenant NAME|ID | --url URL --token TOKEN)
   contactd version
 
 Every command takes --db (or CONTACTD_DB): a SQLite file path, optionally
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return backupCmd(ctx, rest, stdout, stderr, getenv)
 	case "export":
 		return exportCmd(ctx, rest, stdout, stderr, getenv)
+	case "import":
+		return importCmd(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "contactd", version)
 		return nil

@@ -1,20 +1,14 @@
 package httpapi
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -74,31 +68,6 @@ func (s *Server) importRoutes() []route {
 	}
 }
 
-// importFormatOf names the format of an upload: the parameter's, else the
-// Content-Type's, else what the file starts with.
-func importFormatOf(param, contentType string, head []byte) string {
-	if param != "" {
-		return param
-	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch mt {
-	case "text/csv", "application/csv", "text/tab-separated-values":
-		return "csv"
-	case "text/vcard", "text/x-vcard", "text/directory":
-		return "vcard"
-	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines":
-		return "ndjson"
-	}
-	head = bytes.TrimPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("\uFEFF"))
-	switch {
-	case len(head) >= 11 && strings.EqualFold(string(head[:11]), "BEGIN:VCARD"):
-		return "vcard"
-	case len(head) > 0 && head[0] == '{':
-		return "ndjson"
-	}
-	return "csv"
-}
-
 func badParam(name, msg, value string) error {
 	return errStatus(http.StatusBadRequest, "invalid", "query."+name+": "+msg,
 		contactd.FieldError{Location: "query." + name, Message: msg, Value: value})
@@ -140,17 +109,25 @@ func (s *Server) createImport(c *call) (*reply, error) {
 	}()
 	head := make([]byte, 512)
 	n, _ := f.ReadAt(head, 0)
-	format := importFormatOf(q.Get("format"), c.r.Header.Get("Content-Type"), head[:n])
+	format := cmp.Or(q.Get("format"), formats.Detect(c.r.Header.Get("Content-Type"), head[:n]))
 	if format != "csv" && (q.Get("charset") != "" || mapping != nil) {
 		return nil, badParam(cmp.Or(map[bool]string{true: "charset", false: "mapping"}[q.Get("charset") != ""]), "applies to CSV files only", "")
 	}
-	src, columns, layout, warnings, err := openImport(f, format, formats.CSVOptions{Charset: q.Get("charset"), Mapping: mapping})
+	opened, err := formats.Open(f, format, formats.CSVOptions{Charset: q.Get("charset"), Mapping: mapping})
+	var ce *formats.CSVError
+	if errors.As(err, &ce) {
+		loc := "body"
+		if ce.Field != "" {
+			loc = "query." + ce.Field
+		}
+		return nil, errStatus(http.StatusBadRequest, "invalid", loc+": "+ce.Message, contactd.FieldError{Location: loc, Message: ce.Message})
+	}
 	if err != nil {
 		return nil, err
 	}
 	ctx := c.r.Context()
 	im, err := s.svc.CreateImport(ctx, c.p, contactd.ImportParams{Format: format, Mode: q.Get("mode"), DryRun: dryRun,
-		Layout: layout, Columns: columns, Bytes: size})
+		Layout: opened.Layout, Columns: opened.Columns, Bytes: size})
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +138,7 @@ func (s *Server) createImport(c *call) (*reply, error) {
 		defer s.jobs.wg.Done()
 		defer os.Remove(f.Name())
 		defer f.Close()
-		if _, err := s.svc.RunImport(s.jobs.ctx, p, im, src, warnings, nil); err != nil {
+		if _, err := s.svc.RunImport(s.jobs.ctx, p, im, opened.Source, opened.Warnings, nil); err != nil {
 			s.log.Error("import", "import", im.ID, "err", err)
 		}
 	}()
@@ -191,30 +168,6 @@ func (s *Server) spool(c *call) (*os.File, int64, error) {
 	}
 	_, err = f.Seek(0, io.SeekStart)
 	return f, n, err
-}
-
-// openImport opens the reader of an upload's format; a CSV file's header
-// is read here, so that a file or mapping that cannot be read is a 400.
-func openImport(f io.Reader, format string, opt formats.CSVOptions) (src contactd.ImportSource, columns []string, layout string, warnings []string, err error) {
-	switch format {
-	case "vcard":
-		return formats.NewVCardReader(f), nil, "", nil, nil
-	case "ndjson":
-		return formats.NewNDJSONReader(f), nil, "", nil, nil
-	}
-	r, err := formats.NewCSVReader(bufio.NewReaderSize(f, 64<<10), opt)
-	var ce *formats.CSVError
-	if errors.As(err, &ce) {
-		loc := "body"
-		if ce.Field != "" {
-			loc = "query." + ce.Field
-		}
-		return nil, nil, "", nil, errStatus(http.StatusBadRequest, "invalid", loc+": "+ce.Message, contactd.FieldError{Location: loc, Message: ce.Message})
-	}
-	if err != nil {
-		return nil, nil, "", nil, err
-	}
-	return r, r.Headers(), r.Layout(), r.Warnings(), nil
 }
 
 func (s *Server) listImports(c *call) (*reply, error) {
@@ -271,49 +224,23 @@ func (s *Server) importErrorsCSV(c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	page := first
 	return &reply{status: http.StatusOK, contentType: "text/csv; charset=utf-8", stream: func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		if im.Format == "csv" && len(im.Columns) > 0 {
-			_ = cw.Write(append(slices.Clone(im.Columns), formats.ErrorColumn))
-		} else {
-			_ = cw.Write([]string{"record", "location", "message", "value"})
-		}
-		page := first
-		for {
-			// A record's problems come together: one row a record.
-			for i := 0; i < len(page.Data); i++ {
-				e := page.Data[i]
-				msgs := []string{describe(e)}
-				for i+1 < len(page.Data) && page.Data[i+1].Record == e.Record {
-					i++
-					msgs = append(msgs, describe(page.Data[i]))
-				}
-				if im.Format == "csv" && len(im.Columns) > 0 {
-					row := make([]string, len(im.Columns))
-					copy(row, e.Raw)
-					_ = cw.Write(append(row, strings.Join(msgs, "; ")))
-				} else {
-					_ = cw.Write([]string{strconv.Itoa(e.Record), e.Location, strings.Join(msgs, "; "), e.Value})
-				}
+		return formats.WriteImportErrors(w, im, func() ([]contactd.ImportRowError, error) {
+			if page == nil {
+				return nil, nil
 			}
+			data := page.Data
 			if page.NextCursor == nil {
-				break
+				page = nil
+				return data, nil
 			}
 			next, err := s.svc.ImportErrors(ctx, c.p, id, contactd.ImportListRequest{ListParams: contactd.ListParams{Limit: contactd.MaxLimit, NoCount: true, Cursor: *page.NextCursor}})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			page = next
-		}
-		cw.Flush()
-		return cw.Error()
+			return data, nil
+		})
 	}}, nil
-}
-
-// describe words one problem of a record for the errors CSV.
-func describe(e contactd.ImportRowError) string {
-	if e.Location == "" {
-		return e.Message
-	}
-	return e.Location + ": " + e.Message
 }
