@@ -49,6 +49,7 @@ type config struct {
 	BatchSize   int           `json:"batchSize"`
 	Scenarios   []string      `json:"scenarios"`
 	Export      bool          `json:"export"`
+	Import      int           `json:"import"`
 	Keep        bool          `json:"-"`
 	JSON        string        `json:"-"`
 	CPUProfile  string        `json:"-"`
@@ -77,6 +78,7 @@ type report struct {
 	Profiled *result `json:"profiled,omitempty"`
 	// Export is the export pass (--export).
 	Export  *exportResult `json:"export,omitempty"`
+	Import  *importResult `json:"import,omitempty"`
 	Started time.Time     `json:"started"`
 }
 
@@ -127,12 +129,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.BatchSize, "batch-size", 1000, "creates a request of the batch scenario holds (1 to 1000)")
 	fs.IntVar(&cfg.Interactive, "interactive", 4, "connections of the interactive pass, which runs list and search again as a few agents browsing would (0: no such pass)")
 	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run after the minimal server: "+strings.Join(allScenarios, ", "))
+	fs.IntVar(&cfg.Import, "import", 20000, "after the scenarios, import a CSV file of this many new contacts (Google's layout) into the first tenant over HTTP (POST /v1/imports) and report the rate (0: no import)")
 	fs.BoolVar(&cfg.Export, "export", true, "after the scenarios, export the first tenant's contacts whole over HTTP (GET /v1/contacts/export) and report the rate")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (database and server logs)")
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "after the scenarios, run one of them once more (--profile-scenario) with contactd's CPU profiler on, and write the profile here")
 	fs.StringVar(&cfg.LoadProfile, "load-cpuprofile", "", "write a CPU profile of the bulk load (generation and storing) to this file")
-	fs.StringVar(&cfg.ProfileOf, "profile-scenario", "lookup", "the scenario --cpuprofile profiles")
+	fs.StringVar(&cfg.ProfileOf, "profile-scenario", "lookup", "the scenario --cpuprofile profiles (or import: the import pass)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -151,7 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		cfg.Scenarios = append(cfg.Scenarios, s)
 	}
-	if !contains(allScenarios, cfg.ProfileOf) {
+	if !contains(allScenarios, cfg.ProfileOf) && (cfg.ProfileOf != "import" || cfg.Import == 0) {
 		fmt.Fprintf(stderr, "--profile-scenario: unknown scenario %q\n", cfg.ProfileOf)
 		return cfg, errors.New("usage")
 	}
@@ -308,7 +311,31 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		rep.Export.PeakRSS, _ = memory(pid)
 		fmt.Fprintf(logw, "export: %d contacts, %.0f contacts/s\n", rep.Export.Contacts, rep.Export.ContactsPerSec)
 	}
-	if cfg.CPUProfile != "" {
+	if cfg.Import > 0 {
+		file, err := writeImportFile(dir, g, runID, cfg.Import)
+		if err != nil {
+			return nil, err
+		}
+		profile := cfg.CPUProfile != "" && cfg.ProfileOf == "import"
+		if profile {
+			path, err := filepath.Abs(cfg.CPUProfile)
+			if err != nil {
+				return nil, err
+			}
+			if err := cc.command("profile-start " + path); err != nil {
+				return nil, fmt.Errorf("cpu profile: %w", err)
+			}
+		}
+		rep.Import = measureImport(cc.Addr, tenants[0], file, cfg.Import, pid)
+		if profile {
+			if err := cc.command("profile-stop"); err != nil {
+				return nil, fmt.Errorf("cpu profile: %w", err)
+			}
+		}
+		os.Remove(file)
+		fmt.Fprintf(logw, "import: %d rows, %.0f rows/s\n", rep.Import.Rows, rep.Import.RowsPerSec)
+	}
+	if cfg.CPUProfile != "" && cfg.ProfileOf != "import" {
 		path, err := filepath.Abs(cfg.CPUProfile)
 		if err != nil {
 			return nil, err
@@ -346,6 +373,9 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 
 // failed reports whether a scenario had errors or wrong answers.
 func (r *report) failed() bool {
+	if r.Import != nil && !r.Import.valid() {
+		return true
+	}
 	if r.Export != nil && !r.Export.valid() {
 		return true
 	}
@@ -393,6 +423,13 @@ func printTable(out io.Writer, rep *report) {
 	for _, r := range rep.Scenarios {
 		if r.ItemsPerRequest > 0 {
 			fmt.Fprintf(out, "%s: %.0f contacts/s (%d creates a request)\n", r.Scenario, r.RPS*float64(r.ItemsPerRequest), r.ItemsPerRequest)
+		}
+	}
+	if im := rep.Import; im != nil {
+		fmt.Fprintf(out, "import of a Google CSV into one tenant: %d rows (%s) in %.2f s, %.0f rows/s; contactd peak RSS %s\n",
+			im.Rows, mib(im.Bytes), im.Seconds, im.RowsPerSec, mib(im.PeakRSS))
+		if !im.valid() {
+			fmt.Fprintf(out, "\n!!! IMPORT: %d created and %d failed of %d, %s: its figures are NOT VALID\n", im.Created, im.Failed, im.Rows, im.Error)
 		}
 	}
 	if e := rep.Export; e != nil {
