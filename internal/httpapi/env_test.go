@@ -40,6 +40,7 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	svc := contactd.NewService(store, log)
 	api := httpapi.New(svc, log, httpapi.Config{Version: "test"})
+	t.Cleanup(api.Close) // the imports it runs end before the store closes
 	e := &env{t: t, svc: svc, api: api, logs: logs, logMu: &lw.mu, tenant: map[string]*contactd.Tenant{}, tokens: map[string]map[string]string{}}
 	ctx := context.Background()
 	for _, name := range []string{"A", "B"} {
