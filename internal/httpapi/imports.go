@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -133,12 +134,16 @@ func (s *Server) createImport(c *call) (*reply, error) {
 	}
 	keep = true
 	p := c.p
+	// The job runs on a copy of its own: the answer below is rendered
+	// while it goes.
+	run := *im
+	run.Warnings, run.MatchedBy = slices.Clone(im.Warnings), maps.Clone(im.MatchedBy)
 	s.jobs.wg.Add(1)
 	go func() {
 		defer s.jobs.wg.Done()
 		defer os.Remove(f.Name())
 		defer f.Close()
-		if _, err := s.svc.RunImport(s.jobs.ctx, p, im, opened.Source, opened.Warnings, nil); err != nil {
+		if _, err := s.svc.RunImport(s.jobs.ctx, p, &run, opened.Source, opened.Warnings, nil); err != nil {
 			s.log.Error("import", "import", im.ID, "err", err)
 		}
 	}()
