@@ -177,20 +177,7 @@ func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParam
 			return err
 		}
 		errs, err = sqlq.ApplyBatch(p, &batchWriter{ctx: ctx, tx: tx, tenantID: p.TenantID, uniquePhones: uniquePhones, docs: docs})
-		if err != nil {
-			return err
-		}
-		if p.Progress != nil {
-			if pr := p.Progress(errs); pr != nil {
-				if err := updateImport(ctx, tx, pr.Job, pr.Errors); err != nil {
-					return err
-				}
-			}
-		}
-		if p.DryRun {
-			return sqlq.ErrRefused // rolled back
-		}
-		return nil
+		return err
 	})
 	if errors.Is(err, sqlq.ErrRefused) {
 		return errs, nil
@@ -235,6 +222,10 @@ func (b *batchWriter) Insert(ws []contactd.WriteContactParams) error {
 		r.changes = append(r.changes, row)
 	}
 	return r.insert(b.ctx, b.tx)
+}
+
+func (b *batchWriter) UpdateImport(pr *contactd.ImportProgress) error {
+	return updateImport(b.ctx, b.tx, pr.Job, pr.Errors)
 }
 
 func (b *batchWriter) Replace(w contactd.WriteContactParams) error {

@@ -167,20 +167,7 @@ func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParam
 			return err
 		}
 		errs, err = sqlq.ApplyBatch(p, &batchWriter{x: x, tenantID: p.TenantID, uniquePhones: uniquePhones, docs: docs})
-		if err != nil {
-			return err
-		}
-		if p.Progress != nil {
-			if pr := p.Progress(errs); pr != nil {
-				if err := x.updateImport(pr.Job, pr.Errors); err != nil {
-					return err
-				}
-			}
-		}
-		if p.DryRun {
-			return sqlq.ErrRefused // rolled back
-		}
-		return nil
+		return err
 	})
 	if errors.Is(err, sqlq.ErrRefused) {
 		return errs, nil
@@ -226,6 +213,10 @@ func (b *batchWriter) Insert(ws []contactd.WriteContactParams) error {
 	}
 	sqlq.NumberChanges(b.tenantID, last, chs)
 	return b.x.insertBatch(b.tenantID, ws, docs)
+}
+
+func (b *batchWriter) UpdateImport(pr *contactd.ImportProgress) error {
+	return b.x.updateImport(pr.Job, pr.Errors)
 }
 
 func (b *batchWriter) Replace(w contactd.WriteContactParams) error {

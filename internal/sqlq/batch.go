@@ -19,6 +19,8 @@ type BatchWriter interface {
 	// next; a refusal (a *contactd.ConflictError, or EPreconditionFailed
 	// when the stored version is not PrevVersion) leaves nothing written.
 	Replace(w contactd.WriteContactParams) error
+	// UpdateImport writes an import's progress (ImportStore.UpdateImport).
+	UpdateImport(pr *contactd.ImportProgress) error
 }
 
 // ErrRefused ends a batch's transaction without committing it: an atomic
@@ -28,9 +30,29 @@ var ErrRefused = errors.New("a write of an atomic batch was refused")
 // ApplyBatch makes the writes of a batch in order (see
 // contactd.ContactStore.WriteContacts): runs of inserts are checked and
 // written together, before the next replacement, whose own checks then
-// see them. It returns each write's refusal by index; with p.Atomic it
-// stops at the first, returning ErrRefused with that refusal alone.
+// see them; then the import progress p.Progress gives. It returns each
+// write's refusal by index; with p.Atomic it stops at the first,
+// returning ErrRefused with that refusal alone, and a dry run returns
+// ErrRefused at its end, so that the store rolls the transaction back.
 func ApplyBatch(p contactd.WriteContactsParams, w BatchWriter) ([]error, error) {
+	errs, err := applyBatch(p, w)
+	if err != nil {
+		return errs, err
+	}
+	if p.Progress != nil {
+		if pr := p.Progress(errs); pr != nil {
+			if err := w.UpdateImport(pr); err != nil {
+				return errs, err
+			}
+		}
+	}
+	if p.DryRun {
+		return errs, ErrRefused
+	}
+	return errs, nil
+}
+
+func applyBatch(p contactd.WriteContactsParams, w BatchWriter) ([]error, error) {
 	errs := make([]error, len(p.Writes))
 	var run []int
 	refuse := func(i int, err error) error {
