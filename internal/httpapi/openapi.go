@@ -452,4 +452,5 @@ var tagDocs = map[string]string{
 	"Tags":            "The tag registry: names unique without regard to case; renaming or deleting a tag changes every contact carrying it.",
 	"Segments":        "Static segments (members added and removed in bulk) and dynamic segments (a contact filter evaluated when read).",
 	"Tenant":          "The tenant's settings.",
+	"Imports":         "Bring contacts in from a CSV, vCard or NDJSON file: a background job with its progress, counts and a report of every row it could not take (contacts:admin).",
 }

@@ -103,6 +103,16 @@ func TestOpenAPIDocument(t *testing.T) {
 			t.Errorf("info %v: want a title and the configured version \"test\"", info)
 		}
 		ops := operations(t, doc)
+		tagList, _ := doc["tags"].([]any)
+		if len(tagList) == 0 {
+			t.Error("the document lists no tags")
+		}
+		for _, tg := range tagList {
+			m, _ := tg.(map[string]any)
+			if d, _ := m["description"].(string); strings.TrimSpace(d) == "" {
+				t.Errorf("tag %v has no description", m["name"])
+			}
+		}
 
 		// The documented operations are exactly the routes the router
 		// serves, and exactly the route table.
