@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -294,6 +295,38 @@ func FuzzCSVReader(f *testing.F) {
 	f.Add("Birth Year\tBirth Month\tBirth Day\n1\t2\t3\n", "windows-1252", `{"Birth Year":"ignore"}`)
 	f.Add("\xff\xfeN\x00a\x00m\x00e\x00\n\x00", "", `{}`)
 	f.Add("Address 1 - Formatted,Address 1 - Label\n\"a\nb\",Home\n", "utf-16", `{"x":"y"}`)
+	// Each real export's header, with a row whose cells look like what
+	// the columns hold.
+	headers, _ := filepath.Glob("../../../shared/testdata/csv/headers/*.csv")
+	for _, name := range headers {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		cols, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))).Read()
+		if err != nil {
+			continue
+		}
+		row := make([]string, len(cols))
+		for i, c := range cols {
+			switch lc := strings.ToLower(c); {
+			case strings.Contains(lc, "mail"):
+				row[i] = "a@example.com"
+			case strings.Contains(lc, "phone") || strings.Contains(lc, "fax"):
+				row[i] = "+1 415 555 2671"
+			case strings.Contains(lc, "birth"):
+				row[i] = "1990-02-03"
+			default:
+				row[i] = "v"
+			}
+		}
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		_ = w.Write(cols)
+		_ = w.Write(row)
+		w.Flush()
+		f.Add(buf.String(), "", `{}`)
+	}
 	f.Fuzz(func(t *testing.T, text, charset, mapping string) {
 		var m map[string]string
 		_ = json.Unmarshal([]byte(mapping), &m)
