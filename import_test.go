@@ -14,12 +14,11 @@ import (
 	"github.com/contactd/contactd/internal/storetest"
 )
 
-// records is an import source of n generated records, which calls at(i)
-// before record i and fails with failAt's error at record failAt (0: none).
+// records is an import source of n generated records, which fails with
+// failAt's error at record failAt (0: none).
 type records struct {
 	n, i   int
 	failAt int
-	at     func(i int)
 }
 
 func (r *records) Next() (*contactd.ImportRecord, error) {
@@ -27,9 +26,6 @@ func (r *records) Next() (*contactd.ImportRecord, error) {
 		return nil, io.EOF
 	}
 	r.i++
-	if r.at != nil {
-		r.at(r.i)
-	}
 	if r.i == r.failAt {
 		return nil, errors.New("the disk went away")
 	}
@@ -81,14 +77,15 @@ func TestImportEnds(t *testing.T) {
 		t.Run("cancelled", func(t *testing.T) {
 			e := newRaceEnv(t, b)
 			im := startImport(t, e, "create")
-			src := &records{n: 5000, at: func(i int) {
-				if i == 2500 {
+			// Cancelled once two batches are written (the next is read,
+			// and maybe being written, meanwhile).
+			got, err := e.svc.RunImport(ctx, e.p, im, &records{n: 5000}, nil, func(j *contactd.Import) {
+				if j.Created == 2000 {
 					if _, err := e.svc.CancelImport(ctx, e.p, im.ID); err != nil {
 						t.Error(err)
 					}
 				}
-			}}
-			got, err := e.svc.RunImport(ctx, e.p, im, src, nil, nil)
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,12 +100,11 @@ func TestImportEnds(t *testing.T) {
 		t.Run("stopped", func(t *testing.T) {
 			e := newRaceEnv(t, b)
 			cctx, cancel := context.WithCancel(ctx)
-			src := &records{n: 5000, at: func(i int) {
-				if i == 1500 {
-					cancel()
+			im, err := e.svc.RunImport(cctx, e.p, startImport(t, e, "create"), &records{n: 5000}, nil, func(j *contactd.Import) {
+				if j.Created == 1000 {
+					cancel() // the server stops after the first batch
 				}
-			}}
-			im, err := e.svc.RunImport(cctx, e.p, startImport(t, e, "create"), src, nil, nil)
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
