@@ -51,6 +51,26 @@ type ChangeStore interface {
 	// Changes returns up to p.Limit changes of a tenant with Seq > p.After,
 	// in order; with a non-empty p.ContactID, only that contact's changes.
 	Changes(ctx context.Context, p ChangesParams) ([]Change, error)
+	// ChangeHorizon returns the bounds of a tenant's change log. ENotFound.
+	ChangeHorizon(ctx context.Context, tenantID string) (ChangeHorizon, error)
+	// PruneChanges removes a tenant's oldest changes, in order, up to max
+	// of them, stopping at the first made at or after before; it records
+	// how far it went (ChangeHorizon.Pruned) in the same short write, and
+	// returns how many it removed.
+	PruneChanges(ctx context.Context, tenantID string, before time.Time, max int) (int, error)
+	// ChangeSignal returns a channel that is closed when the tenant's
+	// change log next grows, by a write on this node or on another sharing
+	// the database (or spuriously, or when the store closes), and a
+	// function to call when the caller stops waiting. To miss nothing, take
+	// the signal before reading the log, and read it again once woken.
+	ChangeSignal(tenantID string) (<-chan struct{}, func())
+}
+
+// ChangeHorizon bounds a tenant's change log: Last is the number of its
+// newest change (0 before the first), Pruned the number through which its
+// oldest changes have been removed by retention (0 when none has).
+type ChangeHorizon struct {
+	Pruned, Last int64
 }
 
 // ChangesParams is the input of ChangeStore.Changes.

@@ -19,6 +19,7 @@ const (
 	EConflict           ErrorCode = "conflict"            // uniqueness or state conflict (409)
 	EPreconditionFailed ErrorCode = "precondition_failed" // If-Match mismatch (412)
 	EAborted            ErrorCode = "aborted"             // not applied: another part of an atomic batch failed (424)
+	ECursorExpired      ErrorCode = "cursor-expired"      // the change feed no longer holds what follows the cursor (410)
 	EInternal           ErrorCode = "internal"            // a bug or an unavailable dependency (500)
 )
 

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,26 @@ type Service struct {
 	tokens *tokenCache
 	// cursors holds the key that signs list cursors.
 	cursors cursorKey
+	// stopping closes when the service stops (Stop): long polls answer,
+	// and background jobs end.
+	stopping chan struct{}
+	stopOnce sync.Once
+}
+
+// stopped reports whether Stop was called.
+func (s *Service) stopped() bool {
+	select {
+	case <-s.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop ends the service's long polls (they answer at once, as if their
+// wait were over) and its background jobs. Requests still work.
+func (s *Service) Stop() {
+	s.stopOnce.Do(func() { close(s.stopping) })
 }
 
 // NewService returns a Service over store.
@@ -32,7 +53,8 @@ func NewService(store Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: store, log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	s := &Service{store: store, log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+		stopping: make(chan struct{})}
 	if sw, ok := store.(SoleWriter); ok && sw.SoleWriter() {
 		s.tokens = &tokenCache{}
 	} else if tw, ok := store.(TokenWatcher); ok {

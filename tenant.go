@@ -10,12 +10,21 @@ import (
 
 // Tenant is one customer's isolated address book.
 type Tenant struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	DefaultRegion string    `json:"defaultRegion"`
-	UniquePhones  bool      `json:"uniquePhones"`
-	CreatedAt     time.Time `json:"createdAt"`
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	DefaultRegion string `json:"defaultRegion"`
+	UniquePhones  bool   `json:"uniquePhones"`
+	// ChangeRetentionDays is how long the change log keeps a change (see
+	// Service.PruneChanges).
+	ChangeRetentionDays int       `json:"changeRetentionDays" doc:"How many days the change feed and contact histories keep a change (default 30)."`
+	CreatedAt           time.Time `json:"createdAt"`
 }
+
+// DefaultChangeRetentionDays is a new tenant's changeRetentionDays.
+const DefaultChangeRetentionDays = 30
+
+// MaxChangeRetentionDays bounds changeRetentionDays (ten years).
+const MaxChangeRetentionDays = 3650
 
 // MarshalJSON writes the tenant with its timestamp in TimeFormat.
 func (t Tenant) MarshalJSON() ([]byte, error) {
@@ -35,7 +44,10 @@ type TenantStore interface {
 	Tenant(ctx context.Context, id string) (*Tenant, error)
 	// TenantByName returns a tenant by its unique name. ENotFound.
 	TenantByName(ctx context.Context, name string) (*Tenant, error)
-	// UpdateTenant stores a tenant's name, default region and uniquePhones.
+	// Tenants returns every tenant, by id.
+	Tenants(ctx context.Context) ([]*Tenant, error)
+	// UpdateTenant stores a tenant's name, default region, uniquePhones
+	// and changeRetentionDays.
 	// A *ConflictError (name) when the name is taken, and a
 	// *SharedNumbersError when uniquePhones is turned on while live
 	// contacts share numbers (at most MaxListedSharedNumbers of them).

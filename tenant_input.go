@@ -7,6 +7,7 @@ import "encoding/json"
 type TenantPatch struct {
 	Name, DefaultRegion *string
 	UniquePhones        *bool
+	ChangeRetentionDays *int
 	// ReadOnly holds the read-only fields sent (id, createdAt), to be
 	// compared with the current values.
 	ReadOnly map[string]json.RawMessage
@@ -25,6 +26,12 @@ func DecodeTenantPatch(data []byte) (*TenantPatch, error) {
 			var b bool
 			d.boolean(raw, k, &b)
 			tp.UniquePhones = &b
+		case "changeRetentionDays": // null: back to the default
+			n := DefaultChangeRetentionDays
+			if !isNull(raw) {
+				d.integer(raw, k, &n)
+			}
+			tp.ChangeRetentionDays = &n
 		case "id", "createdAt":
 			d.readOnly(&tp.ReadOnly, k, raw)
 		default:

@@ -13,7 +13,8 @@ import (
 // CreateTenant creates a tenant. region is the ISO 3166 alpha-2 region used
 // to read national phone numbers ("" for none). EInvalid, EConflict.
 func (s *Service) CreateTenant(ctx context.Context, name, region string) (*Tenant, error) {
-	t := &Tenant{ID: NewID(PrefixTenant), Name: strings.TrimSpace(name), DefaultRegion: strings.ToUpper(strings.TrimSpace(region)), CreatedAt: s.now()}
+	t := &Tenant{ID: NewID(PrefixTenant), Name: strings.TrimSpace(name), DefaultRegion: strings.ToUpper(strings.TrimSpace(region)),
+		ChangeRetentionDays: DefaultChangeRetentionDays, CreatedAt: s.now()}
 	if fe := checkTenant(t); len(fe) > 0 {
 		return nil, invalid(fe)
 	}
@@ -61,8 +62,8 @@ func (s *Service) TenantSettings(ctx context.Context, p Principal) (*Tenant, err
 	return s.store.Tenant(ctx, p.TenantID)
 }
 
-// UpdateTenant applies a merge patch of name, defaultRegion and
-// uniquePhones to the caller's tenant. The new region reads every phone
+// UpdateTenant applies a merge patch of name, defaultRegion, uniquePhones
+// and changeRetentionDays to the caller's tenant. The new region reads every phone
 // number parsed afterwards. Turning uniquePhones on while live contacts
 // share a number is an EConflict listing the numbers. EInvalid, EForbidden.
 func (s *Service) UpdateTenant(ctx context.Context, p Principal, tp *TenantPatch) (*Tenant, error) {
@@ -84,6 +85,9 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, tp *TenantPatch
 	}
 	if tp.UniquePhones != nil {
 		t.UniquePhones = *tp.UniquePhones
+	}
+	if tp.ChangeRetentionDays != nil {
+		t.ChangeRetentionDays = *tp.ChangeRetentionDays
 	}
 	if fe := checkTenant(t); len(fe) > 0 {
 		return nil, invalid(fe)
@@ -109,6 +113,9 @@ func checkTenant(t *Tenant) []FieldError {
 	}
 	if t.DefaultRegion != "" && !phone.ValidRegion(t.DefaultRegion) {
 		fe = append(fe, FieldError{Location: "defaultRegion", Message: "must be an ISO 3166 alpha-2 region code such as US"})
+	}
+	if d := t.ChangeRetentionDays; d < 1 || d > MaxChangeRetentionDays {
+		fe = append(fe, FieldError{Location: "changeRetentionDays", Message: fmt.Sprintf("must be a whole number of days from 1 to %d", MaxChangeRetentionDays), Value: d})
 	}
 	return fe
 }

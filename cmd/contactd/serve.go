@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/contactd/contactd"
@@ -19,6 +21,8 @@ import (
 type Main struct {
 	Addr    string // the address it listens on, once started
 	store   contactd.Store
+	svc     *contactd.Service
+	bg      sync.WaitGroup // background jobs (change retention)
 	api     *httpapi.Server
 	httpSrv *http.Server
 	ln      net.Listener
@@ -32,7 +36,14 @@ type ServeConfig struct {
 	MaxImportBytes int64
 	// Banner receives the first-start message (token and curl example).
 	Banner io.Writer
+	// RetentionInterval is how often the change log is pruned (0 for
+	// the default, DefaultRetentionInterval).
+	RetentionInterval time.Duration
 }
+
+// DefaultRetentionInterval is how often a server prunes the change log of
+// changes past their tenant's changeRetentionDays.
+const DefaultRetentionInterval = 10 * time.Minute
 
 // Start opens the database, bootstraps it when empty and starts serving.
 func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
@@ -51,7 +62,7 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
-	m := &Main{Addr: ln.Addr().String(), store: store, ln: ln}
+	m := &Main{Addr: ln.Addr().String(), store: store, svc: svc, ln: ln}
 	if secret != "" && cfg.Banner != nil {
 		printBanner(cfg.Banner, m.Addr, secret)
 	}
@@ -68,15 +79,21 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 			cfg.Log.Error("serve", "err", err)
 		}
 	}()
+	m.bg.Go(func() {
+		svc.RunChangeRetention(context.WithoutCancel(ctx), cmp.Or(cfg.RetentionInterval, DefaultRetentionInterval))
+	})
 	return m, nil
 }
 
-// Close drains in-flight requests (up to the context's deadline), stops
-// the imports under way (each ends failed, with the counts of what it
-// wrote), then closes the database.
+// Close answers the long polls, drains in-flight requests (up to the
+// context's deadline), stops the imports under way (each ends failed,
+// with the counts of what it wrote) and the background jobs, then closes
+// the database.
 func (m *Main) Close(ctx context.Context) error {
+	m.svc.Stop()
 	err := m.httpSrv.Shutdown(ctx)
 	m.api.Close()
+	m.bg.Wait()
 	return errors.Join(err, m.store.Close())
 }
 

@@ -209,10 +209,7 @@ func paramsNamed(ps []param, names ...string) []param {
 func (s *Server) exportContacts(c *call) (*reply, error) {
 	q := c.r.URL.Query()
 	format, version := cmp.Or(q.Get("format"), "ndjson"), q.Get("version")
-	bad := func(name, msg, value string) error {
-		return errStatus(http.StatusBadRequest, "invalid", "query."+name+": "+msg,
-			contactd.FieldError{Location: "query." + name, Message: msg, Value: value})
-	}
+	bad := badQuery
 	switch {
 	case !slices.Contains(exportFormats, format):
 		return nil, bad("format", "must be one of ndjson, csv, vcard", format)

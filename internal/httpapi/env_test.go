@@ -22,6 +22,7 @@ import (
 type env struct {
 	t      *testing.T
 	svc    *contactd.Service
+	store  contactd.Store
 	api    *httpapi.Server
 	srv    *httptest.Server
 	logs   *bytes.Buffer
@@ -41,7 +42,7 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	svc := contactd.NewService(store, log)
 	api := httpapi.New(svc, log, httpapi.Config{Version: "test"})
 	t.Cleanup(api.Close) // the imports it runs end before the store closes
-	e := &env{t: t, svc: svc, api: api, logs: logs, logMu: &lw.mu, tenant: map[string]*contactd.Tenant{}, tokens: map[string]map[string]string{}}
+	e := &env{t: t, svc: svc, store: store, api: api, logs: logs, logMu: &lw.mu, tenant: map[string]*contactd.Tenant{}, tokens: map[string]map[string]string{}}
 	ctx := context.Background()
 	for _, name := range []string{"A", "B"} {
 		ten, err := svc.CreateTenant(ctx, "tenant-"+name, "US")

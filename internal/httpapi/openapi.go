@@ -313,6 +313,7 @@ var errorDocs = map[int]string{
 	409: "A uniqueness conflict (conflictingId and conflictingField name it) or a reused Idempotency-Key.",
 	412: "If-Match did not match the current ETag.",
 	424: "Not applied: another operation of an atomic batch failed.",
+	410: "The changes after the cursor are no longer kept (type …/problems/cursor-expired): read the contacts again, then follow the feed from the start.",
 	413: "The body is larger than the limit.",
 	415: "The body is not JSON.",
 	500: "An internal error, logged with the request id.",

@@ -32,6 +32,7 @@ var statusOf = map[contactd.ErrorCode]int{
 	contactd.EConflict:           http.StatusConflict,
 	contactd.EPreconditionFailed: http.StatusPreconditionFailed,
 	contactd.EAborted:            http.StatusFailedDependency,
+	contactd.ECursorExpired:      http.StatusGone,
 	contactd.EInternal:           http.StatusInternalServerError,
 }
 

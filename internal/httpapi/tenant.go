@@ -11,6 +11,8 @@ type tenantPatch struct {
 	Name          string `json:"name,omitempty" doc:"1 to 128 characters, unique."`
 	DefaultRegion string `json:"defaultRegion,omitempty" doc:"ISO 3166 alpha-2 region used to read national phone numbers from now on."`
 	UniquePhones  bool   `json:"uniquePhones,omitempty" doc:"When true, a number may belong to only one live contact (409 otherwise). Turning it on while numbers are shared is a 409 listing them."`
+	// ChangeRetentionDays is nullable: null sets the default back.
+	ChangeRetentionDays *int `json:"changeRetentionDays,omitempty" doc:"How many days the change feed and contact histories keep a change, 1 to 3650 (default 30; null sets it back). A feed cursor older than that answers 410."`
 }
 
 // tenantRoutes returns the routes of the tenant settings.
@@ -20,7 +22,7 @@ func (s *Server) tenantRoutes() []route {
 			Summary:   "The tenant's settings",
 			Responses: []response{{Status: 200, Doc: "The tenant.", Body: contactd.Tenant{}}}, serve: s.getTenant},
 		{Method: "PATCH", Path: "/v1/tenant", ID: "patchTenant", Tag: "Tenant", Scope: contactd.ScopeAdmin,
-			Summary: "Change the tenant's settings", Doc: "A JSON merge patch of name, defaultRegion and uniquePhones.",
+			Summary: "Change the tenant's settings", Doc: "A JSON merge patch of name, defaultRegion, uniquePhones and changeRetentionDays.",
 			Body: tenantPatch{}, BodyType: "application/merge-patch+json",
 			Responses: []response{{Status: 200, Doc: "The tenant.", Body: contactd.Tenant{}}}, Errors: []int{409}, serve: s.patchTenant},
 	}

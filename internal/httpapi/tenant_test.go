@@ -74,13 +74,31 @@ func TestTenantSettings(t *testing.T) {
 			t.Errorf("tenant B, second contact with the number: %d, want 201 (its uniquePhones is off)", r.status)
 		}
 
+		// The change log's retention: 30 days unless set; null sets it back.
+		if g := e.do("GET", "/v1/tenant", reader, nil); g.json(t)["changeRetentionDays"] != float64(30) {
+			t.Errorf("a new tenant's changeRetentionDays: %s, want 30", g.body)
+		}
+		if p := e.do("PATCH", "/v1/tenant", admin, `{"changeRetentionDays":7}`); p.status != http.StatusOK || p.json(t)["changeRetentionDays"] != float64(7) {
+			t.Errorf("PATCH changeRetentionDays 7: %d %s", p.status, p.body)
+		}
+		if g := e.do("GET", "/v1/tenant", reader, nil); g.json(t)["changeRetentionDays"] != float64(7) {
+			t.Errorf("changeRetentionDays after PATCH: %s, want 7", g.body)
+		}
+		if p := e.do("PATCH", "/v1/tenant", admin, `{"changeRetentionDays":null}`); p.status != http.StatusOK || p.json(t)["changeRetentionDays"] != float64(30) {
+			t.Errorf("PATCH changeRetentionDays null: %d %s, want 30", p.status, p.body)
+		}
+
 		for body, loc := range map[string]string{
-			`{"defaultRegion":"XX"}`: "body.defaultRegion",
-			`{"name":""}`:            "body.name",
-			`{"name":"tenant-B"}`:    "",
-			`{"uniquePhones":"yes"}`: "body.uniquePhones",
-			`{"color":"red"}`:        "body.color",
-			`{"id":"tn_other"}`:      "body.id",
+			`{"defaultRegion":"XX"}`:       "body.defaultRegion",
+			`{"name":""}`:                  "body.name",
+			`{"name":"tenant-B"}`:          "",
+			`{"uniquePhones":"yes"}`:       "body.uniquePhones",
+			`{"changeRetentionDays":0}`:    "body.changeRetentionDays",
+			`{"changeRetentionDays":3651}`: "body.changeRetentionDays",
+			`{"changeRetentionDays":1.5}`:  "body.changeRetentionDays",
+			`{"changeRetentionDays":"7"}`:  "body.changeRetentionDays",
+			`{"color":"red"}`:              "body.color",
+			`{"id":"tn_other"}`:            "body.id",
 		} {
 			r := e.do("PATCH", "/v1/tenant", admin, body)
 			if loc == "" {

@@ -284,7 +284,7 @@ func distributedRefs(sql string) []string {
 		if ctes[tb] || m[3] != "" && !strings.EqualFold(m[1], "INTO") { // a set-returning function
 			continue
 		}
-		if !isReference(tb) {
+		if !isReference(tb) && !strings.HasPrefix(tb, "pg_") { // (pg_*: PostgreSQL's own catalogs and views)
 			out = append(out, tb)
 		}
 	}

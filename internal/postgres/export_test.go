@@ -42,3 +42,7 @@ func LoseProbes(s *Store) { s.watch.probeLost = true }
 
 // ShortProbes makes a listener give up on its probe after 200 ms.
 func init() { probeWait = 200 * time.Millisecond }
+
+// NameChangeListener names the connection of s's change listener, before
+// its first ChangeSignal.
+func NameChangeListener(s *Store, name string) { s.changes.name = name }

@@ -39,8 +39,9 @@ func Migrations() fs.FS {
 
 // Store is a contactd.Store on PostgreSQL.
 type Store struct {
-	pool  *pgxpool.Pool
-	watch tokenWatch
+	pool    *pgxpool.Pool
+	watch   tokenWatch
+	changes changeWatch
 }
 
 var _ contactd.Store = (*Store)(nil)
@@ -130,6 +131,7 @@ func (s *Store) Ping(ctx context.Context) error { return interpretError(s.pool.P
 // Close implements contactd.Store.
 func (s *Store) Close() error {
 	s.stopWatching()
+	s.changes.close()
 	s.pool.Close()
 	return nil
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -11,12 +12,12 @@ import (
 	"github.com/contactd/contactd"
 )
 
-const tenantColumns = `id, name, default_region, unique_phones, created_at`
+const tenantColumns = `id, name, default_region, unique_phones, change_retention_days, created_at`
 
 // scanTenant scans a row of tenantColumns.
 func scanTenant(row pgx.Row) (*contactd.Tenant, error) {
 	var t contactd.Tenant
-	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.CreatedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.ChangeRetentionDays, &t.CreatedAt); err != nil {
 		return nil, interpretError(err)
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
@@ -25,8 +26,9 @@ func scanTenant(row pgx.Row) (*contactd.Tenant, error) {
 
 // CreateTenant implements contactd.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *contactd.Tenant) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		t.ID, t.Name, t.DefaultRegion, t.UniquePhones, t.CreatedAt)
+	t.ChangeRetentionDays = cmp.Or(t.ChangeRetentionDays, contactd.DefaultChangeRetentionDays)
+	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, change_retention_days, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.ID, t.Name, t.DefaultRegion, t.UniquePhones, t.ChangeRetentionDays, t.CreatedAt)
 	return s.tenantNameConflict(ctx, t, err)
 }
 
@@ -49,6 +51,11 @@ func (s *Store) Tenant(ctx context.Context, id string) (*contactd.Tenant, error)
 // TenantByName implements contactd.Store.
 func (s *Store) TenantByName(ctx context.Context, name string) (*contactd.Tenant, error) {
 	return scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = $1`, name))
+}
+
+// Tenants implements contactd.Store.
+func (s *Store) Tenants(ctx context.Context) ([]*contactd.Tenant, error) {
+	return collect(scanTenant)(s.pool.Query(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`))
 }
 
 // CountTenants implements contactd.Store.
@@ -79,8 +86,8 @@ func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
 				return &contactd.SharedNumbersError{Numbers: shared}
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, default_region = $2, unique_phones = $3 WHERE id = $4`,
-			t.Name, t.DefaultRegion, t.UniquePhones, t.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, default_region = $2, unique_phones = $3, change_retention_days = $4 WHERE id = $5`,
+			t.Name, t.DefaultRegion, t.UniquePhones, t.ChangeRetentionDays, t.ID); err != nil {
 			return err
 		}
 		// Principals carry the tenant's settings: every node forgets them.

@@ -73,7 +73,7 @@ func (s *Store) DeleteAccount(ctx context.Context, p contactd.DeleteAccountParam
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
 		// The tenant first, as in every writing transaction.
-		if _, _, err := lockTenant(ctx, tx, p.TenantID, 0); err != nil {
+		if _, _, err := s.lockTenant(ctx, tx, p.TenantID, 0); err != nil {
 			return err
 		}
 		var version int64

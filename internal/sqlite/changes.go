@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/sqlq"
@@ -43,7 +44,7 @@ func (s *Store) Changes(ctx context.Context, p contactd.ChangesParams) ([]contac
 
 // appendChanges allocates change numbers for changes and inserts them.
 func (x *txExec) appendChanges(tenantID string, chs ...*contactd.Change) error {
-	last, _, err := lockTenant(x.ctx, x, tenantID, len(chs))
+	last, _, err := x.s.lockTenant(x.ctx, x, tenantID, len(chs))
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (x *txExec) insertChanges(tenantID string, last int64, chs ...*contactd.Cha
 func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *contactd.Change) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
-		last, _, err := lockTenant(ctx, tx, tenantID, 1)
+		last, _, err := s.lockTenant(ctx, tx, tenantID, 1)
 		if err != nil {
 			return err
 		}
@@ -84,4 +85,81 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		}
 		return x.insertChanges(tenantID, last, change)
 	})
+}
+
+// ChangeHorizon implements contactd.Store.
+func (s *Store) ChangeHorizon(ctx context.Context, tenantID string) (contactd.ChangeHorizon, error) {
+	var h contactd.ChangeHorizon
+	err := s.read.QueryRowContext(ctx, `SELECT changes_pruned_through, change_seq FROM tenants WHERE id = ?`, tenantID).Scan(&h.Pruned, &h.Last)
+	if err == sql.ErrNoRows {
+		return h, contactd.Errorf(contactd.ENotFound, "tenant %q not found", tenantID)
+	}
+	return h, interpretError(err)
+}
+
+// PruneChanges implements contactd.Store. The changes it removes are a
+// prefix of the log: up to max after the last pruned, ending before the
+// first made at or after before (times written in TimeFormat compare as
+// strings).
+func (s *Store) PruneChanges(ctx context.Context, tenantID string, before time.Time, max int) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var pruned int64
+		if err := tx.QueryRowContext(ctx, `SELECT changes_pruned_through FROM tenants WHERE id = ?`, tenantID).Scan(&pruned); err != nil {
+			return err
+		}
+		var through sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `WITH next AS (SELECT seq, at FROM changes WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?),
+			kept AS (SELECT MIN(seq) AS seq FROM next WHERE at >= ?)
+			SELECT MAX(next.seq) FROM next, kept WHERE kept.seq IS NULL OR next.seq < kept.seq`,
+			tenantID, pruned, max, formatTime(before)).Scan(&through); err != nil {
+			return err
+		}
+		if !through.Valid {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE tenant_id = ? AND seq > ? AND seq <= ?`, tenantID, pruned, through.Int64)
+		if err != nil {
+			return err
+		}
+		removed, _ := res.RowsAffected()
+		n = int(removed)
+		_, err = tx.ExecContext(ctx, `UPDATE tenants SET changes_pruned_through = ? WHERE id = ?`, through.Int64, tenantID)
+		return err
+	})
+	return n, err
+}
+
+// ChangeSignal implements contactd.Store. The writer notes the tenants
+// whose change numbers a transaction allocates (lockTenant) and wakes
+// their waiters once it commits; a database file has one contactd, so no
+// other node writes.
+func (s *Store) ChangeSignal(tenantID string) (<-chan struct{}, func()) {
+	return s.changeWaits.Wait(tenantID)
+}
+
+// noteChanges notes that the running transaction adds changes to a
+// tenant's log.
+func (s *Store) noteChanges(tenantID string) {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	if s.changed == nil {
+		s.changed = map[string]bool{}
+	}
+	s.changed[tenantID] = true
+}
+
+// wakeNoted wakes the long polls of the tenants noted since the last call
+// (when committed is true; a transaction rolled back wakes nobody).
+func (s *Store) wakeNoted(committed bool) {
+	s.changedMu.Lock()
+	noted := s.changed
+	s.changed = nil
+	s.changedMu.Unlock()
+	if !committed {
+		return
+	}
+	for tenantID := range noted {
+		s.changeWaits.Wake(tenantID)
+	}
 }

@@ -184,6 +184,7 @@ func (s *Store) runGroup(jobs []*writeJob) {
 	// nothing commits, and every job that had not failed gets err.
 	abort := func(err error) {
 		tx.Rollback()
+		s.wakeNoted(false)
 		for k, j := range jobs {
 			if results[k] == nil {
 				results[k] = err
@@ -223,8 +224,10 @@ func (s *Store) runGroup(jobs []*writeJob) {
 	var commitErr error
 	if len(jobs) == 1 && results[0] != nil || ran == 0 {
 		tx.Rollback()
+		s.wakeNoted(false)
 	} else {
 		commitErr = tx.Commit()
+		s.wakeNoted(commitErr == nil)
 	}
 	for i, j := range jobs {
 		if results[i] == nil {

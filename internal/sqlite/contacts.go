@@ -95,7 +95,7 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
-		last, uniquePhones, err := lockTenant(ctx, x, p.TenantID, 1)
+		last, uniquePhones, err := s.lockTenant(ctx, x, p.TenantID, 1)
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParam
 	var errs []error
 	err := s.inTxAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
-		_, uniquePhones, err := lockTenant(ctx, x, p.TenantID, 0)
+		_, uniquePhones, err := s.lockTenant(ctx, x, p.TenantID, 0)
 		if err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ func (b *batchWriter) Conflicts(cs []*contactd.Contact) (map[int]error, error) {
 }
 
 func (b *batchWriter) Insert(ws []contactd.WriteContactParams) error {
-	last, _, err := lockTenant(b.x.ctx, b.x, b.tenantID, len(ws))
+	last, _, err := b.x.s.lockTenant(b.x.ctx, b.x, b.tenantID, len(ws))
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 	checked := false
 	err := s.inTxAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
-		last, uniquePhones, err := lockTenant(ctx, x, p.TenantID, len(p.Contacts))
+		last, uniquePhones, err := s.lockTenant(ctx, x, p.TenantID, len(p.Contacts))
 		if err != nil {
 			return err
 		}

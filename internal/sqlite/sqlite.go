@@ -23,6 +23,7 @@ import (
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/sqlq"
+	"github.com/contactd/contactd/internal/wake"
 )
 
 //go:embed migrations/*.sql
@@ -63,6 +64,12 @@ type Store struct {
 	walLimit    int          // walRestartFrames; tests lower it
 	// writerCheckpoints counts the writer's own checkpoints.
 	writerCheckpoints atomic.Int64
+
+	// Long polls of the change feed: the tenants whose logs the running
+	// transaction adds to, and their waiters (see ChangeSignal).
+	changedMu   sync.Mutex
+	changed     map[string]bool
+	changeWaits wake.Hub
 }
 
 // readStmt returns the read statement for a fixed query, prepared once.
@@ -265,6 +272,7 @@ func (s *Store) Close() error {
 		close(s.closed)
 		<-s.writerDone
 		<-s.ckptDone
+		s.changeWaits.Close()
 	})
 	for _, m := range []*sync.Map{&s.stmts, &s.wstmts} {
 		m.Range(func(_, st any) bool {

@@ -116,7 +116,7 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 	var t *contactd.Tag
 	n := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, _, err := lockTenant(ctx, tx, p.TenantID, 0); err != nil {
+		if _, _, err := s.lockTenant(ctx, tx, p.TenantID, 0); err != nil {
 			return err
 		}
 		var err error
@@ -136,7 +136,7 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 			return err
 		}
 		if t.Name != old {
-			n, err = rewriteTag(ctx, tx, p.TenantID, old, t.Name, p.Retag)
+			n, err = s.rewriteTag(ctx, tx, p.TenantID, old, t.Name, p.Retag)
 		}
 		return err
 	})
@@ -150,7 +150,7 @@ func (s *Store) UpdateTag(ctx context.Context, p contactd.UpdateTagParams) (*con
 func (s *Store) DeleteTag(ctx context.Context, p contactd.DeleteTagParams) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, _, err := lockTenant(ctx, tx, p.TenantID, 0); err != nil {
+		if _, _, err := s.lockTenant(ctx, tx, p.TenantID, 0); err != nil {
 			return err
 		}
 		var name string
@@ -158,7 +158,7 @@ func (s *Store) DeleteTag(ctx context.Context, p contactd.DeleteTagParams) (int,
 		if err != nil {
 			return interpretError(err)
 		}
-		n, err = rewriteTag(ctx, tx, p.TenantID, name, "", p.Retag)
+		n, err = s.rewriteTag(ctx, tx, p.TenantID, name, "", p.Retag)
 		return err
 	})
 	return n, err
@@ -179,7 +179,7 @@ type tagEdit struct {
 // from (deleted ones included) as retag says, renamed to to ("" when
 // deleted). The edits are made in Go; the rows are then written by a few
 // set-based statements that read them from one JSON parameter.
-func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, from, to string, retag contactd.Retag) (int, error) {
+func (s *Store) rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, from, to string, retag contactd.Retag) (int, error) {
 	key := contactd.TagKey(from)
 	tagged, err := collect(scanTagged)(tx.QueryContext(ctx, `SELECT c.id, c.version, json_extract(c.doc, '$.tags') FROM contact_tags t
 		JOIN contacts c ON c.tenant_id = t.tenant_id AND c.id = t.contact_id
@@ -189,7 +189,7 @@ func rewriteTag(ctx context.Context, tx *sql.Tx, tenantID, from, to string, reta
 	}
 	edits := make([]tagEdit, len(tagged))
 	if len(tagged) > 0 {
-		last, _, err := lockTenant(ctx, tx, tenantID, len(tagged))
+		last, _, err := s.lockTenant(ctx, tx, tenantID, len(tagged))
 		if err != nil {
 			return 0, err
 		}

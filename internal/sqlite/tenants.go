@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"strings"
@@ -9,13 +10,13 @@ import (
 	"github.com/contactd/contactd"
 )
 
-const tenantColumns = `id, name, default_region, unique_phones, created_at`
+const tenantColumns = `id, name, default_region, unique_phones, change_retention_days, created_at`
 
 // scanTenant scans a row of tenantColumns.
 func scanTenant(row rowScanner) (*contactd.Tenant, error) {
 	var t contactd.Tenant
 	var created string
-	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &created); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.ChangeRetentionDays, &created); err != nil {
 		return nil, interpretError(err)
 	}
 	var err error
@@ -29,8 +30,9 @@ func (s *Store) CreateTenant(ctx context.Context, t *contactd.Tenant) error {
 		if err := tenantNameFree(ctx, tx, t); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, created_at) VALUES (?, ?, ?, ?, ?)`,
-			t.ID, t.Name, t.DefaultRegion, boolInt(t.UniquePhones), formatTime(t.CreatedAt))
+		t.ChangeRetentionDays = cmp.Or(t.ChangeRetentionDays, contactd.DefaultChangeRetentionDays)
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, change_retention_days, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.DefaultRegion, boolInt(t.UniquePhones), t.ChangeRetentionDays, formatTime(t.CreatedAt))
 		return err
 	})
 }
@@ -57,6 +59,11 @@ func (s *Store) TenantByName(ctx context.Context, name string) (*contactd.Tenant
 	return scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = ?`, name))
 }
 
+// Tenants implements contactd.Store.
+func (s *Store) Tenants(ctx context.Context) ([]*contactd.Tenant, error) {
+	return collect(scanTenant)(s.read.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`))
+}
+
 // CountTenants implements contactd.Store.
 func (s *Store) CountTenants(ctx context.Context) (int, error) {
 	var n int
@@ -81,8 +88,8 @@ func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
 				return &contactd.SharedNumbersError{Numbers: shared}
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, default_region = ?, unique_phones = ? WHERE id = ?`,
-			t.Name, t.DefaultRegion, boolInt(t.UniquePhones), t.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, default_region = ?, unique_phones = ?, change_retention_days = ? WHERE id = ?`,
+			t.Name, t.DefaultRegion, boolInt(t.UniquePhones), t.ChangeRetentionDays, t.ID)
 		if err != nil {
 			return err
 		}
@@ -102,7 +109,12 @@ func scanSharedNumber(row rowScanner) (contactd.SharedNumber, error) {
 // lockTenant allocates n change numbers of a tenant and returns the last,
 // with the tenant's uniquePhones setting. It runs first in every writing
 // transaction, so the checks after it see the tenant's writes in order.
-func lockTenant(ctx context.Context, tx querier, tenantID string, n int) (last int64, uniquePhones bool, err error) {
+// Allocating numbers (n > 0) notes the tenant, whose long polls wake when
+// the transaction commits (see wakeNoted).
+func (s *Store) lockTenant(ctx context.Context, tx querier, tenantID string, n int) (last int64, uniquePhones bool, err error) {
+	if n > 0 {
+		s.noteChanges(tenantID)
+	}
 	err = tx.QueryRowContext(ctx, `UPDATE tenants SET change_seq = change_seq + ? WHERE id = ? RETURNING change_seq, unique_phones`, n, tenantID).
 		Scan(&last, &uniquePhones)
 	if err == sql.ErrNoRows {

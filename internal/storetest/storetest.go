@@ -31,6 +31,8 @@ func Run(t *testing.T, b Backend) {
 		{"Uniqueness", testUniqueness},
 		{"TenantIsolation", testTenantIsolation},
 		{"ChangeLog", testChangeLog},
+		{"ChangeRetention", testChangeRetention},
+		{"ChangeSignal", testChangeSignal},
 		{"EraseContact", testEraseContact},
 		{"Concurrency", testConcurrency},
 		{"Idempotency", testIdempotency},
