@@ -84,36 +84,17 @@ func (o batchOptions) under(err error, i int) error {
 
 // applyBatch is Batch, for ops already checked for size.
 func (s *Service) applyBatch(ctx context.Context, p Principal, ops []BatchOp, opts batchOptions) ([]BatchResult, error) {
-	pl, err := s.planBatch(ctx, p, ops, opts)
-	if err != nil {
-		return nil, err
-	}
-	return s.runBatch(ctx, p, pl, opts)
-}
-
-// batchPlan is a batch checked and prepared once, ready to write.
-type batchPlan struct {
-	t       *Tenant
-	ops     []BatchOp
-	results []BatchResult
-	pending []int        // the operations still to write
-	items   []*batchItem // their first preparation (nil when none is due)
-}
-
-// planBatch checks the operations' scopes and prepares them (reading the
-// contacts they name), without writing. A batch of creates prepares the
-// same whatever is written meanwhile: an import plans its next batch
-// while the last one is written (RunImport).
-func (s *Service) planBatch(ctx context.Context, p Principal, ops []BatchOp, opts batchOptions) (*batchPlan, error) {
+	atomic := opts.atomic
 	t, err := s.store.Tenant(ctx, p.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	pl := &batchPlan{t: t, ops: ops, results: make([]BatchResult, len(ops)), pending: make([]int, 0, len(ops))}
+	results := make([]BatchResult, len(ops))
+	pending := make([]int, 0, len(ops))
 	for i := range ops {
-		pl.results[i] = BatchResult{Index: i}
+		results[i] = BatchResult{Index: i}
 		if err := ops[i].Err; err != nil {
-			pl.results[i].fail(err)
+			results[i].fail(err)
 			continue
 		}
 		scope := ScopeWrite
@@ -121,23 +102,11 @@ func (s *Service) planBatch(ctx context.Context, p Principal, ops []BatchOp, opt
 			scope = ScopeDelete
 		}
 		if err := p.require(scope); err != nil {
-			pl.results[i].fail(err)
+			results[i].fail(err)
 			continue
 		}
-		pl.pending = append(pl.pending, i)
+		pending = append(pending, i)
 	}
-	if len(pl.pending) > 0 && !(opts.atomic && failed(pl.results)) {
-		if pl.items, err = s.prepareBatch(ctx, p, t, ops, pl.pending, pl.results, opts); err != nil {
-			return nil, err
-		}
-	}
-	return pl, nil
-}
-
-// runBatch writes a planned batch. An operation whose contact another
-// request changed since it was prepared is prepared again and retried.
-func (s *Service) runBatch(ctx context.Context, p Principal, pl *batchPlan, opts batchOptions) ([]BatchResult, error) {
-	atomic, t, ops, results, pending := opts.atomic, pl.t, pl.ops, pl.results, pl.pending
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt > maxWriteAttempts {
 			for _, i := range pending {
@@ -148,18 +117,14 @@ func (s *Service) runBatch(ctx context.Context, p Principal, pl *batchPlan, opts
 		if atomic && failed(results) {
 			break
 		}
-		items := pl.items
-		if attempt > 0 {
-			var err error
-			if items, err = s.prepareBatch(ctx, p, t, ops, pending, results, opts); err != nil {
-				return nil, err
-			}
+		items, err := s.prepareBatch(ctx, p, t, ops, pending, results, opts)
+		if err != nil {
+			return nil, err
 		}
 		claimsWithin(items, t.UniquePhones, results, opts)
 		if atomic && failed(results) {
 			break
 		}
-		var err error
 		if pending, err = s.writeBatch(ctx, p, items, results, opts); err != nil {
 			return nil, err
 		}

@@ -90,46 +90,16 @@ func (s *Service) RunImport(ctx context.Context, p Principal, im *Import, src Im
 	if err := s.store.UpdateImport(ctx, im, nil); err != nil {
 		return s.endedImport(ctx, im, err)
 	}
-	// In create mode the next batch is read and prepared while the last is
-	// written (its operations read nothing that the write changes); in
-	// upsert mode each record's match must see the batches before it.
-	pipelined := im.Mode != "upsert"
-	type planned struct {
-		b       *plannedRecords
-		err     error
-		readErr error
-	}
-	planNext := func() planned {
-		recs, readErr := r.read(src)
-		if len(recs) == 0 {
-			return planned{readErr: readErr}
-		}
-		b, err := r.plan(ctx, recs)
-		return planned{b, err, readErr}
-	}
-	next := planNext()
 	for {
-		cur := next
-		var ahead chan planned
-		if pipelined && cur.readErr == nil && cur.err == nil {
-			ahead = make(chan planned, 1)
-			go func() { ahead <- planNext() }()
-		}
-		err := cur.err
-		if err == nil && cur.b != nil {
-			if err = r.apply(ctx, cur.b); err == nil && onProgress != nil {
+		recs, readErr := r.read(src)
+		if len(recs) > 0 {
+			if err := r.batch(ctx, recs); err != nil {
+				return s.endedImport(ctx, im, err)
+			}
+			if onProgress != nil {
 				onProgress(im)
 			}
 		}
-		if ahead != nil {
-			next = <-ahead // (always received: src is not read once this returns)
-		} else if err == nil && cur.readErr == nil {
-			next = planNext()
-		}
-		if err != nil {
-			return s.endedImport(ctx, im, err)
-		}
-		readErr := cur.readErr
 		switch {
 		case readErr == io.EOF:
 			total := im.Processed
@@ -220,80 +190,50 @@ func (r *importRun) warn(msg string, record int) {
 	r.im.Warnings = append(r.im.Warnings, ImportWarning{Message: msg, Records: 1, FirstRecord: record})
 }
 
-// plannedRecords is a batch of records planned: their operations prepared,
-// what is known of them before writing, and the warnings to count.
-type plannedRecords struct {
-	recs    []*ImportRecord
-	opRec   []*ImportRecord // the record of each operation
-	matched []string        // which key each operation's record matched
-	plan    *batchPlan      // nil when no record makes an operation
-	// Counted with the batch's first write: records read, failed (with
-	// their errors) and skipped before writing.
-	early                      []ImportRowError
-	processed, failed, skipped int64
-}
-
-// plan makes the operations of a batch of records and prepares them. It
-// changes nothing of the job, so that it may run while the previous batch
-// is written (in create mode, whose operations read nothing).
-func (r *importRun) plan(ctx context.Context, recs []*ImportRecord) (*plannedRecords, error) {
-	b := &plannedRecords{recs: recs}
-	var ops []BatchOp
-	for _, rec := range recs {
-		b.processed++
-		switch {
-		case rec.Err != nil:
-			b.failed++
-			b.early = append(b.early, rowErrors(rec, rec.Err)...)
-			continue
-		case reflect.ValueOf(*rec.Input).IsZero():
-			b.skipped++
-			continue
-		}
-		op, by, err := r.s.importOp(ctx, r.p, r.im.Mode, rec.Input)
-		if err != nil {
-			if ErrorCodeOf(err) == EInternal {
-				return nil, err
-			}
-			b.failed++
-			b.early = append(b.early, rowErrors(rec, err)...)
-			continue
-		}
-		ops, b.opRec, b.matched = append(ops, op), append(b.opRec, rec), append(b.matched, by)
-	}
-	if len(ops) == 0 {
-		return b, nil
-	}
-	var err error
-	b.plan, err = r.s.planBatch(ctx, r.p, ops, r.options(b))
-	return b, err
-}
-
-// options are the batch options of a planned batch.
-func (r *importRun) options(b *plannedRecords) batchOptions {
-	return batchOptions{source: "import", dryRun: r.im.DryRun,
-		name: func(i int) string { return "record " + strconv.Itoa(b.opRec[i].N) }}
-}
-
-// apply writes a planned batch, with the job's progress in the same
-// transaction.
-func (r *importRun) apply(ctx context.Context, b *plannedRecords) error {
+// batch imports one batch of records.
+func (r *importRun) batch(ctx context.Context, recs []*ImportRecord) error {
 	im := r.im
-	for _, rec := range b.recs {
+	var ops []BatchOp
+	var opRec []*ImportRecord
+	var matched []string
+	// What is known before writing is counted with the batch's first write.
+	var early []ImportRowError
+	var processed, failed, skipped int64
+	for _, rec := range recs {
+		processed++
 		for _, w := range rec.Warnings {
 			r.warn(w, rec.N)
 		}
+		switch {
+		case rec.Err != nil:
+			failed++
+			early = append(early, rowErrors(rec, rec.Err)...)
+			continue
+		case reflect.ValueOf(*rec.Input).IsZero():
+			skipped++
+			continue
+		}
+		op, by, err := r.s.importOp(ctx, r.p, im.Mode, rec.Input)
+		if err != nil {
+			if ErrorCodeOf(err) == EInternal {
+				return err
+			}
+			failed++
+			early = append(early, rowErrors(rec, err)...)
+			continue
+		}
+		ops, opRec, matched = append(ops, op), append(opRec, rec), append(matched, by)
 	}
-	counted := make([]bool, len(b.opRec))
+	counted := make([]bool, len(ops))
 	first := true
 	progress := func(results []BatchResult) *ImportProgress {
 		var errs []ImportRowError
 		if first {
 			first = false
-			im.Processed += b.processed
-			im.Failed += b.failed
-			im.Skipped += b.skipped
-			errs = append(errs, b.early...)
+			im.Processed += processed
+			im.Failed += failed
+			im.Skipped += skipped
+			errs = append(errs, early...)
 		}
 		for i, res := range results {
 			if counted[i] || res.Status == "" {
@@ -309,11 +249,11 @@ func (r *importRun) apply(ctx context.Context, b *plannedRecords) error {
 				im.Unchanged++
 			case "error":
 				im.Failed++
-				errs = append(errs, rowErrors(b.opRec[i], res.Err)...)
+				errs = append(errs, rowErrors(opRec[i], res.Err)...)
 				continue
 			}
-			if b.matched[i] != "" && res.Status != "created" {
-				im.MatchedBy[b.matched[i]]++
+			if matched[i] != "" && res.Status != "created" {
+				im.MatchedBy[matched[i]]++
 			}
 		}
 		im.HeartbeatAt = r.s.now()
@@ -321,13 +261,12 @@ func (r *importRun) apply(ctx context.Context, b *plannedRecords) error {
 		job.Warnings = slices.Clone(im.Warnings)
 		return &ImportProgress{Job: &job, Errors: errs}
 	}
-	if b.plan == nil {
+	if len(ops) == 0 {
 		pr := progress(nil)
 		return r.s.store.UpdateImport(ctx, pr.Job, pr.Errors)
 	}
-	opts := r.options(b)
-	opts.progress = progress
-	_, err := r.s.runBatch(ctx, r.p, b.plan, opts)
+	_, err := r.s.applyBatch(ctx, r.p, ops, batchOptions{source: "import", dryRun: im.DryRun, progress: progress,
+		name: func(i int) string { return "record " + strconv.Itoa(opRec[i].N) }})
 	return err
 }
 
