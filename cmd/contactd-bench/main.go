@@ -135,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "after the scenarios, run one of them once more (--profile-scenario) with contactd's CPU profiler on, and write the profile here")
 	fs.StringVar(&cfg.LoadProfile, "load-cpuprofile", "", "write a CPU profile of the bulk load (generation and storing) to this file")
-	fs.StringVar(&cfg.ProfileOf, "profile-scenario", "lookup", "the scenario --cpuprofile profiles (or import: the import pass)")
+	fs.StringVar(&cfg.ProfileOf, "profile-scenario", "lookup", "the scenario --cpuprofile profiles (or import, export: that pass)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -154,7 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		cfg.Scenarios = append(cfg.Scenarios, s)
 	}
-	if !contains(allScenarios, cfg.ProfileOf) && (cfg.ProfileOf != "import" || cfg.Import == 0) {
+	if !contains(allScenarios, cfg.ProfileOf) && (cfg.ProfileOf != "import" || cfg.Import == 0) && (cfg.ProfileOf != "export" || !cfg.Export) {
 		fmt.Fprintf(stderr, "--profile-scenario: unknown scenario %q\n", cfg.ProfileOf)
 		return cfg, errors.New("usage")
 	}
@@ -306,8 +306,30 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		rep.Scenarios = append(rep.Scenarios, res)
 		fmt.Fprintf(logw, "%s: %.0f req/s, p99 %.2f ms, %d errors\n", res.Scenario, res.RPS, res.P99ms, res.Errors+res.Wrong)
 	}
+	// profiled runs f with contactd's CPU profiler on when pass is the
+	// one --profile-scenario names.
+	profiled := func(pass string, f func()) error {
+		if cfg.CPUProfile == "" || cfg.ProfileOf != pass {
+			f()
+			return nil
+		}
+		path, err := filepath.Abs(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		if err := cc.command("profile-start " + path); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		f()
+		if err := cc.command("profile-stop"); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		return nil
+	}
 	if cfg.Export {
-		rep.Export = measureExport(cc.Addr, tenants[0])
+		if err := profiled("export", func() { rep.Export = measureExport(cc.Addr, tenants[0]) }); err != nil {
+			return nil, err
+		}
 		rep.Export.PeakRSS, _ = memory(pid)
 		fmt.Fprintf(logw, "export: %d contacts, %.0f contacts/s\n", rep.Export.Contacts, rep.Export.ContactsPerSec)
 	}
@@ -316,26 +338,13 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		if err != nil {
 			return nil, err
 		}
-		profile := cfg.CPUProfile != "" && cfg.ProfileOf == "import"
-		if profile {
-			path, err := filepath.Abs(cfg.CPUProfile)
-			if err != nil {
-				return nil, err
-			}
-			if err := cc.command("profile-start " + path); err != nil {
-				return nil, fmt.Errorf("cpu profile: %w", err)
-			}
-		}
-		rep.Import = measureImport(cc.Addr, tenants[0], file, cfg.Import, pid)
-		if profile {
-			if err := cc.command("profile-stop"); err != nil {
-				return nil, fmt.Errorf("cpu profile: %w", err)
-			}
+		if err := profiled("import", func() { rep.Import = measureImport(cc.Addr, tenants[0], file, cfg.Import, pid) }); err != nil {
+			return nil, err
 		}
 		os.Remove(file)
 		fmt.Fprintf(logw, "import: %d rows, %.0f rows/s\n", rep.Import.Rows, rep.Import.RowsPerSec)
 	}
-	if cfg.CPUProfile != "" && cfg.ProfileOf != "import" {
+	if cfg.CPUProfile != "" && cfg.ProfileOf != "import" && cfg.ProfileOf != "export" {
 		path, err := filepath.Abs(cfg.CPUProfile)
 		if err != nil {
 			return nil, err
