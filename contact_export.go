@@ -34,44 +34,75 @@ func (s *Service) ExportContacts(ctx context.Context, p Principal, r ContactList
 }
 
 // WriteNDJSON writes every contact of the export to w, one contact a line
-// as the API returns it, and returns how many it wrote.
+// as the API returns it, and returns how many it wrote. A page's lines
+// are encoded on every core and written at once.
 func (e *ContactExport) WriteNDJSON(ctx context.Context, w io.Writer) (int, error) {
-	var line []byte
-	return e.each(ctx, func(page *Page[*Contact], i int) error {
-		b, err := page.ItemJSON(i)
-		if err != nil {
-			return err
+	var buf []byte
+	return e.pages(ctx, func(page *Page[*Contact]) (int, error) {
+		lines := make([][]byte, len(page.Data))
+		errs := make([]error, len(page.Data))
+		onEveryCore(len(page.Data), func(i int) { lines[i], errs[i] = page.ItemJSON(i) })
+		buf = buf[:0]
+		for i, line := range lines {
+			if errs[i] != nil {
+				return 0, errs[i]
+			}
+			buf = append(append(buf, line...), '\n')
 		}
-		line = append(append(line[:0], b...), '\n')
-		_, err = w.Write(line)
-		return err
+		if _, err := w.Write(buf); err != nil {
+			return 0, err
+		}
+		return len(lines), nil
 	})
 }
 
 // Each calls f with every contact of the export, in order, and returns
 // how many it was called with.
 func (e *ContactExport) Each(ctx context.Context, f func(*Contact) error) (int, error) {
-	return e.each(ctx, func(page *Page[*Contact], i int) error { return f(page.Data[i]) })
+	return e.pages(ctx, func(page *Page[*Contact]) (int, error) {
+		for i, c := range page.Data {
+			if err := f(c); err != nil {
+				return i, err
+			}
+		}
+		return len(page.Data), nil
+	})
 }
 
-// each calls f with every contact of the export, page by page.
-func (e *ContactExport) each(ctx context.Context, f func(page *Page[*Contact], i int) error) (int, error) {
+// pages calls f with every page of the export, in order, while the next
+// page is read, and returns the contacts f reports done.
+func (e *ContactExport) pages(ctx context.Context, f func(page *Page[*Contact]) (int, error)) (int, error) {
+	type read struct {
+		page *Page[*Contact]
+		err  error
+	}
 	n := 0
 	for {
-		for i := range e.page.Data {
-			if err := f(e.page, i); err != nil {
-				return n, err
-			}
-			n++
+		var next chan read
+		if e.page.NextCursor != nil {
+			r := e.r
+			r.Cursor = *e.page.NextCursor
+			next = make(chan read, 1)
+			go func() {
+				page, err := e.s.ListContacts(ctx, e.p, r)
+				next <- read{page, err}
+			}()
 		}
-		if e.page.NextCursor == nil {
-			return n, nil
-		}
-		e.r.Cursor = *e.page.NextCursor
-		page, err := e.s.ListContacts(ctx, e.p, e.r)
+		done, err := f(e.page)
+		n += done
 		if err != nil {
+			if next != nil {
+				<-next // (the read ends before the export does)
+			}
 			return n, err
 		}
-		e.page = page
+		if next == nil {
+			return n, nil
+		}
+		res := <-next
+		if res.err != nil {
+			return n, res.err
+		}
+		e.page = res.page
 	}
 }

@@ -473,19 +473,22 @@ func checkRefs(ctx context.Context, tx pgx.Tx, tenantID string, refs contactd.Co
 func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, int, error) {
 	b := sqlq.NewBuilder(sqlq.Postgres)
 	text := b.List(q)
+	var total int64 = -1
+	docs, err := collect(func(row pgx.Row) (sqlq.StoredContact, error) {
+		var d sqlq.StoredContact
+		dest := []any{&d.Doc, &d.DisplayNameSet}
+		if b.HasTotal() {
+			dest = append(dest, &total)
+		}
+		return d, row.Scan(dest...)
+	})(s.pool.Query(ctx, text, b.Args()...))
+	if err != nil {
+		return nil, -1, err
+	}
+	cs, err := sqlq.DecodeContacts(docs)
 	if !b.HasTotal() {
-		cs, err := collect(scanContact)(s.pool.Query(ctx, text, b.Args()...))
 		return cs, -1, err
 	}
-	var total int64 = -1
-	cs, err := collect(func(row pgx.Row) (*contactd.Contact, error) {
-		var doc []byte
-		var set bool
-		if err := row.Scan(&doc, &set, &total); err != nil {
-			return nil, err
-		}
-		return sqlq.DecodeContact(doc, set)
-	})(s.pool.Query(ctx, text, b.Args()...))
 	return cs, sqlq.ListTotal(int(total), len(cs), q.Offset), err
 }
 

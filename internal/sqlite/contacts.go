@@ -532,19 +532,22 @@ func contactRow(tenantID string, c *contactd.Contact, doc []byte) []any {
 func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*contactd.Contact, int, error) {
 	b := sqlq.NewBuilder(sqlq.SQLite)
 	text := b.List(q)
+	total := -1
+	docs, err := collect(func(row rowScanner) (sqlq.StoredContact, error) {
+		var d sqlq.StoredContact
+		dest := []any{&d.Doc, &d.DisplayNameSet}
+		if b.HasTotal() {
+			dest = append(dest, &total)
+		}
+		return d, interpretError(row.Scan(dest...))
+	})(s.queryList(ctx, text, b.Args()))
+	if err != nil {
+		return nil, -1, err
+	}
+	cs, err := sqlq.DecodeContacts(docs)
 	if !b.HasTotal() {
-		cs, err := collect(scanContact)(s.queryList(ctx, text, b.Args()))
 		return cs, -1, err
 	}
-	total := -1
-	cs, err := collect(func(row rowScanner) (*contactd.Contact, error) {
-		var doc []byte
-		var set bool
-		if err := row.Scan(&doc, &set, &total); err != nil {
-			return nil, interpretError(err)
-		}
-		return sqlq.DecodeContact(doc, set)
-	})(s.queryList(ctx, text, b.Args()))
 	return cs, sqlq.ListTotal(total, len(cs), q.Offset), err
 }
 

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/contactd/contactd"
@@ -22,6 +24,41 @@ func DecodeContact(doc []byte, displayNameSet bool) (*contactd.Contact, error) {
 	}
 	c.DisplayNameSet = displayNameSet
 	return c, nil
+}
+
+// StoredContact is a contact's document as read, not yet decoded.
+type StoredContact struct {
+	Doc            []byte
+	DisplayNameSet bool
+}
+
+// DecodeContacts decodes documents; a page of many (an export reads a
+// thousand at a time) is decoded on every core.
+func DecodeContacts(docs []StoredContact) ([]*contactd.Contact, error) {
+	cs := make([]*contactd.Contact, len(docs))
+	errs := make([]error, len(docs))
+	decode := func(from, to int) {
+		for i := from; i < to; i++ {
+			cs[i], errs[i] = DecodeContact(docs[i].Doc, docs[i].DisplayNameSet)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(docs)/64)
+	if workers < 2 {
+		decode(0, len(docs))
+	} else {
+		var wg sync.WaitGroup
+		per := (len(docs) + workers - 1) / workers
+		for from := 0; from < len(docs); from += per {
+			wg.Go(func() { decode(from, min(from+per, len(docs))) })
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
 }
 
 // DecodeAccount decodes a stored account document.
