@@ -19,6 +19,7 @@ const (
 	PrefixTenant  = "tn_"
 	PrefixToken   = "tk_"
 	PrefixImport  = "imp_"
+	PrefixWebhook = "wh_"
 )
 
 var (
