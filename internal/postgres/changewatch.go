@@ -72,23 +72,15 @@ func (s *Store) ChangeSignal(tenantID string) (<-chan struct{}, func()) {
 // with backoff.
 func (s *Store) listenChanges(ctx context.Context) {
 	defer close(s.changes.done)
-	backoff := 50 * time.Millisecond
 	first := true
-	for ctx.Err() == nil {
+	keepListening(ctx, func(ctx context.Context) bool {
 		listened := s.listenChangesOnce(ctx, first)
 		if first && !listened {
 			close(s.changes.tried) // (one that listened told it then)
 		}
 		first = false
-		if listened {
-			backoff = 50 * time.Millisecond
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+		return listened
+	})
 }
 
 // listenChangesOnce listens until the connection fails or ctx ends, and

@@ -200,14 +200,23 @@ func (w *tokenWatch) tell(f func(contactd.TokenWatch)) {
 // listenTokens keeps a listening connection until ctx ends.
 func (s *Store) listenTokens(ctx context.Context) {
 	defer close(s.watch.done)
-	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
+	keepListening(ctx, func(ctx context.Context) bool {
 		heard := s.listenOnce(ctx)
 		s.watch.mu.Lock()
 		s.watch.tried = true
 		s.watch.mu.Unlock()
 		s.watch.tell(func(w contactd.TokenWatch) { w.Listening(false) })
-		if heard {
+		return heard
+	})
+}
+
+// keepListening calls listen again and again until ctx ends: listen holds
+// a listening connection until it fails, and reports whether it got to
+// listen. Attempts that did not are spaced out, from 50 ms doubling to 5 s.
+func keepListening(ctx context.Context, listen func(context.Context) bool) {
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		if listen(ctx) {
 			backoff = 50 * time.Millisecond
 		}
 		select {

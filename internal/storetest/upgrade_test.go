@@ -247,6 +247,19 @@ func TestUpgradeWithData(t *testing.T) {
 				t.Errorf("phone of an erased contact: %v, %v", ms, err)
 			}
 			want("tag of an erased contact", list(`{"tags":"vip"}`, true))
+
+			// Change retention (00015): the tenant that was there keeps its
+			// whole log; a new one starts at the default.
+			if tn, err := s.Tenant(ctx, tenantID); err != nil || tn.ChangeRetentionDays != contactd.MaxChangeRetentionDays {
+				t.Errorf("the upgraded tenant's retention: %+v, %v; want %d days", tn, err, contactd.MaxChangeRetentionDays)
+			}
+			if h, err := s.ChangeHorizon(ctx, tenantID); err != nil || h.Pruned != 0 || h.Last < 2 {
+				t.Errorf("the upgraded tenant's change horizon: %+v, %v", h, err)
+			}
+			fresh, err := svc.CreateTenant(ctx, "after-upgrade", "US")
+			if err != nil || fresh.ChangeRetentionDays != contactd.DefaultChangeRetentionDays {
+				t.Errorf("a tenant created after the upgrade: %+v, %v", fresh, err)
+			}
 			for _, table := range []string{"contact_emails", "contact_phones", "contact_tags", "contact_terms"} {
 				var n int
 				q := "SELECT COUNT(*) FROM " + table + " WHERE contact_id = " + map[bool]string{true: "$1", false: "?"}[dialect == goose.DialectPostgres]

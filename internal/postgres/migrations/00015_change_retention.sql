@@ -5,6 +5,10 @@
 -- cursor from before it is known to have missed changes.
 ALTER TABLE tenants ADD COLUMN change_retention_days INTEGER NOT NULL DEFAULT 30;
 ALTER TABLE tenants ADD COLUMN changes_pruned_through BIGINT NOT NULL DEFAULT 0;
+-- Tenants that exist before this migration keep their whole log (up to
+-- ten years) until an admin lowers the setting: an upgrade removes no
+-- history. Tenants created later start at the default, 30 days.
+UPDATE tenants SET change_retention_days = 3650;
 
 -- Every statement that adds changes notifies the channel contactd_changes
 -- with each tenant it added changes to; PostgreSQL delivers the
