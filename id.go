@@ -11,15 +11,16 @@ import (
 
 // ID prefixes name the type of an object in its id.
 const (
-	PrefixContact = "ct_"
-	PrefixPhone   = "ph_"
-	PrefixEmail   = "em_"
-	PrefixAddress = "ad_"
-	PrefixHandle  = "hd_"
-	PrefixTenant  = "tn_"
-	PrefixToken   = "tk_"
-	PrefixImport  = "imp_"
-	PrefixWebhook = "wh_"
+	PrefixContact  = "ct_"
+	PrefixPhone    = "ph_"
+	PrefixEmail    = "em_"
+	PrefixAddress  = "ad_"
+	PrefixHandle   = "hd_"
+	PrefixTenant   = "tn_"
+	PrefixToken    = "tk_"
+	PrefixImport   = "imp_"
+	PrefixWebhook  = "wh_"
+	PrefixDelivery = "dlv_"
 )
 
 var (

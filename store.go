@@ -9,7 +9,8 @@ import "context"
 // contract is declared beside the noun's types.
 //
 // Every method takes a context and, for tenant data, the tenant id; a Store
-// never reads or writes across tenants. Methods that look an object up
+// never reads or writes across tenants, but for the deliverer's claim of
+// the subscriptions that have something to deliver (ClaimWebhooks). Methods that look an object up
 // return an *Error with code ENotFound when it does not exist. A write and
 // every check it depends on run in one transaction, which first locks the
 // tenant's writes (its change counter), so that a tenant's writes are
@@ -24,6 +25,7 @@ type Store interface {
 	SegmentStore
 	IdempotencyStore
 	ImportStore
+	WebhookStore
 
 	// Secret returns the deployment's secret stored under name, storing
 	// fresh first when there is none, so that every node of a deployment

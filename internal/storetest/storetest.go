@@ -41,6 +41,7 @@ func Run(t *testing.T, b Backend) {
 		{"InsertContacts", testInsertContacts},
 		{"WriteContacts", testWriteContacts},
 		{"Imports", testImports},
+		{"Webhooks", testWebhooks},
 		{"Accounts", testAccounts},
 		{"Tags", testTags},
 		{"Segments", testSegments},

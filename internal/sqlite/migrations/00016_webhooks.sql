@@ -1,0 +1,29 @@
+-- +goose Up
+-- Webhook subscriptions: their settings as a document; whether they are
+-- enabled, and their delivery state (the last change handled, failures in
+-- a row, the next attempt, the node holding them until when) as columns,
+-- which the deliverer writes without touching the settings. And each
+-- subscription's log of attempts, with what each sent.
+CREATE TABLE webhooks (
+    tenant_id        TEXT    NOT NULL REFERENCES tenants (id),
+    id               TEXT    NOT NULL,
+    doc              TEXT    NOT NULL,
+    enabled          INTEGER NOT NULL,
+    disabled_reason  TEXT    NOT NULL DEFAULT '',
+    cursor           INTEGER NOT NULL,
+    failures         INTEGER NOT NULL DEFAULT 0,
+    first_failure_at TEXT,
+    next_attempt_at  TEXT,
+    lease_owner      TEXT,
+    lease_until      TEXT,
+    PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+CREATE TABLE webhook_deliveries (
+    tenant_id  TEXT NOT NULL,
+    webhook_id TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    body       BLOB,
+    PRIMARY KEY (tenant_id, webhook_id, id),
+    FOREIGN KEY (tenant_id, webhook_id) REFERENCES webhooks (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
