@@ -26,6 +26,8 @@ type Service struct {
 	tokens *tokenCache
 	// cursors holds the key that signs list cursors.
 	cursors cursorKey
+	// transport checks and sends webhook deliveries (UseWebhooks).
+	webhookTransport WebhookTransport
 	// stopping closes when the service stops (Stop): long polls answer,
 	// and background jobs end.
 	stopping chan struct{}

@@ -2,6 +2,11 @@ package contactd
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
 	"time"
 )
 
@@ -84,6 +89,10 @@ type WebhookStore interface {
 	// after their cursor) and may try now, whose lease is free or has
 	// expired; it returns them with their delivery state.
 	ClaimWebhooks(ctx context.Context, owner string, now time.Time, lease time.Duration, max int) ([]*Webhook, error)
+	// ReleaseLeases frees every subscription's lease. Only a store's sole
+	// writer calls it, when it starts: no lease can be anyone else's, and
+	// its predecessor's (a process killed mid-delivery) need not expire.
+	ReleaseLeases(ctx context.Context) error
 	// SaveDeliveries writes a subscription's delivery state (cursor,
 	// failures, next attempt, and enabled/disabledReason when it gives up)
 	// and appends attempts to its log, if owner still holds its lease;
@@ -103,3 +112,78 @@ type WebhookStore interface {
 // MaxWebhookDeliveries is how many attempts a subscription's log keeps:
 // SaveDeliveries and AddDelivery drop the oldest past it.
 const MaxWebhookDeliveries = 1000
+
+// WebhookSecretPrefix starts every signing secret.
+const WebhookSecretPrefix = "whsec_"
+
+// NewWebhookSecret returns a fresh signing secret: "whsec_" and the base64
+// of 32 random bytes.
+func NewWebhookSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(b)
+}
+
+// WebhookKey returns the key a secret signs with: the base64 after
+// "whsec_", 24 to 64 bytes of it.
+func WebhookKey(secret string) ([]byte, error) {
+	body, ok := strings.CutPrefix(secret, WebhookSecretPrefix)
+	if !ok {
+		return nil, errors.New(`must start with "whsec_"`)
+	}
+	key, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		return nil, errors.New(`must be "whsec_" followed by base64`)
+	}
+	if len(key) < 24 || len(key) > 64 {
+		return nil, errors.New("must hold 24 to 64 bytes of key (32 or more random bytes are best)")
+	}
+	return key, nil
+}
+
+// WebhookMessage is one attempt to send: where, the message id and the
+// time it is signed with, the body, and the secrets that sign it.
+type WebhookMessage struct {
+	URL     string
+	ID      string
+	At      time.Time
+	Body    []byte
+	Secrets []string
+}
+
+// WebhookAttempt is how an attempt went: the receiver's status (0 when no
+// answer came), how long it took, the start of its answer, and why it
+// failed (nil when the receiver took the message).
+type WebhookAttempt struct {
+	Status  int
+	Latency time.Duration
+	Snippet string
+	Err     error
+}
+
+// WebhookTransport sends deliveries: it checks the URL a subscription
+// names (for server-side request forgery, say) and makes signed attempts.
+// internal/webhook implements it over HTTP.
+type WebhookTransport interface {
+	CheckURL(ctx context.Context, url string) error
+	Deliver(ctx context.Context, m WebhookMessage) WebhookAttempt
+}
+
+// MarshalJSON writes the subscription with its timestamps in TimeFormat.
+func (w Webhook) MarshalJSON() ([]byte, error) {
+	type plain Webhook
+	return json.Marshal(struct {
+		plain
+		CreatedAt jsonTime `json:"createdAt"`
+		UpdatedAt jsonTime `json:"updatedAt"`
+	}{plain(w), jsonTime(w.CreatedAt), jsonTime(w.UpdatedAt)})
+}
+
+// MarshalJSON writes the attempt with its time in TimeFormat.
+func (d WebhookDelivery) MarshalJSON() ([]byte, error) {
+	type plain WebhookDelivery
+	return json.Marshal(struct {
+		plain
+		At jsonTime `json:"at"`
+	}{plain(d), jsonTime(d.At)})
+}

@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 type node struct {
 	base   string
 	banner string
+	cmd    *exec.Cmd
 }
 
 // startNode runs `contactd serve` in a child process on a free port; with
@@ -49,9 +50,19 @@ func startNode(t *testing.T, db string, wantBanner bool) *node {
 	return n
 }
 
+// startNodeArgs is startNode with more arguments to serve.
+func startNodeArgs(t *testing.T, db string, wantBanner bool, args ...string) *node {
+	t.Helper()
+	n, err := spawnNode(t, db, wantBanner, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // spawnNode is startNode for any goroutine: it reports failure as an error.
-func spawnNode(t *testing.T, db string, wantBanner bool) (*node, error) {
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--db", db)
+func spawnNode(t *testing.T, db string, wantBanner bool, args ...string) (*node, error) {
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
 	cmd.Env = append(os.Environ(), "CONTACTD_TEST_AS_SERVER=1")
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
@@ -92,7 +103,7 @@ func spawnNode(t *testing.T, db string, wantBanner bool) (*node, error) {
 			}
 		}
 	}()
-	n := &node{}
+	n := &node{cmd: cmd}
 	timeout := time.After(30 * time.Second)
 	select {
 	case a := <-addr:

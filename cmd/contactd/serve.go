@@ -15,6 +15,7 @@ import (
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
+	"github.com/contactd/contactd/internal/webhook"
 )
 
 // Main is a running server; tests start it on port 0.
@@ -39,6 +40,9 @@ type ServeConfig struct {
 	// RetentionInterval is how often the change log is pruned (0 for
 	// the default, DefaultRetentionInterval).
 	RetentionInterval time.Duration
+	// WebhookAllowPrivate lets webhooks deliver to private, loopback and
+	// link-local addresses (local development and tests).
+	WebhookAllowPrivate bool
 }
 
 // DefaultRetentionInterval is how often a server prunes the change log of
@@ -52,6 +56,7 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 		return nil, err
 	}
 	svc := contactd.NewService(store, cfg.Log)
+	svc.UseWebhooks(webhook.NewTransport(cfg.WebhookAllowPrivate))
 	secret, err := svc.Bootstrap(ctx, cfg.Region)
 	if err != nil {
 		store.Close()
@@ -82,13 +87,15 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	m.bg.Go(func() {
 		svc.RunChangeRetention(context.WithoutCancel(ctx), cmp.Or(cfg.RetentionInterval, DefaultRetentionInterval))
 	})
+	m.bg.Go(func() { svc.RunWebhooks(context.WithoutCancel(ctx), contactd.WebhookOptions{}) })
 	return m, nil
 }
 
 // Close answers the long polls, drains in-flight requests (up to the
 // context's deadline), stops the imports under way (each ends failed,
-// with the counts of what it wrote) and the background jobs, then closes
-// the database.
+// with the counts of what it wrote) and the background jobs (a webhook
+// delivery under way ends, and its state is saved), then closes the
+// database.
 func (m *Main) Close(ctx context.Context) error {
 	m.svc.Stop()
 	err := m.httpSrv.Shutdown(ctx)
@@ -128,6 +135,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	addr := fs.String("addr", defAddr, "address to listen on; env CONTACTD_ADDR")
 	region := fs.String("region", "US", "default region of the tenant created on first start")
 	maxImport := fs.Int64("max-import-bytes", httpapi.MaxImportBytes, "the largest file POST /v1/imports takes")
+	allowPrivate := fs.Bool("webhook-allow-private", getenv("CONTACTD_WEBHOOK_ALLOW_PRIVATE") == "true",
+		"let webhooks deliver to private, loopback and link-local addresses (local development only); env CONTACTD_WEBHOOK_ALLOW_PRIVATE=true")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -139,7 +148,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	lw := logbuf.New(stderr, logFlushInterval)
 	defer lw.Close()
 	log := slog.New(slog.NewJSONHandler(lw, nil))
-	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport})
+	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport,
+		WebhookAllowPrivate: *allowPrivate})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/storetest"
+	"github.com/contactd/contactd/internal/webhook"
 )
 
 // env is a running API over a fresh store with two tenants, A and B, and
@@ -40,6 +41,7 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	lw := &lockedWriter{w: logs}
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	svc := contactd.NewService(store, log)
+	svc.UseWebhooks(webhook.NewTransport(true)) // receivers here listen on 127.0.0.1
 	api := httpapi.New(svc, log, httpapi.Config{Version: "test"})
 	t.Cleanup(api.Close) // the imports it runs end before the store closes
 	e := &env{t: t, svc: svc, store: store, api: api, logs: logs, logMu: &lw.mu, tenant: map[string]*contactd.Tenant{}, tokens: map[string]map[string]string{}}

@@ -187,6 +187,9 @@ type target struct {
 	TokenID string
 	// ImportID is an import of the target's tenant, for the import routes.
 	ImportID string
+	// WebhookID is a subscription of the target's tenant, and DeliveryID an
+	// attempt in its log.
+	WebhookID, DeliveryID string
 	// AccountID, TagID and SegmentID are objects of the target's tenant
 	// made by targetHooks, for the routes of those resources.
 	AccountID, TagID, SegmentID string
@@ -216,6 +219,8 @@ func fill(t *testing.T, path string, tg target) string {
 		"{accountId}", url.PathEscape(tg.AccountID),
 		"{tagId}", url.PathEscape(tg.TagID),
 		"{segmentId}", url.PathEscape(tg.SegmentID),
+		"{webhookId}", url.PathEscape(tg.WebhookID),
+		"{deliveryId}", url.PathEscape(tg.DeliveryID),
 	).Replace(path)
 	if strings.ContainsAny(out, "{}") {
 		t.Fatalf("route %s has a path parameter the matrix does not know: teach fill about it", path)

@@ -453,5 +453,6 @@ var tagDocs = map[string]string{
 	"Tags":            "The tag registry: names unique without regard to case; renaming or deleting a tag changes every contact carrying it.",
 	"Segments":        "Static segments (members added and removed in bulk) and dynamic segments (a contact filter evaluated when read).",
 	"Tenant":          "The tenant's settings.",
+	"Webhooks":        "Signed deliveries of the tenant's contact changes to other systems, in order, at least once, with retries and a delivery log (contacts:admin).",
 	"Imports":         "Bring contacts in from a CSV, vCard or NDJSON file: a background job with its progress, counts and a report of every row it could not take (contacts:admin).",
 }

@@ -62,7 +62,7 @@ var (
 // routeTable is every route of the API, resource by resource.
 func (s *Server) routeTable() []route {
 	return slices.Concat(s.contactRoutes(), s.contactBatchRoutes(), s.changeRoutes(), s.metaRoutes(), s.tokenRoutes(), s.tenantRoutes(),
-		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes())
+		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes(), s.webhookRoutes())
 }
 
 // metaRoutes are the routes about the service itself.

@@ -110,6 +110,12 @@ func (s *Store) ClaimWebhooks(ctx context.Context, owner string, now time.Time, 
 		RETURNING `+webhookColumns, owner, now.Add(lease), now, max))
 }
 
+// ReleaseLeases implements contactd.Store.
+func (s *Store) ReleaseLeases(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
+	return interpretError(err)
+}
+
 // SaveDeliveries implements contactd.Store.
 func (s *Store) SaveDeliveries(ctx context.Context, owner string, w *contactd.Webhook, ds []*contactd.WebhookDelivery, release bool) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {

@@ -123,6 +123,14 @@ func (s *Store) ClaimWebhooks(ctx context.Context, owner string, now time.Time, 
 	return out, err
 }
 
+// ReleaseLeases implements contactd.Store.
+func (s *Store) ReleaseLeases(ctx context.Context) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
+		return err
+	})
+}
+
 // SaveDeliveries implements contactd.Store.
 func (s *Store) SaveDeliveries(ctx context.Context, owner string, w *contactd.Webhook, ds []*contactd.WebhookDelivery, release bool) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {

@@ -144,6 +144,20 @@ func testWebhooks(t *testing.T, b Backend) {
 		t.Errorf("not claimed by b once a's lease expired: %v", got)
 	}
 	wantCode(t, s.SaveDeliveries(ctx, "a", w, nil, false), contactd.EConflict, "SaveDeliveries after the lease went to b")
+	// Released, it is anyone's again at once.
+	if err := s.ReleaseLeases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim("e", next.Add(3*time.Minute)); len(got) != 1 {
+		t.Errorf("not claimed after ReleaseLeases: %v", got)
+	}
+	wantCode(t, s.SaveDeliveries(ctx, "b", w, nil, false), contactd.EConflict, "SaveDeliveries by b after the release")
+	if err := s.ReleaseLeases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim("b", next.Add(3*time.Minute)); len(got) != 1 {
+		t.Fatalf("b's claim: %v", got)
+	}
 
 	// Giving up disables it with a reason; the holder never enables one
 	// the tenant disabled meanwhile.

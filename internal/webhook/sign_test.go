@@ -8,6 +8,8 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/contactd/contactd"
 )
 
 // TestSignatureVerifiesWithTheReference: every signature contactd makes
@@ -15,9 +17,9 @@ import (
 // the two secrets during a rotation, and not with another secret or a
 // changed body, id or timestamp.
 func TestSignatureVerifiesWithTheReference(t *testing.T) {
-	oldSecret, newSecret, stranger := NewSecret(), NewSecret(), NewSecret()
-	oldKey, _ := Key(oldSecret)
-	newKey, _ := Key(newSecret)
+	oldSecret, newSecret, stranger := contactd.NewWebhookSecret(), contactd.NewWebhookSecret(), contactd.NewWebhookSecret()
+	oldKey, _ := contactd.WebhookKey(oldSecret)
+	newKey, _ := contactd.WebhookKey(newSecret)
 	body := []byte(`{"type":"contact.created","data":{"contactId":"ct_1","name":"Zoë \u00e9"}}`)
 	at := time.Now()
 	headers := func(body []byte, keys ...[]byte) http.Header {
@@ -67,16 +69,16 @@ func TestSignatureVerifiesWithTheReference(t *testing.T) {
 }
 
 func TestSecrets(t *testing.T) {
-	s := NewSecret()
-	if !strings.HasPrefix(s, "whsec_") || s == NewSecret() {
-		t.Fatalf("NewSecret: %q", s)
+	s := contactd.NewWebhookSecret()
+	if !strings.HasPrefix(s, "whsec_") || s == contactd.NewWebhookSecret() {
+		t.Fatalf("NewWebhookSecret: %q", s)
 	}
-	if k, err := Key(s); err != nil || len(k) != secretBytes {
-		t.Errorf("Key(%s): %d bytes, %v", s, len(k), err)
+	if k, err := contactd.WebhookKey(s); err != nil || len(k) != 32 {
+		t.Errorf("WebhookKey(%s): %d bytes, %v", s, len(k), err)
 	}
 	for _, bad := range []string{"", "abc", "whsec_", "whsec_!!!!", "whsec_c2hvcnQ=", "sk_" + s[6:]} {
-		if _, err := Key(bad); err == nil {
-			t.Errorf("Key(%q) accepted", bad)
+		if _, err := contactd.WebhookKey(bad); err == nil {
+			t.Errorf("WebhookKey(%q) accepted", bad)
 		}
 	}
 }
