@@ -155,7 +155,7 @@ func TestPipeline(t *testing.T) {
 	// Long enough windows that the slowest scenario answers some requests
 	// even under the race detector on a busy machine.
 	cfg, err := parseFlags([]string{"--contacts", "2000", "--duration", "3s", "--connections", "8", "--batch-size", "20",
-		"--json", filepath.Join(t.TempDir(), "bench.json")}, io.Discard)
+		"--webhooks", "500", "--json", filepath.Join(t.TempDir(), "bench.json")}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +181,9 @@ func TestPipeline(t *testing.T) {
 		if r.Errors != 0 || r.Wrong != 0 {
 			t.Errorf("%s: %d errors, %d wrong answers: %v %v", r.Scenario, r.Errors, r.Wrong, r.Statuses, r.ErrorSample)
 		}
+	}
+	if wh := rep.Webhooks; wh == nil || !wh.valid() || wh.Received < 500 || wh.PerSec <= 0 {
+		t.Errorf("the webhook pass: %+v", wh)
 	}
 	if _, err := os.Stat(cfg.JSON); err != nil {
 		t.Errorf("no JSON report: %v", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
+	"github.com/contactd/contactd/internal/webhook"
 )
 
 // The servers under test run as child processes of the bench: the bench
@@ -93,6 +94,7 @@ func serveContactd(db string) error {
 		return err
 	}
 	svc := contactd.NewService(store, log)
+	svc.UseWebhooks(webhook.NewTransport(true))         // the receiver is this machine's
 	if _, err := svc.Bootstrap(ctx, "US"); err != nil { // a no-op: the tenants exist
 		store.Close()
 		return err
@@ -114,11 +116,19 @@ func serveContactd(db string) error {
 			log.Error("serve", "err", err)
 		}
 	}()
+	delivering := make(chan struct{})
+	go func() {
+		svc.RunWebhooks(ctx, contactd.WebhookOptions{})
+		close(delivering)
+	}()
 	fmt.Printf("listening %s\n", ln.Addr())
 	commands()
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return errors.Join(srv.Shutdown(sctx), store.Close())
+	svc.Stop()
+	err = srv.Shutdown(sctx)
+	<-delivering
+	return errors.Join(err, store.Close())
 }
 
 // commands serves the parent's commands until stdin closes.

@@ -50,6 +50,7 @@ type config struct {
 	Scenarios   []string      `json:"scenarios"`
 	Export      bool          `json:"export"`
 	Import      int           `json:"import"`
+	Webhooks    int           `json:"webhooks"`
 	Keep        bool          `json:"-"`
 	JSON        string        `json:"-"`
 	CPUProfile  string        `json:"-"`
@@ -77,9 +78,11 @@ type report struct {
 	// profiler on (--cpuprofile); it is not part of the table.
 	Profiled *result `json:"profiled,omitempty"`
 	// Export is the export pass (--export).
-	Export  *exportResult `json:"export,omitempty"`
-	Import  *importResult `json:"import,omitempty"`
-	Started time.Time     `json:"started"`
+	Export *exportResult `json:"export,omitempty"`
+	Import *importResult `json:"import,omitempty"`
+	// Webhooks is the webhook pass.
+	Webhooks *webhookResult `json:"webhooks,omitempty"`
+	Started  time.Time      `json:"started"`
 }
 
 type machine struct {
@@ -129,6 +132,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.BatchSize, "batch-size", 1000, "creates a request of the batch scenario holds (1 to 1000)")
 	fs.IntVar(&cfg.Interactive, "interactive", 4, "connections of the interactive pass, which runs list and search again as a few agents browsing would (0: no such pass)")
 	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run after the minimal server: "+strings.Join(allScenarios, ", "))
+	fs.IntVar(&cfg.Webhooks, "webhooks", 20000, "last, subscribe a receiver in this process to the first tenant's creations, create this many contacts in batches and wait for their deliveries (0: no webhook pass)")
 	fs.IntVar(&cfg.Import, "import", 20000, "after the scenarios, import a CSV file of this many new contacts (Google's layout) into the first tenant over HTTP (POST /v1/imports) and report the rate (0: no import)")
 	fs.BoolVar(&cfg.Export, "export", true, "after the scenarios, export the first tenant's contacts whole over HTTP (GET /v1/contacts/export) and report the rate")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (database and server logs)")
@@ -344,6 +348,10 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		os.Remove(file)
 		fmt.Fprintf(logw, "import: %d rows, %.0f rows/s\n", rep.Import.Rows, rep.Import.RowsPerSec)
 	}
+	if cfg.Webhooks > 0 {
+		rep.Webhooks = measureWebhooks(cc.Addr, tenants[0], cfg.Webhooks)
+		fmt.Fprintf(logw, "webhooks: %d of %d messages, %.0f deliveries/s\n", rep.Webhooks.Received, rep.Webhooks.Messages, rep.Webhooks.PerSec)
+	}
 	if cfg.CPUProfile != "" && cfg.ProfileOf != "import" && cfg.ProfileOf != "export" {
 		path, err := filepath.Abs(cfg.CPUProfile)
 		if err != nil {
@@ -383,6 +391,9 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 // failed reports whether a scenario had errors or wrong answers.
 func (r *report) failed() bool {
 	if r.Import != nil && !r.Import.valid() {
+		return true
+	}
+	if r.Webhooks != nil && !r.Webhooks.valid() {
 		return true
 	}
 	if r.Export != nil && !r.Export.valid() {
@@ -439,6 +450,13 @@ func printTable(out io.Writer, rep *report) {
 			im.Rows, mib(im.Bytes), im.Seconds, im.RowsPerSec, mib(im.PeakRSS))
 		if !im.valid() {
 			fmt.Fprintf(out, "\n!!! IMPORT: %d created and %d failed of %d, %s: its figures are NOT VALID\n", im.Created, im.Failed, im.Rows, im.Error)
+		}
+	}
+	if wh := rep.Webhooks; wh != nil {
+		fmt.Fprintf(out, "webhooks to a receiver on 127.0.0.1: %d messages of %d creations (written at %.0f/s) delivered in %.2f s from the first write, %.0f deliveries/s; median lag from change to receipt %.0f ms\n",
+			wh.Received, wh.Messages, wh.WritesPerSec, wh.Seconds, wh.PerSec, wh.MedianLagMs)
+		if !wh.valid() {
+			fmt.Fprintf(out, "\n!!! WEBHOOKS: %s: its figures are NOT VALID\n", wh.Error)
 		}
 	}
 	if e := rep.Export; e != nil {
