@@ -54,7 +54,8 @@ type ChangeStore interface {
 	// ChangeHorizon returns the bounds of a tenant's change log. ENotFound.
 	ChangeHorizon(ctx context.Context, tenantID string) (ChangeHorizon, error)
 	// PruneChanges removes a tenant's oldest changes, in order, up to max
-	// of them, stopping at the first made at or after before; it records
+	// of them, stopping at the first made at or after before, and at the
+	// first an enabled webhook subscription has yet to deliver; it records
 	// how far it went (ChangeHorizon.Pruned) in the same short write, and
 	// returns how many it removed.
 	PruneChanges(ctx context.Context, tenantID string, before time.Time, max int) (int, error)

@@ -43,6 +43,9 @@ type ServeConfig struct {
 	// WebhookAllowPrivate lets webhooks deliver to private, loopback and
 	// link-local addresses (local development and tests).
 	WebhookAllowPrivate bool
+	// WebhookMaxFailures disables a subscription after this many failed
+	// attempts in a row (0: contactd.DefaultMaxWebhookFailures).
+	WebhookMaxFailures int
 }
 
 // DefaultRetentionInterval is how often a server prunes the change log of
@@ -87,7 +90,9 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	m.bg.Go(func() {
 		svc.RunChangeRetention(context.WithoutCancel(ctx), cmp.Or(cfg.RetentionInterval, DefaultRetentionInterval))
 	})
-	m.bg.Go(func() { svc.RunWebhooks(context.WithoutCancel(ctx), contactd.WebhookOptions{}) })
+	m.bg.Go(func() {
+		svc.RunWebhooks(context.WithoutCancel(ctx), contactd.WebhookOptions{MaxFailures: cfg.WebhookMaxFailures})
+	})
 	return m, nil
 }
 
@@ -137,11 +142,15 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	maxImport := fs.Int64("max-import-bytes", httpapi.MaxImportBytes, "the largest file POST /v1/imports takes")
 	allowPrivate := fs.Bool("webhook-allow-private", getenv("CONTACTD_WEBHOOK_ALLOW_PRIVATE") == "true",
 		"let webhooks deliver to private, loopback and link-local addresses (local development only); env CONTACTD_WEBHOOK_ALLOW_PRIVATE=true")
+	maxFailures := fs.Int("webhook-max-failures", contactd.DefaultMaxWebhookFailures, "disable a webhook subscription after this many failed attempts in a row (it is also disabled after 24 h of failures)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usageError{"usage: contactd serve [--addr HOST:PORT] [--db PATH]"}
+	}
+	if *maxFailures < 1 {
+		return usageError{"--webhook-max-failures: must be 1 or more"}
 	}
 	// Request logs are buffered: a write per line would cost a system call
 	// per request. Lines are out within logFlushInterval, and at exit.
@@ -149,7 +158,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer lw.Close()
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport,
-		WebhookAllowPrivate: *allowPrivate})
+		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures})
 	if err != nil {
 		return err
 	}

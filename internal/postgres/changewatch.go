@@ -143,7 +143,8 @@ func (s *Store) ChangeHorizon(ctx context.Context, tenantID string) (contactd.Ch
 // PruneChanges implements contactd.Store. The tenant row is locked first,
 // as by every write, so that nodes pruning at once take turns; the changes
 // removed are a prefix of the log: up to max after the last pruned, ending
-// before the first made at or after before.
+// before the first made at or after before and before the first an enabled
+// subscription has not handled.
 func (s *Store) PruneChanges(ctx context.Context, tenantID string, before time.Time, max int) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -160,6 +161,16 @@ func (s *Store) PruneChanges(ctx context.Context, tenantID string, before time.T
 		}
 		if through == nil {
 			return nil
+		}
+		// Never past what an enabled subscription has yet to deliver.
+		var held *int64
+		if err := tx.QueryRow(ctx, `SELECT MIN(cursor) FROM webhooks WHERE tenant_id = $1 AND enabled`, tenantID).Scan(&held); err != nil {
+			return err
+		}
+		if held != nil && *held < *through {
+			if *through = *held; *through <= pruned {
+				return nil
+			}
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM changes WHERE tenant_id = $1 AND seq > $2 AND seq <= $3`, tenantID, pruned, *through)
 		if err != nil {

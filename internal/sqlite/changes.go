@@ -100,7 +100,7 @@ func (s *Store) ChangeHorizon(ctx context.Context, tenantID string) (contactd.Ch
 // PruneChanges implements contactd.Store. The changes it removes are a
 // prefix of the log: up to max after the last pruned, ending before the
 // first made at or after before (times written in TimeFormat compare as
-// strings).
+// strings) and before the first an enabled subscription has not handled.
 func (s *Store) PruneChanges(ctx context.Context, tenantID string, before time.Time, max int) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -117,6 +117,16 @@ func (s *Store) PruneChanges(ctx context.Context, tenantID string, before time.T
 		}
 		if !through.Valid {
 			return nil
+		}
+		// Never past what an enabled subscription has yet to deliver.
+		var held sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MIN(cursor) FROM webhooks WHERE tenant_id = ? AND enabled = 1`, tenantID).Scan(&held); err != nil {
+			return err
+		}
+		if held.Valid && held.Int64 < through.Int64 {
+			if through.Int64 = held.Int64; through.Int64 <= pruned {
+				return nil
+			}
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE tenant_id = ? AND seq > ? AND seq <= ?`, tenantID, pruned, through.Int64)
 		if err != nil {

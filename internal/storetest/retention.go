@@ -35,6 +35,12 @@ func testChangeRetention(t *testing.T, b Backend) {
 	ctx := t.Context()
 	tn, other := newTenant(t, s), newTenant(t, s)
 	wantHorizon(t, s, tn.ID, contactd.ChangeHorizon{})
+	// A subscription made before the changes, disabled for now (see below).
+	hook := newWebhook(tn.ID)
+	hook.Enabled = false
+	if err := s.CreateWebhook(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
 	base := now().Add(-100 * 24 * time.Hour)
 	day := func(n int) time.Time { return base.Add(time.Duration(n) * 24 * time.Hour) }
 	// Seqs 1..5 on days 0..4, then 6 on day 10 (a clock that went back
@@ -71,6 +77,25 @@ func testChangeRetention(t *testing.T, b Backend) {
 	wantSeqs(t, s, tn.ID, "", 8)
 	wantHorizon(t, s, tn.ID, contactd.ChangeHorizon{Pruned: 7, Last: 8})
 	prune(day(11), 10, 0)
+	// An enabled subscription that has handled changes up to 7 only
+	// holds change 8; a disabled one holds nothing.
+	hook.Enabled = true
+	if err := s.UpdateWebhook(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimWebhooks(ctx, "storetest", now(), time.Minute, 100); err != nil {
+		t.Fatal(err)
+	}
+	hook.Cursor = 7
+	if err := s.SaveDeliveries(ctx, "storetest", hook, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	prune(now().Add(time.Hour), 10, 0)
+	wantSeqs(t, s, tn.ID, "", 8)
+	hook.Enabled = false
+	if err := s.UpdateWebhook(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
 	prune(now().Add(time.Hour), 10, 1) // everything
 	wantSeqs(t, s, tn.ID, "")
 	wantHorizon(t, s, tn.ID, contactd.ChangeHorizon{Pruned: 8, Last: 8})
