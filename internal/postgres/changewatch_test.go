@@ -21,22 +21,11 @@ func TestLongPollAcrossNodes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := storetest.PostgresURL(t)
-	var nodes [2]*contactd.Service
-	var stores [2]*postgres.Store
 	var nb [6]byte
 	rand.Read(nb[:])
 	listener := "contactd-test-changes-" + hex.EncodeToString(nb[:])
-	for i := range nodes {
-		st, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if i == 1 {
-			postgres.NameChangeListener(st, listener)
-		}
-		stores[i], nodes[i] = st, contactd.NewService(st, nil)
-	}
+	stores, nodes := openNodes(t, url, 2)
+	postgres.NameChangeListener(stores[1], listener)
 	tn, err := nodes[0].CreateTenant(ctx, "longpoll", "US")
 	if err != nil {
 		t.Fatal(err)
@@ -109,4 +98,20 @@ func TestLongPollAcrossNodes(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // it has issued LISTEN
 	poll("second")
+}
+
+// openNodes opens n stores on one database, each with its Service, as n
+// contactd nodes would be; they close when the test ends.
+func openNodes(t *testing.T, url string, n int) ([]*postgres.Store, []*contactd.Service) {
+	t.Helper()
+	stores, nodes := make([]*postgres.Store, n), make([]*contactd.Service, n)
+	for i := range n {
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		stores[i], nodes[i] = st, contactd.NewService(st, nil)
+	}
+	return stores, nodes
 }

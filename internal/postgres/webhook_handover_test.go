@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/contactd/contactd"
-	"github.com/contactd/contactd/internal/postgres"
 	"github.com/contactd/contactd/internal/storetest"
 	"github.com/contactd/contactd/internal/webhook"
 )
@@ -24,16 +23,9 @@ func TestWebhookHandover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := storetest.PostgresURL(t)
-	var nodes [2]*contactd.Service
-	var stores [2]*postgres.Store
-	for i := range nodes {
-		st, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		stores[i], nodes[i] = st, contactd.NewService(st, nil)
-		nodes[i].UseWebhooks(webhook.NewTransport(true))
+	stores, nodes := openNodes(t, url, 2)
+	for _, n := range nodes {
+		n.UseWebhooks(webhook.NewTransport(true))
 	}
 	var mu sync.Mutex
 	var got []string
