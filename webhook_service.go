@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -61,7 +62,7 @@ func (s *Service) CreateWebhook(ctx context.Context, p Principal, in *WebhookInp
 	w := &Webhook{ID: NewID(PrefixWebhook), TenantID: p.TenantID, Events: []string{}, Enabled: true, CreatedAt: now, UpdatedAt: now}
 	if len(in.ReadOnly) > 0 {
 		var fe []FieldError
-		for k := range in.ReadOnly {
+		for _, k := range slices.Sorted(maps.Keys(in.ReadOnly)) {
 			fe = append(fe, FieldError{Location: k, Message: "is read-only"})
 		}
 		return nil, invalid(fe)
