@@ -422,8 +422,30 @@ func buildOpenAPI(routes []route, version string) obj {
 	for _, t := range names {
 		tagList = append(tagList, obj{"name": t, "description": tagDocs[t]})
 	}
+	hookHeader := func(name, doc string) obj {
+		return obj{"name": name, "in": "header", "required": true, "description": doc, "schema": obj{"type": "string"}}
+	}
+	webhooks := obj{"contactChange": obj{"post": obj{
+		"operationId": "contactChange",
+		"summary":     "A contact change, delivered",
+		"description": "What contactd POSTs to a subscription's URL for each change of the events it lists, in order, at least once " +
+			"(a test ping has type webhook.ping). Verify webhook-signature before trusting the body: HMAC-SHA256, keyed with the base64 after whsec_, " +
+			"over webhook-id.webhook-timestamp.body, as the Standard Webhooks libraries do.",
+		"tags": []string{"Webhooks"},
+		"parameters": []any{
+			hookHeader("webhook-id", "The message id: the same on every attempt, so a repeat can be ignored."),
+			hookHeader("webhook-timestamp", "When the attempt was signed, in Unix seconds."),
+			hookHeader("webhook-signature", "v1,<base64 signature>, one per secret, separated by spaces (two during a rotation)."),
+		},
+		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": g.ref(reflect.TypeOf(contactd.WebhookPayload{}))}}},
+		"responses": obj{
+			"200": obj{"description": "Taken: any 2xx status, within 10 s. Anything else, or no answer, is retried."},
+		},
+		"security": []any{},
+	}}}
 	return obj{
-		"openapi": "3.1.0",
+		"openapi":  "3.1.0",
+		"webhooks": webhooks,
 		"info": obj{
 			"title":       "contactd",
 			"version":     version,

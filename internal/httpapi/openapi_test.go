@@ -103,6 +103,18 @@ func TestOpenAPIDocument(t *testing.T) {
 			t.Errorf("info %v: want a title and the configured version \"test\"", info)
 		}
 		ops := operations(t, doc)
+		// The outgoing webhook is described, its body a schema with the
+		// payload's members.
+		hook, _ := doc["webhooks"].(map[string]any)["contactChange"].(map[string]any)["post"].(map[string]any)
+		ref, _ := hook["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)["$ref"].(string)
+		schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
+		payload, _ := schemas[strings.TrimPrefix(ref, "#/components/schemas/")].(map[string]any)
+		props, _ := payload["properties"].(map[string]any)
+		for _, k := range []string{"type", "id", "timestamp", "tenantId", "data"} {
+			if props[k] == nil {
+				t.Errorf("the webhook payload schema %q lacks %s: %v", ref, k, payload)
+			}
+		}
 		tagList, _ := doc["tags"].([]any)
 		if len(tagList) == 0 {
 			t.Error("the document lists no tags")
