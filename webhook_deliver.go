@@ -2,6 +2,7 @@ package contactd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -111,6 +112,27 @@ func (s *Service) deliverRun(ctx context.Context, o WebhookOptions, w *Webhook) 
 		}
 		return true
 	}
+	// A subscription that was disabled while retention removed changes it
+	// had not delivered tells its receiver, which must resync, before it
+	// goes on from the oldest change kept.
+	if h, err := s.store.ChangeHorizon(ctx, w.TenantID); err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("webhooks: read the change horizon", "webhook", w.ID, "err", err)
+		}
+		save(true)
+		return
+	} else if w.Cursor < h.Pruned {
+		d, err := s.deliverGap(ctx, w, h.Pruned)
+		if err != nil {
+			save(true)
+			return
+		}
+		done = append(done, d)
+		if !s.settle(o, w, d, h.Pruned) {
+			save(true)
+			return
+		}
+	}
 	for time.Now().Before(deadline) && ctx.Err() == nil && !s.stopped() {
 		chs, err := s.store.Changes(ctx, ChangesParams{TenantID: w.TenantID, After: w.Cursor, Limit: webhookSaveEvery})
 		if err != nil {
@@ -137,26 +159,10 @@ func (s *Service) deliverRun(ctx context.Context, o WebhookOptions, w *Webhook) 
 				return
 			}
 			done = append(done, d)
-			if d.Error == "" {
-				w.Cursor, w.Failures, w.FirstFailureAt, w.NextAttemptAt = ch.Seq, 0, nil, nil
-				continue
+			if !s.settle(o, w, d, ch.Seq) {
+				save(true)
+				return
 			}
-			// Refused: try the same message again later, or give up.
-			now := s.now()
-			w.Failures++
-			if w.FirstFailureAt == nil {
-				w.FirstFailureAt = &now
-			}
-			if GiveUp(w.Failures, o.MaxFailures, *w.FirstFailureAt, now) {
-				w.Enabled = false
-				w.DisabledReason = fmt.Sprintf("disabled at %s after %d failed attempts in a row since %s; the last: %s",
-					now.Format(TimeFormat), w.Failures, w.FirstFailureAt.Format(TimeFormat), d.Error)
-			} else {
-				next := now.Add(o.Delay(w.Failures))
-				w.NextAttemptAt = &next
-			}
-			save(true)
-			return
 		}
 		if !save(false) {
 			return
@@ -164,6 +170,49 @@ func (s *Service) deliverRun(ctx context.Context, o WebhookOptions, w *Webhook) 
 	}
 	save(true)
 }
+
+// settle moves a subscription past seq when its attempt d succeeded and
+// reports true; when d failed, it schedules the same message again, or
+// disables the subscription when it is time to give up, and reports
+// false.
+func (s *Service) settle(o WebhookOptions, w *Webhook, d *WebhookDelivery, seq int64) bool {
+	if d.Error == "" {
+		w.Cursor, w.Failures, w.FirstFailureAt, w.NextAttemptAt = seq, 0, nil, nil
+		return true
+	}
+	now := s.now()
+	w.Failures++
+	if w.FirstFailureAt == nil {
+		w.FirstFailureAt = &now
+	}
+	if GiveUp(w.Failures, o.MaxFailures, *w.FirstFailureAt, now) {
+		w.Enabled = false
+		w.DisabledReason = fmt.Sprintf("disabled at %s after %d failed attempts in a row since %s; the last: %s",
+			now.Format(TimeFormat), w.Failures, w.FirstFailureAt.Format(TimeFormat), d.Error)
+	} else {
+		next := now.Add(o.Delay(w.Failures))
+		w.NextAttemptAt = &next
+	}
+	return false
+}
+
+// deliverGap makes one attempt to tell a receiver that the changes after
+// the subscription's cursor up to through were removed by retention
+// before it could deliver them (it was disabled meanwhile).
+func (s *Service) deliverGap(ctx context.Context, w *Webhook, through int64) (*WebhookDelivery, error) {
+	msgID := MessageID(w.ID, through) + "_gap"
+	body, err := json.Marshal(map[string]any{"type": WebhookGapEvent, "id": msgID, "timestamp": jsonTime(s.now()), "tenantId": w.TenantID,
+		"data": map[string]any{"fromChangeId": w.Cursor + 1, "toChangeId": through}})
+	if err != nil {
+		return nil, err
+	}
+	return s.send(ctx, w, msgID, WebhookGapEvent, through, w.Failures+1, body), nil
+}
+
+// WebhookGapEvent is the message that tells a receiver it missed changes
+// (data.fromChangeId to data.toChangeId): retention removed them while its
+// subscription was disabled. The receiver resyncs from the API.
+const WebhookGapEvent = "webhook.gap"
 
 // deliverChange makes one attempt to deliver a change: its fields filled
 // in, the contact as it is now.

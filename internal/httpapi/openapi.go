@@ -429,7 +429,7 @@ func buildOpenAPI(routes []route, version string) obj {
 		"operationId": "contactChange",
 		"summary":     "A contact change, delivered",
 		"description": "What contactd POSTs to a subscription's URL for each change of the events it lists, in order, at least once " +
-			"(a test ping has type webhook.ping). Verify webhook-signature before trusting the body: HMAC-SHA256, keyed with the base64 after whsec_, " +
+			"(a test ping has type webhook.ping; webhook.gap, with data.fromChangeId and data.toChangeId, names changes retention removed while the subscription was disabled). Verify webhook-signature before trusting the body: HMAC-SHA256, keyed with the base64 after whsec_, " +
 			"over webhook-id.webhook-timestamp.body, as the Standard Webhooks libraries do.",
 		"tags": []string{"Webhooks"},
 		"parameters": []any{

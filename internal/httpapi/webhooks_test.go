@@ -348,3 +348,37 @@ func TestWebhookValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookGap: a subscription disabled while retention removed changes
+// it had not delivered tells its receiver, once enabled again, which
+// changes it missed (webhook.gap), then goes on.
+func TestWebhookGap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		admin := e.tokens["A"]["all"]
+		rv := newReceiver(t)
+		r := e.do("POST", "/v1/webhooks", admin, map[string]any{"url": rv.srv.URL, "events": []string{"*"}})
+		id := jStr(r.json(t)["webhook"].(map[string]any)["id"])
+		rv.set(func() { rv.secrets = []string{jStr(r.json(t)["secret"])} })
+		deliverer(t, e, contactd.WebhookOptions{Node: "gap"})
+		e.create("A", map[string]any{"firstName": "Delivered"})
+		rv.wait(1)
+		e.do("PATCH", "/v1/webhooks/"+id, admin, map[string]any{"enabled": false})
+		e.create("A", map[string]any{"firstName": "Missed"})
+		e.create("A", map[string]any{"firstName": "Missed too"})
+		if n, err := e.store.PruneChanges(t.Context(), e.tenant["A"].ID, time.Now().Add(time.Hour), 100); err != nil || n != 3 {
+			t.Fatalf("PruneChanges: %d, %v; want all 3 (the disabled subscription holds none)", n, err)
+		}
+		after := jStr(e.create("A", map[string]any{"firstName": "After"})["id"])
+		e.do("PATCH", "/v1/webhooks/"+id, admin, map[string]any{"enabled": true})
+		got := rv.wait(3)
+		gap := got[1].payload
+		data, _ := gap["data"].(map[string]any)
+		if gap["type"] != "webhook.gap" || data["fromChangeId"] != float64(2) || data["toChangeId"] != float64(3) || gap["id"] != got[1].id {
+			t.Errorf("the gap message: %v", gap)
+		}
+		if got[2].payload["type"] != "contact.created" || got[2].payload["data"].(map[string]any)["contactId"] != after {
+			t.Errorf("after the gap: %v, want the creation of %s", got[2].payload, after)
+		}
+	})
+}
