@@ -55,6 +55,9 @@ type WebhookDelivery struct {
 	MessageID string `json:"messageId"`
 	Event     string `json:"event"`
 	Seq       int64  `json:"changeId,omitempty"`
+	// ContactID is the contact the message is about: erasing it clears
+	// the message's body.
+	ContactID string `json:"contactId,omitempty"`
 	// Attempt counts the attempts of the message, from 1.
 	Attempt int       `json:"attempt"`
 	At      time.Time `json:"at"`
@@ -63,7 +66,8 @@ type WebhookDelivery struct {
 	LatencyMS int64  `json:"latencyMs"`
 	Error     string `json:"error,omitempty"`
 	Response  string `json:"response,omitempty"`
-	// Body is what was sent, kept for redelivery.
+	// Body is what was sent, kept for redelivery (nil once its contact is
+	// erased).
 	Body []byte `json:"-"`
 }
 

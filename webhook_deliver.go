@@ -134,6 +134,23 @@ func (s *Service) deliverRun(ctx context.Context, o WebhookOptions, w *Webhook) 
 		}
 	}
 	for time.Now().Before(deadline) && ctx.Err() == nil && !s.stopped() {
+		// The settings as they are now: a subscription disabled, deleted
+		// or pointed elsewhere meanwhile is so from its next messages on.
+		cur, err := s.store.Webhook(ctx, w.TenantID, w.ID)
+		switch {
+		case ErrorCodeOf(err) == ENotFound:
+			return
+		case err != nil:
+			if ctx.Err() == nil {
+				s.log.Error("webhooks: read the subscription", "webhook", w.ID, "err", err)
+			}
+			save(true)
+			return
+		case !cur.Enabled:
+			save(true) // (the store never turns it back on)
+			return
+		}
+		w.URL, w.Events, w.Secret, w.PreviousSecret, w.PreviousSecretUntil = cur.URL, cur.Events, cur.Secret, cur.PreviousSecret, cur.PreviousSecretUntil
 		chs, err := s.store.Changes(ctx, ChangesParams{TenantID: w.TenantID, After: w.Cursor, Limit: webhookSaveEvery})
 		if err != nil {
 			if ctx.Err() == nil {
@@ -232,5 +249,7 @@ func (s *Service) deliverChange(ctx context.Context, w *Webhook, ch *Change) (*W
 	if err != nil {
 		return nil, err
 	}
-	return s.send(ctx, w, MessageID(w.ID, ch.Seq), EventOf(ch.Type), ch.Seq, w.Failures+1, body), nil
+	d := s.send(ctx, w, MessageID(w.ID, ch.Seq), EventOf(ch.Type), ch.Seq, w.Failures+1, body)
+	d.ContactID = ch.ContactID
+	return d, nil
 }

@@ -299,7 +299,7 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p Principal, id string,
 // Redeliver sends a logged message again now, as it was (the same
 // webhook-id, so the receiver can tell it has it), and logs and returns
 // the attempt. It does not move the subscription's place in the feed.
-// ENotFound, EForbidden.
+// EConflict once the message's contact is erased; ENotFound, EForbidden.
 func (s *Service) Redeliver(ctx context.Context, p Principal, id, deliveryID string) (*WebhookDelivery, error) {
 	if err := p.require(ScopeAdmin); err != nil {
 		return nil, err
@@ -312,7 +312,11 @@ func (s *Service) Redeliver(ctx context.Context, p Principal, id, deliveryID str
 	if err != nil {
 		return nil, err
 	}
+	if old.Body == nil {
+		return nil, Errorf(EConflict, "the message of delivery %s was about a contact that has been erased: its body is gone", deliveryID)
+	}
 	d := s.send(ctx, w, old.MessageID, old.Event, old.Seq, old.Attempt+1, old.Body)
+	d.ContactID = old.ContactID
 	if err := s.store.AddDelivery(ctx, d); err != nil {
 		return nil, err
 	}

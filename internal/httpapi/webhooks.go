@@ -58,8 +58,8 @@ func (s *Server) webhookRoutes() []route {
 			Params:    []param{pathWebhookID, limitParam, cursorParam, fieldsParam},
 			Responses: []response{{Status: 200, Doc: "A page of attempts.", Body: contactd.Page[*contactd.WebhookDelivery]{}}}, Errors: []int{404}, serve: s.listDeliveries},
 		{Method: "POST", Path: "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", ID: "redeliverWebhook", Tag: "Webhooks", Scope: contactd.ScopeAdmin,
-			Summary: "Send a message again", Doc: "Sends the attempt's message again now, as it was (the same webhook-id), and answers the new attempt.",
-			Params: []param{pathWebhookID, pathDeliveryID}, Responses: deliveryOne, Errors: []int{404}, serve: s.redeliver},
+			Summary: "Send a message again", Doc: "Sends the attempt's message again now, as it was (the same webhook-id), and answers the new attempt. A message about a contact since erased has no body left: 409.",
+			Params: []param{pathWebhookID, pathDeliveryID}, Responses: deliveryOne, Errors: []int{404, 409}, serve: s.redeliver},
 	}
 }
 

@@ -162,8 +162,12 @@ func addDeliveries(ctx context.Context, tx pgx.Tx, tenantID, webhookID string, d
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, id, doc, body) VALUES ($1, $2, $3, $4, $5)`,
-			tenantID, webhookID, d.ID, doc, d.Body); err != nil {
+		var contactID *string
+		if d.ContactID != "" {
+			contactID = &d.ContactID
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, id, contact_id, doc, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+			tenantID, webhookID, d.ID, contactID, doc, d.Body); err != nil {
 			return err
 		}
 	}

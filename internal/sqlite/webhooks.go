@@ -178,8 +178,8 @@ func addDeliveries(ctx context.Context, tx *sql.Tx, tenantID, webhookID string, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, id, doc, body) VALUES (?, ?, ?, ?, ?)`,
-			tenantID, webhookID, d.ID, doc, d.Body); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, id, contact_id, doc, body) VALUES (?, ?, ?, ?, ?, ?)`,
+			tenantID, webhookID, d.ID, nullString(d.ContactID), doc, d.Body); err != nil {
 			return err
 		}
 	}

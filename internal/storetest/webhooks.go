@@ -237,6 +237,31 @@ func testWebhooks(t *testing.T, b Backend) {
 	wantCode(t, s.AddDelivery(ctx, &contactd.WebhookDelivery{ID: contactd.NewID(contactd.PrefixDelivery), TenantID: other.ID, WebhookID: w.ID}),
 		contactd.ENotFound, "AddDelivery to another tenant's subscription")
 
+	// Erasing a contact clears the bodies of the messages about it, and
+	// only those.
+	erased, kept := newContact(), newContact()
+	mustWrite(t, s, tn.ID, erased, 0)
+	mustWrite(t, s, tn.ID, kept, 0)
+	about := func(c *contactd.Contact) *contactd.WebhookDelivery {
+		return &contactd.WebhookDelivery{ID: contactd.NewID(contactd.PrefixDelivery), TenantID: tn.ID, WebhookID: w.ID, ContactID: c.ID,
+			MessageID: "msg_" + c.ID, Attempt: 1, At: now(), Body: []byte(`{"contact":"` + c.ID + `"}`)}
+	}
+	de, dk := about(erased), about(kept)
+	for _, d := range []*contactd.WebhookDelivery{de, dk} {
+		if err := s.AddDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.EraseContact(ctx, tn.ID, erased.ID, erasedChange(tn.ID, erased)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.WebhookDelivery(ctx, tn.ID, w.ID, de.ID); err != nil || got.Body != nil || got.ContactID != erased.ID || got.MessageID != de.MessageID {
+		t.Errorf("the attempt about an erased contact: %+v, %v; want it kept without its body", got, err)
+	}
+	if got, err := s.WebhookDelivery(ctx, tn.ID, w.ID, dk.ID); err != nil || string(got.Body) != string(dk.Body) {
+		t.Errorf("the attempt about another contact: %+v, %v; want its body", got, err)
+	}
+
 	// Deleting removes the log too.
 	if err := s.DeleteWebhook(ctx, tn.ID, w.ID); err != nil {
 		t.Fatal(err)

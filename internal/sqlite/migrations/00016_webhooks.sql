@@ -3,7 +3,8 @@
 -- enabled, and their delivery state (the last change handled, failures in
 -- a row, the next attempt, the node holding them until when) as columns,
 -- which the deliverer writes without touching the settings. And each
--- subscription's log of attempts, with what each sent.
+-- subscription's log of attempts, with what each sent and the contact it
+-- was about.
 CREATE TABLE webhooks (
     tenant_id        TEXT    NOT NULL REFERENCES tenants (id),
     id               TEXT    NOT NULL,
@@ -22,8 +23,11 @@ CREATE TABLE webhook_deliveries (
     tenant_id  TEXT NOT NULL,
     webhook_id TEXT NOT NULL,
     id         TEXT NOT NULL,
+    contact_id TEXT,
     doc        TEXT NOT NULL,
     body       BLOB,
     PRIMARY KEY (tenant_id, webhook_id, id),
     FOREIGN KEY (tenant_id, webhook_id) REFERENCES webhooks (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
+-- Erasing a contact clears the bodies of the messages about it.
+CREATE INDEX webhook_deliveries_contact ON webhook_deliveries (tenant_id, contact_id);
