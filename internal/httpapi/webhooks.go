@@ -48,7 +48,7 @@ func (s *Server) webhookRoutes() []route {
 			Params: []param{pathWebhookID}, Responses: noContent, Errors: []int{404}, serve: s.deleteWebhook},
 		{Method: "POST", Path: "/v1/webhooks/{webhookId}/rotate-secret", ID: "rotateWebhookSecret", Tag: "Webhooks", Scope: contactd.ScopeAdmin,
 			Summary: "Rotate the signing secret", Doc: "Deliveries are signed with the new secret and, for 24 hours, the old one too (two signatures in webhook-signature), so the receiver can switch without missing one.",
-			Params: []param{pathWebhookID}, Body: rotateBody{}, Responses: []response{{Status: 200, Doc: "The subscription and its new secret, shown this once.", Body: contactd.NewWebhook{}}},
+			Params: []param{pathWebhookID}, Body: rotateBody{}, OptionalBody: true, Responses: []response{{Status: 200, Doc: "The subscription and its new secret, shown this once.", Body: contactd.NewWebhook{}}},
 			Errors: []int{404}, serve: s.rotateWebhookSecret},
 		{Method: "POST", Path: "/v1/webhooks/{webhookId}/test", ID: "testWebhook", Tag: "Webhooks", Scope: contactd.ScopeAdmin,
 			Summary: "Send a ping", Doc: "Sends a webhook.ping message now, enabled or not, and answers the attempt (also in the log).",

@@ -311,6 +311,9 @@ func TestWebhookRotation(t *testing.T) {
 		if r := e.do("POST", "/v1/webhooks/"+id+"/rotate-secret", admin, map[string]any{"secret": mine}); r.json(t)["secret"] != mine {
 			t.Errorf("rotate to a given secret: %s", r.body)
 		}
+		if r := e.do("POST", "/v1/webhooks/"+id+"/rotate-secret", admin, nil); r.status != 200 || !strings.HasPrefix(jStr(r.json(t)["secret"]), "whsec_") {
+			t.Errorf("rotate with no body: %d %s", r.status, r.body)
+		}
 		if r := e.do("POST", "/v1/webhooks/"+id+"/rotate-secret", admin, map[string]any{"secret": "nope"}); r.status != 400 || !strings.Contains(string(r.body), `"location":"body.secret"`) {
 			t.Errorf("rotate to a bad secret: %d %s", r.status, r.body)
 		}
