@@ -31,8 +31,8 @@ type ContactInput struct {
 // member of the wrong type and an unknown member are each reported with
 // their location. Read-only members are collected in ReadOnly, not applied.
 func DecodeContactInput(data []byte) (*ContactInput, error) {
-	if !json.Valid(data) {
-		return nil, invalidField("body", "is not valid JSON")
+	if err := CheckJSON(data); err != nil {
+		return nil, err
 	}
 	var d decoder
 	in := d.contactInput(data)

@@ -207,6 +207,9 @@ func (b *builder) tags(in []string) []string {
 			b.fail(loc, "must be 1 to %d characters", MaxTagLen)
 			continue
 		}
+		if before := len(b.errs); b.text(loc, t, MaxTagLen) != t || len(b.errs) > before {
+			continue
+		}
 		if k := strings.ToLower(t); !seen[k] {
 			seen[k] = true
 			out = append(out, t)

@@ -3,6 +3,7 @@ package contactd
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // IdempotencyTTL is how long a response to a POST with an Idempotency-Key
@@ -17,6 +18,9 @@ const IdempotencyTTL = 24 * time.Hour
 func (s *Service) BeginIdempotent(ctx context.Context, p Principal, key string, hash []byte) (*StoredResponse, error) {
 	if len(key) == 0 || len(key) > 255 {
 		return nil, invalidField("header.Idempotency-Key", "must be 1 to 255 characters")
+	}
+	if !utf8.ValidString(key) {
+		return nil, invalidField("header.Idempotency-Key", "must be valid UTF-8")
 	}
 	rec := &IdempotencyRecord{TenantID: p.TenantID, Key: key, RequestHash: hash, CreatedAt: s.now()}
 	for range 2 {

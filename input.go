@@ -8,6 +8,10 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Request decoding. Every resource decodes what a client sends with the
@@ -296,4 +300,186 @@ func docOf(v any) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// CheckJSON checks that data is one JSON value that contactd can keep
+// exactly as sent, on either store, reporting each problem with its
+// location: it must be valid JSON and valid UTF-8 (Go's decoder would
+// silently turn bad bytes and lone surrogate escapes into U+FFFD), no
+// string or key may hold U+0000 (PostgreSQL cannot store it), no object
+// may repeat a key (the last would silently win), and every number must
+// fit in a 64-bit float (1e999 cannot be compared, sorted or filtered
+// on). Every request body and every imported NDJSON line passes here
+// before it is decoded.
+func CheckJSON(data []byte) error {
+	if !json.Valid(data) {
+		if !utf8.Valid(data) {
+			return invalidField("body", "is not valid UTF-8")
+		}
+		return invalidField("body", "is not valid JSON")
+	}
+	c := jsonChecker{data: data}
+	c.value("")
+	if len(c.errs) > 0 {
+		return invalid(c.errs)
+	}
+	return nil
+}
+
+// jsonChecker walks JSON that json.Valid accepted.
+type jsonChecker struct {
+	data []byte
+	i    int
+	errs []FieldError
+}
+
+func (c *jsonChecker) fail(loc, msg string) {
+	if len(c.errs) < 20 {
+		c.errs = append(c.errs, FieldError{Location: locOrBody(loc), Message: msg})
+	}
+}
+
+func (c *jsonChecker) space() {
+	for c.i < len(c.data) {
+		switch c.data[c.i] {
+		case ' ', '\t', '\r', '\n':
+			c.i++
+		default:
+			return
+		}
+	}
+}
+
+func (c *jsonChecker) value(loc string) {
+	c.space()
+	switch c.data[c.i] {
+	case '{':
+		c.i++
+		seen := map[string]bool{}
+		for {
+			c.space()
+			if c.data[c.i] == '}' {
+				c.i++
+				return
+			}
+			if c.data[c.i] == ',' {
+				c.i++
+				c.space()
+			}
+			key, problem := c.str()
+			if problem != "" {
+				c.fail(loc, "has a key that "+problem)
+			} else if seen[key] {
+				c.fail(join(loc, key), "is given more than once (each key may appear once)")
+			}
+			seen[key] = true
+			c.space()
+			c.i++ // ':'
+			c.value(join(loc, key))
+			c.space()
+		}
+	case '[':
+		c.i++
+		for n := 0; ; n++ {
+			c.space()
+			if c.data[c.i] == ']' {
+				c.i++
+				return
+			}
+			if c.data[c.i] == ',' {
+				c.i++
+			}
+			c.value(fmt.Sprintf("%s[%d]", locOrBody(loc), n))
+			c.space()
+		}
+	case '"':
+		if _, problem := c.str(); problem != "" {
+			c.fail(loc, problem)
+		}
+	case 't', 'n':
+		c.i += 4
+	case 'f':
+		c.i += 5
+	default:
+		start := c.i
+		for c.i < len(c.data) && strings.IndexByte("+-.0123456789eE", c.data[c.i]) >= 0 {
+			c.i++
+		}
+		if _, err := strconv.ParseFloat(string(c.data[start:c.i]), 64); err != nil {
+			c.fail(loc, "is a number out of range (numbers must fit in a 64-bit float)")
+		}
+	}
+}
+
+// str reads the string at c.i, returning its value and what is wrong
+// with it, if anything.
+func (c *jsonChecker) str() (string, string) {
+	start := c.i
+	c.i++
+	escaped := false
+	problem := ""
+	for ; ; c.i++ {
+		b := c.data[c.i]
+		if b == '"' {
+			break
+		}
+		if b != '\\' {
+			continue
+		}
+		escaped = true
+		c.i++
+		if c.data[c.i] != 'u' {
+			continue
+		}
+		r := hexRune(c.data[c.i+1 : c.i+5])
+		c.i += 4
+		switch {
+		case r == 0:
+			problem = "must not contain the NUL character (U+0000)"
+		case utf16.IsSurrogate(r):
+			// A high surrogate must be followed by a low one.
+			next := c.data[c.i+1:]
+			if r >= 0xDC00 || len(next) < 6 || next[0] != '\\' || next[1] != 'u' {
+				problem = "must be valid UTF-8 (it has an unpaired surrogate escape)"
+				continue
+			}
+			if lo := hexRune(next[2:6]); lo < 0xDC00 || lo > 0xDFFF {
+				problem = "must be valid UTF-8 (it has an unpaired surrogate escape)"
+				continue
+			}
+			c.i += 6
+		}
+	}
+	raw := c.data[start : c.i+1]
+	c.i++
+	if !utf8.Valid(raw) {
+		return "", "must be valid UTF-8"
+	}
+	if problem != "" {
+		return "", problem
+	}
+	if !escaped {
+		return string(raw[1 : len(raw)-1]), ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", "is not a valid JSON string"
+	}
+	return s, ""
+}
+
+func hexRune(h []byte) rune {
+	var r rune
+	for _, b := range h {
+		r <<= 4
+		switch {
+		case b >= '0' && b <= '9':
+			r |= rune(b - '0')
+		case b >= 'a' && b <= 'f':
+			r |= rune(b-'a') + 10
+		default:
+			r |= rune(b-'A') + 10
+		}
+	}
+	return r
 }

@@ -48,6 +48,10 @@ func (b *builder) text(loc, s string, max int) string {
 		b.fail(loc, "must be valid UTF-8")
 		return s
 	}
+	if strings.IndexByte(s, 0) >= 0 {
+		b.fail(loc, "must not contain the NUL character (U+0000)")
+		return s
+	}
 	if n := utf8.RuneCountInString(s); n > max {
 		b.fail(loc, "must be at most %d characters (got %d)", max, n)
 	}
@@ -72,6 +76,15 @@ func (b *builder) jsonDoc(loc string, raw json.RawMessage, maxDepth int) json.Ra
 	}
 	if len(raw) > MaxPropertyBytes {
 		b.fail(loc, "must be at most %d bytes when serialized (got %d)", MaxPropertyBytes, len(raw))
+		return raw
+	}
+	if err := CheckJSON(raw); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			for _, f := range e.Fields {
+				b.fail(join(loc, strings.TrimPrefix(strings.TrimPrefix(f.Location, "body"), ".")), "%s", f.Message)
+			}
+		}
 		return raw
 	}
 	if maxDepth > 0 {

@@ -15,8 +15,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -177,6 +179,9 @@ func (s *Server) run(c *call, rt route) (*reply, error) {
 			return nil, contactd.Errorf(contactd.EForbidden, "this operation needs the %s scope", rt.Scope)
 		}
 	}
+	if err := checkRequest(c.r, rt); err != nil {
+		return nil, err
+	}
 	if rt.Body != nil {
 		if err := s.readBody(c, rt.OptionalBody); err != nil {
 			return nil, err
@@ -268,7 +273,63 @@ func (s *Server) readBody(c *call, optional bool) error {
 		return errStatus(http.StatusBadRequest, "invalid", "body: a JSON body is required",
 			contactd.FieldError{Location: "body", Message: "a JSON body is required"})
 	}
-	return nil
+	// One rule for both stores, at the edge: what cannot be kept exactly
+	// as sent (bad UTF-8, U+0000, a repeated key, 1e999) is refused here.
+	return contactd.CheckJSON(c.body)
+}
+
+// checkRequest refuses query parameters an API route does not declare (a
+// misspelt filtr= must not quietly list everything), and path and query
+// parameters that are not valid UTF-8 or hold U+0000: no store could look
+// them up or keep them, and both stores answer the same 400.
+func checkRequest(r *http.Request, rt route) error {
+	var errs []contactd.FieldError
+	check := func(loc, v string) {
+		switch {
+		case !utf8.ValidString(v):
+			errs = append(errs, contactd.FieldError{Location: loc, Message: "must be valid UTF-8"})
+		case strings.IndexByte(v, 0) >= 0:
+			errs = append(errs, contactd.FieldError{Location: loc, Message: "must not contain the NUL character (U+0000)"})
+		}
+	}
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		for i, k := range rc.URLParams.Keys {
+			if k != "*" && i < len(rc.URLParams.Values) {
+				check("path."+k, unescape(rc.URLParams.Values[i]))
+			}
+		}
+	}
+	for k, vs := range r.URL.Query() {
+		if !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 {
+			check("query", k)
+			continue
+		}
+		if rt.Scope != "" && !slices.ContainsFunc(rt.Params, func(p param) bool { return p.In == "query" && p.Name == k }) {
+			errs = append(errs, contactd.FieldError{Location: "query." + k, Message: "unknown parameter" + knownParams(rt)})
+			continue
+		}
+		for _, v := range vs {
+			check("query."+k, v)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errStatus(http.StatusBadRequest, "invalid", errs[0].Location+": "+errs[0].Message, errs...)
+}
+
+// knownParams lists a route's query parameters for an error message.
+func knownParams(rt route) string {
+	var names []string
+	for _, p := range rt.Params {
+		if p.In == "query" {
+			names = append(names, p.Name)
+		}
+	}
+	if len(names) == 0 {
+		return " (this endpoint takes none)"
+	}
+	return " (this endpoint takes " + strings.Join(names, ", ") + ")"
 }
 
 // render serializes a reply's body.

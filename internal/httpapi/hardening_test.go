@@ -1,0 +1,108 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/contactd/contactd/internal/storetest"
+)
+
+// TestHostileText: text no store can keep exactly as sent (U+0000,
+// invalid UTF-8, lone surrogates), repeated keys and numbers out of range
+// are the same 400 on both stores, naming where they are, and nothing is
+// written.
+func TestHostileText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		ct := e.create("A", map[string]any{"firstName": "Ada", "emails": []any{map[string]any{"address": "ada@example.com"}}, "externalId": "crm-1"})
+		id := jStr(ct["id"])
+		bodies := []struct {
+			method, path, body, loc string
+		}{
+			{"POST", "/v1/contacts", `{"firstName":"a\u0000b"}`, "body.firstName"},
+			{"POST", "/v1/contacts", "{\"firstName\":\"a\xffb\"}", "body.firstName"},
+			{"POST", "/v1/contacts", `{"firstName":"\ud800"}`, "body.firstName"},
+			{"POST", "/v1/contacts", `{"firstName":"a","firstName":"b"}`, "body.firstName"},
+			{"POST", "/v1/contacts", `{"firstName":"a","properties":{"n":1e999}}`, "body.properties.n"},
+			{"POST", "/v1/contacts", `{"firstName":"a","properties":{"k\u0000":1}}`, "body.properties"},
+			{"POST", "/v1/contacts", `{"firstName":"a","tags":["v\u0000ip"]}`, "body.tags[0]"},
+			{"POST", "/v1/contacts", `{"firstName":"a","phones":[{"number":"+14155550100","label":"\u0000"}]}`, "body.phones[0].label"},
+			{"PATCH", "/v1/contacts/" + id, `{"notes":"\u0000"}`, "body.notes"},
+			{"PATCH", "/v1/contacts/" + id, `{"properties":{"a":1,"a":2}}`, "body.properties.a"},
+			{"POST", "/v1/contacts/batch", `{"operations":[{"op":"create","contact":{"lastName":"\u0000"}}]}`, "body.operations[0].contact.lastName"},
+			{"POST", "/v1/contacts/search", `{"q":"\u0000"}`, "body.q"},
+			{"POST", "/v1/accounts", `{"name":"Acme\u0000"}`, "body.name"},
+			{"POST", "/v1/tags", `{"name":"t\u0000"}`, "body.name"},
+			{"POST", "/v1/segments", `{"name":"s\u0000","kind":"static"}`, "body.name"},
+			{"POST", "/v1/tokens", `{"name":"n\u0000","scopes":["contacts:read"]}`, "body.name"},
+			{"PATCH", "/v1/tenant", `{"name":"\u0000"}`, "body.name"},
+			{"POST", "/v1/webhooks", `{"url":"https://example.com/\u0000","events":["contact.created"]}`, "body.url"},
+		}
+		for _, tc := range bodies {
+			r := e.do(tc.method, tc.path, tok, tc.body)
+			t.Run(tc.method+" "+tc.loc, func(t *testing.T) { requireProblem(t, r, http.StatusBadRequest, tc.loc) })
+		}
+		paths := []struct{ path, loc string }{
+			{"/v1/contacts/%00", "path.id"},
+			{"/v1/contacts/%FF", "path.id"},
+			{"/v1/contacts/by-email/a%00@example.com", "path.email"},
+			{"/v1/contacts/by-email/%C3", "path.email"},
+			{"/v1/contacts/by-external-id/crm%00", "path.externalId"},
+			{"/v1/contacts/by-external-id/%FF%FE", "path.externalId"},
+			{"/v1/accounts/%00", "path.accountId"},
+			{"/v1/tags/%FF", "path.tagId"},
+			{"/v1/contacts?q=%00", "query.q"},
+			{"/v1/contacts?q=%FF", "query.q"},
+			{"/v1/contacts?filter=%7B%22firstName%22%3A%22%00%22%7D", "query.filter"},
+			{"/v1/contacts/lookup?phone=%00", "query.phone"},
+		}
+		for _, tc := range paths {
+			r := e.do("GET", tc.path, tok, nil)
+			t.Run("GET "+tc.path, func(t *testing.T) { requireProblem(t, r, http.StatusBadRequest, tc.loc) })
+		}
+		r := e.do("POST", "/v1/contacts", tok, `{"firstName":"x"}`, "Idempotency-Key", "k\xff")
+		t.Run("Idempotency-Key", func(t *testing.T) { requireProblem(t, r, http.StatusBadRequest, "header.Idempotency-Key") })
+
+		// A pair of surrogate escapes is one character, and is kept.
+		r = e.do("POST", "/v1/contacts", tok, `{"firstName":"\ud83d\ude00"}`)
+		if r.status != http.StatusCreated || jStr(r.json(t)["firstName"]) != "😀" {
+			t.Fatalf("surrogate pair: %d %s", r.status, r.body)
+		}
+		// Nothing refused was written: Ada and the emoji are all there is.
+		r = e.do("GET", "/v1/contacts?count=true", tok, nil)
+		if n := jNum(r.json(t)["total"]); n != 2 {
+			t.Fatalf("%v contacts after the refusals, want 2: %s", n, r.body)
+		}
+		r = e.do("GET", "/v1/contacts/"+id, tok, nil)
+		if p := r.json(t); jStr(p["notes"]) != "" || p["properties"] != nil {
+			t.Fatalf("the refused patches changed the contact: %s", r.body)
+		}
+	})
+}
+
+// TestUnknownQueryParameters: a parameter an endpoint does not take is a
+// 400 naming it, where it used to be ignored (filtr= listed everything).
+func TestUnknownQueryParameters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		id := jStr(e.create("A", ada())["id"])
+		for _, tc := range []struct{ path, loc string }{
+			{"/v1/contacts?filtr=%7B%7D", "query.filtr"},
+			{"/v1/contacts?limit=5&sortt=lastName", "query.sortt"},
+			{"/v1/contacts/" + id + "?expnd=account", "query.expnd"},
+			{"/v1/tags?limit=1&x=", "query.x"},
+			{"/v1/changes?curser=abc", "query.curser"},
+		} {
+			r := e.do("GET", tc.path, tok, nil)
+			p := requireProblem(t, r, http.StatusBadRequest, tc.loc)
+			if jStr(p["detail"]) == "" {
+				t.Errorf("%s: no detail", tc.path)
+			}
+		}
+		if r := e.do("GET", "/v1/contacts?limit=5&filter=%7B%7D&sort=lastName", tok, nil); r.status != http.StatusOK {
+			t.Fatalf("declared parameters: %d %s", r.status, r.body)
+		}
+	})
+}
