@@ -53,7 +53,9 @@ func (e *Error) Error() string {
 		b.WriteString(e.Message)
 	}
 	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Location, f.Message)
+		if line := f.Location + ": " + f.Message; line != e.Message {
+			fmt.Fprintf(&b, "; %s", line)
+		}
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 
@@ -26,10 +27,13 @@ func newFlags(name string, stderr io.Writer, getenv func(string) string) (*pflag
 	return fs, db
 }
 
+// errHelp ends a command whose --help was asked for: main exits 0.
+var errHelp = errors.New("help shown")
+
 func parse(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
-			return usageError{}
+			return errHelp // the usage is printed; asking for it is no error
 		}
 		return usageError{err.Error()}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -67,6 +68,67 @@ func TestTenantAndTokenCreate(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, noenv, "token", "create", "--tenant", "acme", "--scopes", "contacts:read", "--user", "u1", "--db", db); err != nil {
 		t.Errorf("personal token: %v", err)
+	}
+}
+
+// TestTenantAndTokenLists: an operator can list the tenants and a
+// tenant's tokens and revoke one, the way back in when a token is lost.
+func TestTenantAndTokenLists(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "c.db")
+	noenv := env(nil)
+	id, _, err := runCmd(t, noenv, "tenant", "create", "acme", "--region", "GB", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, noenv, "tenant", "create", "beta", "--db", db); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, noenv, "tenant", "list", "--db", db)
+	if err != nil || !strings.Contains(out, strings.TrimSpace(id)+"  acme  GB") || !strings.Contains(out, "beta") {
+		t.Fatalf("tenant list: %q, %v", out, err)
+	}
+	secret, _, err := runCmd(t, noenv, "token", "create", "--tenant", "acme", "--scopes", "contacts:read", "--name", "crm", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCmd(t, noenv, "token", "list", "--tenant", "acme", "--db", db)
+	m := regexp.MustCompile(`(?m)^(tk_[0-9a-z]{26})\s+crm\s+service\s+-\s+contacts:read\s+\S+\s+-$`).FindStringSubmatch(out)
+	if err != nil || m == nil || strings.Contains(out, strings.TrimSpace(secret)) {
+		t.Fatalf("token list: %q, %v", out, err)
+	}
+	if out, _, err := runCmd(t, noenv, "token", "list", "--tenant", "beta", "--db", db); err != nil || strings.Contains(out, "crm") {
+		t.Fatalf("beta's tokens show acme's: %q, %v", out, err)
+	}
+	if _, _, err := runCmd(t, noenv, "token", "revoke", "--tenant", "beta", m[1], "--db", db); err == nil {
+		t.Fatal("beta revoked a token of acme")
+	}
+	if out, _, err := runCmd(t, noenv, "token", "revoke", "--tenant", "acme", m[1], "--db", db); err != nil || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke: %q, %v", out, err)
+	}
+	out, _, _ = runCmd(t, noenv, "token", "list", "--tenant", "acme", "--db", db)
+	if regexp.MustCompile(`(?m)^tk_\S+\s+crm\s+.*\s-$`).MatchString(out) {
+		t.Fatalf("the revoked token is listed as live: %q", out)
+	}
+}
+
+// TestHelpAndErrors: --help on any command is no error, and an error is
+// printed once.
+func TestHelpAndErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"serve", "--help"}, {"tenant", "-h"}, {"token", "--help"}, {"import", "--help"}, {"export", "--help"}, {"backup", "--help"}, {"migrate", "--help"}} {
+		_, stderr, err := runCmd(t, env(nil), args...)
+		if !errors.Is(err, errHelp) || !strings.Contains(stderr, "--db") {
+			t.Errorf("%q: %v, %q", args, err, stderr)
+		}
+	}
+	out, _, err := runCmd(t, env(nil), "help")
+	if err != nil || !strings.Contains(out, "postgres://") || !strings.Contains(out, "CONTACTD_DB") || !strings.Contains(out, "token revoke") {
+		t.Errorf("help: %q, %v", out, err)
+	}
+	_, _, err = runCmd(t, env(nil), "tenant", "create", "x", "--region", "ZZ", "--db", filepath.Join(t.TempDir(), "c.db"))
+	if err == nil || strings.Count(err.Error(), "ISO 3166") != 1 {
+		t.Errorf("the error is not said once: %v", err)
 	}
 }
 

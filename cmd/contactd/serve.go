@@ -46,6 +46,38 @@ type ServeConfig struct {
 	// WebhookMaxFailures disables a subscription after this many failed
 	// attempts in a row (0: contactd.DefaultMaxWebhookFailures).
 	WebhookMaxFailures int
+	// Timeouts bounds each stage of a request (zero fields take the
+	// defaults of DefaultTimeouts).
+	Timeouts Timeouts
+}
+
+// Timeouts bounds the stages of a request, so that a slow or hostile
+// client (slowloris) or an expensive query holds nothing for long.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included (an import's
+	// upload lifts it for its file).
+	Read time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+	// Request is a request's time budget in the handler, queries included
+	// (see httpapi.Config.RequestTimeout).
+	Request time.Duration
+	// Shutdown bounds the drain of in-flight requests at SIGTERM.
+	Shutdown time.Duration
+}
+
+// DefaultTimeouts are the timeouts of a server started without flags.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Idle: 120 * time.Second,
+	Request: httpapi.DefaultRequestTimeout, Shutdown: 20 * time.Second}
+
+// orDefaults fills the zero fields of t from DefaultTimeouts.
+func (t Timeouts) orDefaults() Timeouts {
+	d := DefaultTimeouts
+	return Timeouts{ReadHeader: cmp.Or(t.ReadHeader, d.ReadHeader), Read: cmp.Or(t.Read, d.Read),
+		Idle: cmp.Or(t.Idle, d.Idle), Request: cmp.Or(t.Request, d.Request), Shutdown: cmp.Or(t.Shutdown, d.Shutdown)}
 }
 
 // DefaultRetentionInterval is how often a server prunes the change log of
@@ -74,12 +106,13 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	if secret != "" && cfg.Banner != nil {
 		printBanner(cfg.Banner, m.Addr, secret)
 	}
-	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes})
+	to := cfg.Timeouts.orDefaults()
+	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes, RequestTimeout: to.Request})
 	m.httpSrv = &http.Server{
 		Handler:           m.api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: to.ReadHeader,
+		ReadTimeout:       to.Read,
+		IdleTimeout:       to.Idle,
 		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
 	}
 	go func() {
@@ -143,11 +176,24 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	allowPrivate := fs.Bool("webhook-allow-private", getenv("CONTACTD_WEBHOOK_ALLOW_PRIVATE") == "true",
 		"let webhooks deliver to private, loopback and link-local addresses (local development only); env CONTACTD_WEBHOOK_ALLOW_PRIVATE=true")
 	maxFailures := fs.Int("webhook-max-failures", contactd.DefaultMaxWebhookFailures, "disable a webhook subscription after this many failed attempts in a row (it is also disabled after 24 h of failures)")
+	d := DefaultTimeouts
+	var to Timeouts
+	fs.DurationVar(&to.Request, "request-timeout", d.Request, "a request's time budget, queries included; past it the request is stopped and answered 503 (the export, import uploads and long polls are bounded their own ways)")
+	fs.DurationVar(&to.ReadHeader, "read-header-timeout", d.ReadHeader, "how long a client may take to send a request's headers")
+	fs.DurationVar(&to.Read, "read-timeout", d.Read, "how long a client may take to send a whole request (import uploads excepted)")
+	fs.DurationVar(&to.Idle, "idle-timeout", d.Idle, "how long a keep-alive connection may wait for its next request")
+	fs.DurationVar(&to.Shutdown, "shutdown-timeout", d.Shutdown, "how long SIGTERM waits for in-flight requests to finish")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usageError{"usage: contactd serve [--addr HOST:PORT] [--db PATH]"}
+	}
+	for name, v := range map[string]time.Duration{"request-timeout": to.Request, "read-header-timeout": to.ReadHeader,
+		"read-timeout": to.Read, "idle-timeout": to.Idle, "shutdown-timeout": to.Shutdown} {
+		if v <= 0 {
+			return usageError{"--" + name + ": must be a positive duration such as 10s"}
+		}
 	}
 	if *maxFailures < 1 {
 		return usageError{"--webhook-max-failures: must be 1 or more"}
@@ -158,7 +204,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer lw.Close()
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport,
-		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures})
+		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures, Timeouts: to})
 	if err != nil {
 		return err
 	}
@@ -166,7 +212,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	lw.Flush()
 	<-ctx.Done()
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), to.Shutdown)
 	defer cancel()
 	return m.Close(sctx)
 }

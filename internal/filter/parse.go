@@ -112,7 +112,7 @@ func (p *parser) object(v *value, path string, depth int) ([]Node, error) {
 				}
 			}
 			if m.key == "$or" {
-				out = appendAnd(out, disj(alts))
+				out = appendAnd(out, disj(p.mergeIns(alts)))
 			}
 		case "$not":
 			if depth+1 > p.opt.MaxDepth {
@@ -179,6 +179,47 @@ func disj(alts []Node) Node {
 		return alts[0]
 	}
 	return &Or{Nodes: alts}
+}
+
+// mergeIns rewrites the equalities and $in of one field among the
+// alternatives of an $or as one $in, up to MaxIn values: the same
+// contacts, but a query an index answers, where a long OR of equalities
+// can lead a planner to test every row against every alternative.
+// A field compared once keeps its condition as written.
+func (p *parser) mergeIns(alts []Node) []Node {
+	var out []Node
+	open := map[string]int{} // field → index in out of its $in being filled
+	merged := map[int]bool{}
+	for _, n := range alts {
+		c, ok := n.(*Cond)
+		if !ok || c.Path != nil || (c.Op != OpEq && c.Op != OpIn) || !c.Field.Allows(OpIn) {
+			out = append(out, n)
+			continue
+		}
+		vals := c.Values
+		if c.Op == OpEq {
+			vals = []any{c.Value}
+		}
+		if i, ok := open[c.Field.Name]; ok && len(out[i].(*Cond).Values)+len(vals) <= p.opt.MaxIn {
+			m := out[i].(*Cond)
+			if !merged[i] {
+				m = &Cond{Field: m.Field, Op: OpIn, Values: slices.Clone(m.Values)}
+				if m.Values == nil {
+					m.Values = []any{out[i].(*Cond).Value}
+				}
+				out[i], merged[i] = m, true
+			}
+			for _, v := range vals {
+				if !slices.Contains(m.Values, v) {
+					m.Values = append(m.Values, v)
+				}
+			}
+			continue
+		}
+		open[c.Field.Name] = len(out)
+		out = append(out, c)
+	}
+	return out
 }
 
 // appendAnd appends n to a list of ANDed nodes, flattening an *And.

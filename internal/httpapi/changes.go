@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,7 +17,7 @@ func (s *Server) changeRoutes() []route {
 		{Method: "GET", Path: "/v1/contacts/{id}/history", ID: "getContactHistory", Tag: "Changes", Scope: contactd.ScopeRead,
 			Summary: "The history of a contact", Doc: "Who changed what and when, oldest first, with each changed field's old and new value.",
 			Params: []param{pathID, cursorParam, limitParam, fieldsParam}, Responses: changePage, Errors: []int{404}, serve: s.history},
-		{Method: "GET", Path: "/v1/changes", ID: "listChanges", Tag: "Changes", Scope: contactd.ScopeRead,
+		{Method: "GET", Path: "/v1/changes", ID: "listChanges", Long: true, Tag: "Changes", Scope: contactd.ScopeRead,
 			Summary: "The tenant's change feed",
 			Doc: "Every write to the tenant's contacts, in order. Every page carries a cursor: poll with it to receive later changes, " +
 				"or long-poll with wait. The feed keeps changes for the tenant's changeRetentionDays: a cursor older than that answers 410 " +
@@ -56,7 +57,11 @@ func (s *Server) changes(c *call) (*reply, error) {
 	default:
 		return nil, badQuery("from", "must be start or now", from)
 	}
-	return pageReply(s.svc.Changes(c.r.Context(), c.p, contactd.ChangeListRequest{ListParams: lp, Wait: wait, FromNow: fromNow}))
+	// The long poll's wait is on top of the request's budget.
+	ctx, cancel := context.WithTimeoutCause(c.r.Context(), wait+s.cfg.RequestTimeout, errOverBudget)
+	defer cancel()
+	c.r = c.r.WithContext(ctx)
+	return pageReply(s.svc.Changes(ctx, c.p, contactd.ChangeListRequest{ListParams: lp, Wait: wait, FromNow: fromNow}))
 }
 
 // badQuery is the problem of a query parameter with a wrong value.

@@ -116,7 +116,7 @@ func (s *Server) contactRoutes() []route {
 			Doc:       "One page of the tenant's contacts. Page with cursor (keyset: every contact is visited once even while others are added) or page. Strings compare exactly (case-sensitive); tags and emails compare case-insensitively; on lists (tags, phones, emails, segments) $eq means contains; phone values are normalized first; properties compare only with values of the same JSON type.",
 			Params:    contactListParams,
 			Responses: contactPage, serve: s.listContacts},
-		{Method: "GET", Path: "/v1/contacts/export", ID: "exportContacts", Tag: "Contacts", Scope: contactd.ScopeRead,
+		{Method: "GET", Path: "/v1/contacts/export", ID: "exportContacts", Long: true, Tag: "Contacts", Scope: contactd.ScopeRead,
 			Summary: "Export contacts",
 			Doc: "Every contact of a list, streamed as newline-delimited JSON (one contact a line, as GET returns it) and read a page at a time, so that any number of contacts is exported in constant memory. " +
 				"filter, q, sort and includeDeleted select and order them as for GET /v1/contacts; without sort (and without q, whose results are ranked) they come in id order, in which every contact that exists throughout the export appears exactly once, whatever is written meanwhile. " +

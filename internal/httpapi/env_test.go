@@ -36,13 +36,19 @@ type env struct {
 
 func newEnv(t *testing.T, b storetest.Backend) *env {
 	t.Helper()
+	return newEnvWith(t, b, httpapi.Config{Version: "test"})
+}
+
+// newEnvWith is newEnv with the API configured by cfg.
+func newEnvWith(t *testing.T, b storetest.Backend, cfg httpapi.Config) *env {
+	t.Helper()
 	store := b.Open(t)
 	logs := &bytes.Buffer{}
 	lw := &lockedWriter{w: logs}
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	svc := contactd.NewService(store, log)
 	svc.UseWebhooks(webhook.NewTransport(true)) // receivers here listen on 127.0.0.1
-	api := httpapi.New(svc, log, httpapi.Config{Version: "test"})
+	api := httpapi.New(svc, log, cfg)
 	t.Cleanup(api.Close) // the imports it runs end before the store closes
 	e := &env{t: t, svc: svc, store: store, api: api, logs: logs, logMu: &lw.mu, tenant: map[string]*contactd.Tenant{}, tokens: map[string]map[string]string{}}
 	ctx := context.Background()

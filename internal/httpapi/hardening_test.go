@@ -1,9 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/storetest"
 )
 
@@ -103,6 +107,66 @@ func TestUnknownQueryParameters(t *testing.T) {
 		}
 		if r := e.do("GET", "/v1/contacts?limit=5&filter=%7B%7D&sort=lastName", tok, nil); r.status != http.StatusOK {
 			t.Fatalf("declared parameters: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// TestRequestBudget: a request over its time budget is stopped and
+// answered 503 (type timeout), logged as a warning, not as an internal
+// error; the long routes keep their own bounds.
+func TestRequestBudget(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnvWith(t, b, httpapi.Config{Version: "test", RequestTimeout: time.Nanosecond})
+		tok := e.tokens["A"]["all"]
+		for _, path := range []string{"/v1/contacts", "/v1/contacts/lookup?phone=%2B14155550100", "/v1/tags"} {
+			r := e.do("GET", path, tok, nil)
+			p := requireProblem(t, r, http.StatusServiceUnavailable, "")
+			if !strings.HasSuffix(jStr(p["type"]), "/timeout") || !strings.Contains(jStr(p["detail"]), "time budget") {
+				t.Fatalf("%s: %s", path, r.body)
+			}
+		}
+		// The export streams past the budget by design.
+		if r := e.do("GET", "/v1/contacts/export", tok, nil); r.status != http.StatusOK {
+			t.Fatalf("export: %d %s", r.status, r.body)
+		}
+		logs := e.logText()
+		if strings.Contains(logs, `"internal error"`) || !strings.Contains(logs, `"unavailable"`) {
+			t.Fatalf("logs:\n%s", logs)
+		}
+	})
+}
+
+// TestClientGoneIsNotAServerError: a client that hangs up is logged as
+// what it is (499, at info level), never as a 500 internal error.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/v1/changes?from=now&wait=30s", nil)
+		req.Header.Set("Authorization", "Bearer "+e.tokens["A"]["all"])
+		done := make(chan error, 1)
+		go func() {
+			res, err := e.srv.Client().Do(req)
+			if err == nil {
+				res.Body.Close()
+			}
+			done <- err
+		}()
+		time.Sleep(200 * time.Millisecond) // the poll is waiting
+		cancel()
+		if err := <-done; err == nil {
+			t.Fatal("the cancelled request was answered")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(e.logText(), `"client closed request"`) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no client-closed line in the logs:\n%s", e.logText())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		logs := e.logText()
+		if strings.Contains(logs, `"internal error"`) || strings.Contains(logs, `"status":500`) || !strings.Contains(logs, `"status":499`) {
+			t.Fatalf("logs:\n%s", logs)
 		}
 	})
 }

@@ -35,7 +35,7 @@ var (
 
 func (s *Server) importRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/v1/imports", ID: "createImport", Tag: "Imports", Scope: contactd.ScopeAdmin,
+		{Method: "POST", Path: "/v1/imports", ID: "createImport", Long: true, Tag: "Imports", Scope: contactd.ScopeAdmin,
 			Summary: "Import a file of contacts",
 			Doc: "The body is the file, streamed (the limit is the server's --max-import-bytes, 1 GiB by default): CSV (the exports of Google Contacts, Outlook and Thunderbird are recognised by their headers, others by a documented table of column names, and mapping overrides any column), vCard (2.1, 3.0, 4.0) or NDJSON (one contact a line, as GET returns it). " +
 				"The job runs in the background: follow it with GET /v1/imports/{id}, read its failed records at /v1/imports/{id}/errors, cancel it with DELETE. Each record is checked as its API request would be; a batch of 1,000 records is written in one transaction with the job's counts, so the counts are exact whenever they are read. " +

@@ -30,6 +30,9 @@ type route struct {
 	// Upload marks a route whose body is a file the handler streams
 	// itself (no JSON, no size limit but its own, no Idempotency-Key).
 	Upload bool
+	// Long marks a route that runs past the request budget by design (a
+	// stream, an upload, a long poll), each bounded its own way.
+	Long bool
 	// Responses lists the success responses; errors are added from Errors.
 	Responses []response
 	// Errors lists the error statuses beyond those every authenticated

@@ -25,6 +25,10 @@ import (
 	"github.com/contactd/contactd"
 )
 
+// statusClientClosed is logged for a request whose client went away
+// before it was answered (nginx's 499).
+const statusClientClosed = 499
+
 // MaxBodyBytes is the default limit of a request body.
 const MaxBodyBytes = 1 << 20
 
@@ -39,7 +43,18 @@ type Config struct {
 	ImportDir      string
 	// Version is reported in the OpenAPI document.
 	Version string
+	// RequestTimeout is the time budget of a request (default 10 s): past
+	// it, its queries are cancelled and it is answered 503. The export,
+	// the import upload and the change feed's long poll are bounded their
+	// own ways instead.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is the default time budget of a request.
+const DefaultRequestTimeout = 10 * time.Second
+
+// errOverBudget is the cause of a request context that ran out of time.
+var errOverBudget = errors.New("over the request's time budget")
 
 // Server is the REST API as an http.Handler.
 type Server struct {
@@ -65,6 +80,9 @@ func New(svc *contactd.Service, log *slog.Logger, cfg Config) *Server {
 	}
 	if cfg.MaxImportBytes <= 0 {
 		cfg.MaxImportBytes = MaxImportBytes
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	s := &Server{svc: svc, log: log, cfg: cfg}
 	s.jobs.ctx, s.jobs.cancel = context.WithCancel(context.Background())
@@ -156,12 +174,27 @@ func (s *Server) handle(rt route) http.Handler {
 			s.log.Info("request", "request_id", c.requestID, "method", r.Method, "route", rt.Path,
 				"status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000, "tenant", c.p.TenantID)
 		}()
-		rep, err := s.run(c, rt)
-		if err != nil {
-			status = s.writeError(c, err)
-			return
+		if rt.Scope != "" && !rt.Long {
+			ctx, cancel := context.WithTimeoutCause(r.Context(), s.cfg.RequestTimeout, errOverBudget)
+			defer cancel()
+			c.r = r.WithContext(ctx)
 		}
-		status = s.write(c, rep)
+		rep, err := s.run(c, rt)
+		switch {
+		case err == nil:
+			status = s.write(c, rep)
+		case r.Context().Err() != nil:
+			// The client went away: nobody reads an answer, and it is not
+			// the server's failure (499, as proxies log it).
+			status = statusClientClosed
+			s.log.Info("client closed request", "request_id", c.requestID, "route", rt.Path, "err", err)
+		case context.Cause(c.r.Context()) == errOverBudget:
+			status = s.writeError(c, errStatus(http.StatusServiceUnavailable, "timeout",
+				"the request took longer than its time budget of "+s.cfg.RequestTimeout.String()+
+					" and was stopped; narrow the filter or the search, or ask for a smaller page"))
+		default:
+			status = s.writeError(c, err)
+		}
 	})
 }
 
@@ -383,8 +416,11 @@ func (s *Server) write(c *call, rep *reply) int {
 // writeError renders err as problem+json, logging internal errors.
 func (s *Server) writeError(c *call, err error) int {
 	p := problemFor(err, c.requestID)
-	if p.Status >= 500 {
+	switch {
+	case p.Status == http.StatusInternalServerError:
 		s.log.Error("internal error", "request_id", c.requestID, "err", err)
+	case p.Status > 500:
+		s.log.Warn("unavailable", "request_id", c.requestID, "route", c.rt.Path, "detail", p.Detail)
 	}
 	b, _ := json.Marshal(p)
 	c.w.Header().Set("Content-Type", "application/problem+json")

@@ -330,7 +330,10 @@ func TestFilterShapes(t *testing.T) {
 			{`{"segments":{"$exists":false}}`, "NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id)"},
 			{`{"phones":{"$nin":["+14155552671"]}}`, "NOT EXISTS (SELECT 1 FROM contact_phones x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id AND x.e164 IN (" + p(1) + "))"},
 			{`{"tags":{"$all":["a","b"]}}`, "EXISTS (SELECT 1 FROM contact_tags x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id AND x.tag = " + p(1) + ") AND EXISTS (SELECT 1 FROM contact_tags x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id AND x.tag = " + p(2) + ")"},
-			{`{"$or":[{"status":"a"},{"status":"b"}]}`, "(c.status = " + p(1) + ") OR (c.status = " + p(2) + ")"},
+			{`{"$or":[{"status":"a"},{"kind":"person"}]}`, "(c.status = " + p(1) + ") OR (c.kind = " + p(2) + ")"},
+			// An $or of one field's equalities is one IN, which an index answers.
+			{`{"$or":[{"status":"a"},{"status":"b"}]}`, "c.status IN (" + p(1) + ", " + p(2) + ")"},
+			{`{"$or":[{"tags":"a"},{"tags":"b"}]}`, "EXISTS (SELECT 1 FROM contact_tags x WHERE x.tenant_id = c.tenant_id AND x.contact_id = c.id AND x.tag IN (" + p(1) + ", " + p(2) + "))"},
 			{`{"status":"a","kind":"person"}`, "(c.status = " + p(1) + ") AND (c.kind = " + p(2) + ")"},
 		}
 		for _, tc := range cases {
