@@ -16,6 +16,9 @@ import (
 type LookupQuery struct {
 	Phone, Email, ExternalID string
 	Region                   string
+	// PhoneSent says that the caller sent phone, even empty: an empty
+	// caller alone is a withheld number, not a missing parameter.
+	PhoneSent bool
 }
 
 // LookupResult answers a LookupQuery.
@@ -23,7 +26,15 @@ type LookupResult struct {
 	// Match is "exact" (one contact), "ambiguous" (several) or "none".
 	Match string       `json:"match"`
 	Data  []LookupItem `json:"data"`
+	// Reason says why there is no match when nothing was looked up:
+	// ReasonWithheld.
+	Reason string `json:"reason,omitempty"`
 }
+
+// ReasonWithheld is the Reason of a lookup of a caller who withheld the
+// number (anonymous, Restricted, Unavailable, unknown, private, an empty
+// caller): it matches nobody, and is no error.
+const ReasonWithheld = "withheld"
 
 // LookupItem is one matching contact and the entries of it that matched.
 type LookupItem struct {
@@ -53,7 +64,12 @@ func (r *LookupResult) AppendJSON(b []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return append(b, "]}"...), nil
+	b = append(b, ']')
+	if r.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = strconv.AppendQuote(b, r.Reason)
+	}
+	return append(b, '}'), nil
 }
 
 // MaxLookupResults bounds the contacts a lookup returns.
@@ -78,8 +94,12 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 			given = append(given, FieldError{Location: "query." + k.name, Message: exactlyOne, Value: k.v})
 		}
 	}
+	withheld := &LookupResult{Match: "none", Data: []LookupItem{}, Reason: ReasonWithheld}
 	switch len(given) {
 	case 0:
+		if q.PhoneSent {
+			return withheld, nil
+		}
 		return nil, invalidField("query.phone", exactlyOne)
 	case 1:
 	default:
@@ -95,6 +115,9 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 			return nil, invalidField("query.region", "must be an ISO 3166 alpha-2 region code such as US")
 		}
 		num, err := phone.NormalizeLookup(q.Phone, region)
+		if err != nil && phone.Withheld(q.Phone) {
+			return withheld, nil
+		}
 		if err != nil {
 			return nil, &Error{Code: EInvalid, Message: "query.phone: is not a phone number",
 				Fields: []FieldError{{Location: "query.phone", Message: "is not a phone number", Value: q.Phone}}}

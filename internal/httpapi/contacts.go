@@ -43,8 +43,9 @@ type searchBody struct {
 
 // lookupResult is the documented shape of a lookup answer.
 type lookupResult struct {
-	Match string       `json:"match" doc:"exact (one contact), ambiguous (several) or none."`
-	Data  []lookupItem `json:"data" doc:"Best match first: primary-phone matches, then the most recently updated."`
+	Match  string       `json:"match" doc:"exact (one contact), ambiguous (several) or none."`
+	Data   []lookupItem `json:"data" doc:"Best match first: primary-phone matches, then the most recently updated."`
+	Reason string       `json:"reason,omitempty" doc:"Why nothing was looked up: withheld, when the caller withheld the number (anonymous, Restricted, Unavailable, unknown, private, an empty phone)."`
 }
 
 type lookupItem struct {
@@ -103,7 +104,7 @@ func (s *Server) contactRoutes() []route {
 			Params:  []param{idemKey}, Body: contactWrite{}, Responses: []response{contactCreated}, Errors: []int{409}, serve: s.createContact},
 		{Method: "GET", Path: "/v1/contacts/lookup", ID: "lookupContact", Tag: "Contacts", Scope: contactd.ScopeRead,
 			Summary: "Identify a caller",
-			Doc:     "Who is calling: give exactly one of phone, email and externalId. The number may come in any form a phone system hands over (E.164, national with punctuation, 00/011 prefixes, tel: URIs, extensions); it is read with the tenant's default region unless region is given, and matched exactly on E.164. Reads the primary store, so a contact written a moment ago is found. Deleted contacts never match; blocked ones do, with their block fields.",
+			Doc:     "Who is calling: give exactly one of phone, email and externalId. The number may come in any form a phone system hands over (E.164, national with punctuation, 00/011 prefixes, tel: URIs, extensions); it is read with the tenant's default region unless region is given, and matched exactly on E.164. A withheld caller (anonymous, Restricted, Unavailable, unknown, private, sip:anonymous@anonymous.invalid, or an empty phone=) matches nobody: 200 with match none and reason withheld, not an error; other text that is not a number is a 400. Reads the primary store, so a contact written a moment ago is found. Deleted contacts never match; blocked ones do, with their block fields.",
 			Params: []param{
 				{In: "query", Name: "phone", Type: "string", Doc: "A phone number in any common form."},
 				{In: "query", Name: "email", Type: "string", Doc: "An email address (case-insensitive)."},
@@ -280,7 +281,7 @@ func (s *Server) searchContacts(c *call) (*reply, error) {
 func (s *Server) lookup(c *call) (*reply, error) {
 	q := c.r.URL.Query()
 	res, err := s.svc.Lookup(c.r.Context(), c.p, contactd.LookupQuery{
-		Phone: q.Get("phone"), Email: q.Get("email"), ExternalID: q.Get("externalId"), Region: q.Get("region")})
+		Phone: q.Get("phone"), Email: q.Get("email"), ExternalID: q.Get("externalId"), Region: q.Get("region"), PhoneSent: q.Has("phone")})
 	if err != nil {
 		return nil, err
 	}

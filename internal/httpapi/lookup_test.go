@@ -327,8 +327,10 @@ func TestLookupNoneAndErrors(t *testing.T) {
 			{[]string{"phone", "4155552671", "region", "1"}, "query.region"},
 			{nil, "query.phone"},
 			{[]string{"region", "US"}, "query.phone"},
-			{[]string{"phone", "  "}, "query.phone"},
-			{[]string{"phone", "", "email", ""}, "query.phone"},
+			{[]string{"phone", "private-ish"}, "query.phone"},
+			{[]string{"phone", "anonymous 1"}, "query.phone"},
+			{[]string{"phone", "---"}, "query.phone"},
+			{[]string{"email", " "}, "query.phone"},
 		}
 		for _, tc := range cases {
 			requireProblem(t, e.do("GET", lookupPath(tc.kv...), read, nil), http.StatusBadRequest, tc.loc)
@@ -358,7 +360,22 @@ func TestLookupNoneAndErrors(t *testing.T) {
 		if a := e.lookup(read, "phone", "+14155552671", "email", "", "externalId", "  "); a.Match != "exact" {
 			t.Errorf("phone with blank email and externalId: %q %v, want exact", a.Match, answerIDs(a))
 		}
+		// A withheld caller, as phone systems hand it over, matches nobody
+		// and says why; it is no error.
+		for _, v := range []string{"anonymous", "Anonymous", "Restricted", "RESTRICTED", "Unavailable", "unknown",
+			"private", "Private Number", "WITHHELD", "sip:anonymous@anonymous.invalid", "<sip:Anonymous@192.0.2.1>",
+			"P", "O", "", "  "} {
+			r := e.do("GET", lookupPath("phone", v), read, nil)
+			wantStatus(t, r, http.StatusOK)
+			if got := strings.Join(strings.Fields(string(r.body)), ""); got != `{"match":"none","data":[],"reason":"withheld"}` {
+				t.Errorf("phone=%q: %s", v, r.body)
+			}
+		}
+		if r := e.do("GET", lookupPath("phone", "", "email", ""), read, nil); !strings.Contains(string(r.body), `"withheld"`) {
+			t.Errorf("an empty caller beside an empty email: %d %s", r.status, r.body)
+		}
 		// Needs contacts:read.
+		requireProblem(t, e.do("GET", lookupPath("phone", "anonymous"), e.tokens["A"]["contacts:write"], nil), http.StatusForbidden, "")
 		requireProblem(t, e.do("GET", lookupPath("phone", "+14155552671"), e.tokens["A"]["contacts:write"], nil), http.StatusForbidden, "")
 		requireProblem(t, e.do("GET", lookupPath("phone", "+14155552671"), "", nil), http.StatusUnauthorized, "")
 	})

@@ -473,3 +473,43 @@ func recoverNotPossible(raw string, n *Number, err *error) {
 		*n, *err = Number{}, notPossible(raw)
 	}
 }
+
+// withheldWords are what phone systems hand over instead of a number when
+// the caller withholds it or the network does not pass it on, written in
+// lower case without spaces or punctuation: SIP's anonymous (RFC 3323),
+// Asterisk's and FreeSWITCH's words, the carriers' "Private Number", and
+// the P (private) and O (out of area) of analogue caller ID.
+var withheldWords = map[string]bool{
+	"anonymous": true, "restricted": true, "unavailable": true, "unknown": true, "private": true,
+	"withheld": true, "blocked": true, "privatenumber": true, "unknownnumber": true, "unknowncaller": true,
+	"nocallerid": true, "nocli": true, "notavailable": true, "outofarea": true, "p": true, "o": true,
+}
+
+// Withheld reports whether a caller as a phone system hands it over says
+// that the number is withheld or unknown (anonymous, Restricted,
+// sip:anonymous@anonymous.invalid, an empty caller) rather than giving a
+// number. Text with a digit in it is never a withheld caller.
+func Withheld(raw string) bool {
+	s := strings.TrimSpace(raw)
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	switch {
+	case hasPrefixFold(s, "sips:"):
+		s = sipUser(s[len("sips:"):])
+	case hasPrefixFold(s, "sip:"):
+		s = sipUser(s[len("sip:"):])
+	case hasPrefixFold(s, "tel:"):
+		s = s[len("tel:"):]
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			return false
+		case unicode.IsLetter(r):
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return withheldWords[b.String()] || strings.TrimSpace(s) == ""
+}

@@ -327,3 +327,33 @@ func FuzzExtensionFastPath(f *testing.F) {
 		}
 	})
 }
+
+func TestWithheld(t *testing.T) {
+	for _, s := range []string{"", " ", "anonymous", "Anonymous", "ANONYMOUS", "Restricted", "Unavailable", "unknown",
+		"private", "Private Number", "PRIVATE_NUMBER", "withheld", "No Caller ID", "out-of-area", "P", "o",
+		"sip:anonymous@anonymous.invalid", "<sip:Anonymous@10.0.0.1;user=phone>", "sips:restricted@example.com", "tel:unknown"} {
+		if !Withheld(s) {
+			t.Errorf("Withheld(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"+14155552671", "anonymous1", "4155552671", "hello", "---", "sip:alice@example.com",
+		"private-ish", "x", "tel:+14155552671", "0"} {
+		if Withheld(s) {
+			t.Errorf("Withheld(%q) = true", s)
+		}
+	}
+}
+
+// FuzzWithheld: a withheld caller is never also a number.
+func FuzzWithheld(f *testing.F) {
+	for _, s := range []string{"anonymous", "sip:anonymous@anonymous.invalid", "+14155552671", "P", "tel:unknown", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if Withheld(raw) {
+			if n, err := NormalizeLookup(raw, "US"); err == nil {
+				t.Fatalf("Withheld(%q) and it reads as %+v", raw, n)
+			}
+		}
+	})
+}
