@@ -170,3 +170,60 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		}
 	})
 }
+
+// TestIfNoneMatch: every single-object GET has an ETag, and sending it
+// back in If-None-Match answers 304 with no body until the object changes.
+func TestIfNoneMatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		ct := e.create("A", map[string]any{"firstName": "Ada", "email": "ada@example.com", "externalId": "crm-7"})
+		id := jStr(ct["id"])
+		mk := func(path string, body any) string {
+			r := e.do("POST", path, tok, body)
+			if r.status != http.StatusCreated {
+				t.Fatalf("POST %s: %d %s", path, r.status, r.body)
+			}
+			if loc := r.header.Get("Location"); loc != "" {
+				return loc[strings.LastIndexByte(loc, '/')+1:]
+			}
+			return jStr(r.json(t)["id"])
+		}
+		acc := mk("/v1/accounts", map[string]any{"name": "Acme"})
+		tag := mk("/v1/tags", map[string]any{"name": "vip"})
+		seg := mk("/v1/segments", map[string]any{"name": "All", "kind": "static"})
+		hook := mk("/v1/webhooks", map[string]any{"url": "https://example.com/hook", "events": []string{"contact.created"}})
+		paths := []string{"/v1/contacts/" + id, "/v1/contacts/by-email/ada@example.com", "/v1/contacts/by-external-id/crm-7",
+			"/v1/contacts/" + id + "?fields=firstName", "/v1/accounts/" + acc, "/v1/tags/" + tag, "/v1/segments/" + seg,
+			"/v1/webhooks/" + hook, "/v1/tenant"}
+		for _, path := range paths {
+			r := e.do("GET", path, tok, nil)
+			etag := r.header.Get("ETag")
+			if r.status != http.StatusOK || etag == "" {
+				t.Fatalf("GET %s: %d, ETag %q", path, r.status, etag)
+			}
+			for _, inm := range []string{etag, `"x", ` + etag, "*", strings.TrimPrefix(etag, "W/")} {
+				r2 := e.do("GET", path, tok, nil, "If-None-Match", inm)
+				if r2.status != http.StatusNotModified || len(r2.body) != 0 || r2.header.Get("ETag") != etag {
+					t.Fatalf("GET %s If-None-Match %s: %d %q, ETag %q", path, inm, r2.status, r2.body, r2.header.Get("ETag"))
+				}
+			}
+			if r2 := e.do("GET", path, tok, nil, "If-None-Match", `"other"`); r2.status != http.StatusOK {
+				t.Fatalf("GET %s with a stale tag: %d", path, r2.status)
+			}
+		}
+		// A change makes the old tag stale.
+		old := e.do("GET", "/v1/tags/"+tag, tok, nil).header.Get("ETag")
+		if r := e.do("PATCH", "/v1/tags/"+tag, tok, map[string]any{"description": "big spenders"}); r.status != http.StatusOK {
+			t.Fatalf("patch tag: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/v1/tags/"+tag, tok, nil, "If-None-Match", old); r.status != http.StatusOK {
+			t.Fatalf("changed tag: %d", r.status)
+		}
+		old = e.do("GET", "/v1/contacts/"+id, tok, nil).header.Get("ETag")
+		e.do("PATCH", "/v1/contacts/"+id, tok, map[string]any{"jobTitle": "Countess"})
+		if r := e.do("GET", "/v1/contacts/"+id, tok, nil, "If-None-Match", old); r.status != http.StatusOK {
+			t.Fatalf("changed contact: %d", r.status)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -317,7 +318,7 @@ var errorDocs = map[int]string{
 	413: "The body is larger than the limit.",
 	415: "The body is not JSON.",
 	500: "An internal error, logged with the request id.",
-	503: "Not ready.",
+	503: "Not ready, or the request took longer than its time budget (type …/problems/timeout) and was stopped.",
 }
 
 // buildOpenAPI builds the OpenAPI 3.1 document of a route table.
@@ -348,6 +349,11 @@ func buildOpenAPI(routes []route, version string) obj {
 				ps["minimum"], ps["maximum"] = 1, contactd.MaxLimit
 			}
 			params = append(params, obj{"name": p.Name, "in": p.In, "required": p.Required, "description": p.Doc, "schema": ps})
+		}
+		conditional := rt.Method == "GET" && rt.Scope != "" && !rt.Long
+		if conditional {
+			params = append(params, obj{"name": "If-None-Match", "in": "header", "required": false, "schema": obj{"type": "string"},
+				"description": "An ETag from an earlier answer: when it is still current, the answer is 304 with no body."})
 		}
 		if params != nil {
 			op["parameters"] = params
@@ -387,7 +393,13 @@ func buildOpenAPI(routes []route, version string) obj {
 			}
 			resps[strconv.Itoa(r.Status)] = ro
 		}
+		if conditional {
+			resps["304"] = obj{"description": "Not modified: If-None-Match names the current ETag."}
+		}
 		errs := append([]int{}, rt.Errors...)
+		if rt.Scope != "" && !rt.Long && !slices.Contains(errs, 503) {
+			errs = append(errs, 503)
+		}
 		if rt.Scope != "" {
 			errs = append(errs, 400, 401, 403, 500)
 			if rt.Body != nil {

@@ -386,8 +386,17 @@ func (s *Server) write(c *call, rep *reply) int {
 		return s.writeError(c, err)
 	}
 	h := c.w.Header()
+	if c.r.Method == http.MethodGet && rep.status == http.StatusOK && rep.etag == "" && rep.raw != nil && len(rep.raw) <= maxHashedETag {
+		// An object without a version of its own is validated by its bytes.
+		sum := sha256.Sum256(rep.raw)
+		rep.etag = `W/"` + hex.EncodeToString(sum[:12]) + `"`
+	}
 	if rep.etag != "" {
 		h.Set("ETag", rep.etag)
+		if c.r.Method == http.MethodGet && rep.status == http.StatusOK && noneMatch(c.r.Header.Values("If-None-Match"), rep.etag) {
+			c.w.WriteHeader(http.StatusNotModified)
+			return http.StatusNotModified
+		}
 	}
 	if rep.location != "" {
 		h.Set("Location", rep.location)
@@ -411,6 +420,24 @@ func (s *Server) write(c *call, rep *reply) int {
 		}
 	}
 	return rep.status
+}
+
+// maxHashedETag bounds the answers given an ETag from their bytes.
+const maxHashedETag = 256 << 10
+
+// noneMatch reports whether If-None-Match values name etag: "*" or a tag
+// equal to it under the weak comparison (RFC 9110 §13.1.2).
+func noneMatch(values []string, etag string) bool {
+	opaque := strings.TrimPrefix(etag, "W/")
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" || strings.TrimPrefix(t, "W/") == opaque {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writeError renders err as problem+json, logging internal errors.
