@@ -221,13 +221,22 @@ func (b *builder) tags(in []string) []string {
 	return out
 }
 
-// promoteEmail makes addr the primary email, adding it when it is new.
+// promoteEmail makes addr the primary email: on a create it is added
+// when it is new; on an update a new address replaces the primary entry's
+// (SPEC §2: the scalar is the primary entry), keeping its id and type.
+// An address the contact already has becomes the primary.
 func (b *builder) promoteEmail(list []Email, addr string) []Email {
 	addr = b.emailAddress("email", addr)
 	if len(b.errs) > 0 {
 		return list
 	}
 	i := slices.IndexFunc(list, func(e Email) bool { return e.Address == addr })
+	if i < 0 && b.prev != nil {
+		if j := primaryIndex(len(list), func(j int) bool { return list[j].Primary }); j >= 0 {
+			list[j].Address = addr
+			i = j
+		}
+	}
 	if i < 0 {
 		if len(list) >= MaxEmails {
 			b.fail("email", "the contact already has %d emails", MaxEmails)
@@ -242,7 +251,8 @@ func (b *builder) promoteEmail(list []Email, addr string) []Email {
 	return list
 }
 
-// promotePhone makes number the primary phone, adding it when it is new.
+// promotePhone makes number the primary phone, as promoteEmail does
+// emails: on an update a new number replaces the primary entry's.
 func (b *builder) promotePhone(list []Phone, number string) []Phone {
 	p, ok := b.phone("phone", Phone{Number: number})
 	if !ok {
@@ -255,6 +265,13 @@ func (b *builder) promotePhone(list []Phone, number string) []Phone {
 		return list
 	}
 	i := slices.IndexFunc(list, func(q Phone) bool { return q.E164 == p.E164 && q.Extension == p.Extension })
+	if i < 0 && b.prev != nil {
+		if j := primaryIndex(len(list), func(j int) bool { return list[j].Primary }); j >= 0 {
+			p.ID, p.Type = list[j].ID, list[j].Type // the same entry, a new number (not verified)
+			list[j] = p
+			i = j
+		}
+	}
 	if i < 0 {
 		if len(list) >= MaxPhones {
 			b.fail("phone", "the contact already has %d phones", MaxPhones)
@@ -267,4 +284,18 @@ func (b *builder) promotePhone(list []Phone, number string) []Phone {
 		list[j].Primary = j == i
 	}
 	return list
+}
+
+// primaryIndex returns the index of the primary entry of a list of n, the
+// first when none is marked, or -1 for an empty list.
+func primaryIndex(n int, primary func(int) bool) int {
+	for j := range n {
+		if primary(j) {
+			return j
+		}
+	}
+	if n > 0 {
+		return 0
+	}
+	return -1
 }

@@ -227,3 +227,56 @@ func TestIfNoneMatch(t *testing.T) {
 		}
 	})
 }
+
+// TestPatchScalarsReplacePrimary: on an update, phone and email replace
+// the primary entry's value (keeping its id and type), as SPEC §2 says;
+// they add an entry only to a contact that has none.
+func TestPatchScalarsReplacePrimary(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		ct := e.create("A", map[string]any{"firstName": "Ada",
+			"phones": []any{map[string]any{"number": "+14155550100", "type": "mobile"}, map[string]any{"number": "+14155550101", "type": "work"}},
+			"emails": []any{map[string]any{"address": "ada@example.com", "type": "work"}, map[string]any{"address": "ada@home.example"}}})
+		id := jStr(ct["id"])
+		primaryPhone, primaryEmail := jObj(jList(ct["phones"])[0]), jObj(jList(ct["emails"])[0])
+		r := e.do("PATCH", "/v1/contacts/"+id, tok, map[string]any{"phone": "+1 415 555 0199", "email": "Countess@Example.com"})
+		if r.status != http.StatusOK {
+			t.Fatalf("patch: %d %s", r.status, r.body)
+		}
+		got := r.json(t)
+		phones, emails := jList(got["phones"]), jList(got["emails"])
+		if len(phones) != 2 || len(emails) != 2 {
+			t.Fatalf("the scalars added entries: %s", r.body)
+		}
+		p0, e0 := jObj(phones[0]), jObj(emails[0])
+		if p0["e164"] != "+14155550199" || p0["id"] != primaryPhone["id"] || p0["type"] != "mobile" || p0["primary"] != true {
+			t.Errorf("primary phone: %v, was %v", p0, primaryPhone)
+		}
+		if e0["address"] != "countess@example.com" || e0["id"] != primaryEmail["id"] || e0["type"] != "work" || e0["primary"] != true {
+			t.Errorf("primary email: %v, was %v", e0, primaryEmail)
+		}
+		if jObj(phones[1])["e164"] != "+14155550101" || jObj(emails[1])["address"] != "ada@home.example" {
+			t.Errorf("the other entries changed: %s", r.body)
+		}
+		// A value the contact already has becomes the primary; nothing is lost.
+		r = e.do("PATCH", "/v1/contacts/"+id, tok, map[string]any{"email": "ada@home.example"})
+		emails = jList(r.json(t)["emails"])
+		if len(emails) != 2 || jObj(emails[1])["address"] != "ada@home.example" || jObj(emails[1])["primary"] != true || jObj(emails[0])["primary"] != false {
+			t.Errorf("promote an existing email: %s", r.body)
+		}
+		// The old primary number is free again, and findable as the new one.
+		if a := e.lookup(tok, "phone", "+14155550100"); a.Match != "none" {
+			t.Errorf("the replaced number still matches")
+		}
+		if a := e.lookup(tok, "phone", "+14155550199"); a.Match != "exact" {
+			t.Errorf("the new number does not match")
+		}
+		// A contact with no phone gains one.
+		bare := e.create("A", map[string]any{"firstName": "Bare"})
+		r = e.do("PATCH", "/v1/contacts/"+jStr(bare["id"]), tok, map[string]any{"phone": "+14155550177"})
+		if phones := jList(r.json(t)["phones"]); len(phones) != 1 || jObj(phones[0])["primary"] != true {
+			t.Errorf("phone on a contact without one: %s", r.body)
+		}
+	})
+}
