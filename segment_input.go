@@ -10,6 +10,9 @@ type SegmentInput struct {
 	Name, Description, Kind *string
 	// Filter is the filter document of a dynamic segment (nil: absent).
 	Filter json.RawMessage
+	// ContactIDs are the first members of a static segment, on create
+	// (nil: absent).
+	ContactIDs []string
 	// ReadOnly holds the read-only fields sent (id, memberCount, createdAt,
 	// updatedAt): ignored on create, and on update when unchanged.
 	ReadOnly map[string]json.RawMessage
@@ -29,6 +32,15 @@ func DecodeSegmentInput(data []byte, patch bool) (*SegmentInput, error) {
 			in.Kind = d.optStr(raw, k, false)
 		case "filter":
 			in.Filter = raw
+		case "contactIds":
+			if patch {
+				d.fail(k, "cannot be patched: add and remove members with POST and DELETE /v1/segments/{id}/members")
+				return
+			}
+			in.ContactIDs = d.strs(raw, k)
+			if in.ContactIDs == nil {
+				in.ContactIDs = []string{}
+			}
 		case "id", "memberCount", "createdAt", "updatedAt":
 			d.readOnly(&in.ReadOnly, k, raw)
 		default:

@@ -227,17 +227,27 @@ func (s *Service) segmentsOf(ctx context.Context, p Principal, c *Contact) ([]*S
 	return out, nil
 }
 
-// CreateSegment creates a static or dynamic segment. EInvalid, EForbidden.
+// CreateSegment creates a static or dynamic segment; without a kind, one
+// with a filter is dynamic and any other static. A static segment may
+// come with its first members (contactIds), added as AddSegmentMembers
+// adds them: an id that names no live contact is a 400, and then no
+// segment is made. EInvalid, EForbidden.
 func (s *Service) CreateSegment(ctx context.Context, p Principal, in *SegmentInput) (*Segment, error) {
 	if err := p.require(ScopeWrite); err != nil {
 		return nil, err
 	}
 	kind := SegmentStatic
-	if in.Kind != nil {
+	switch {
+	case in.Kind != nil:
 		kind = strings.TrimSpace(*in.Kind)
+	case in.Filter != nil && !isNull(in.Filter):
+		kind = SegmentDynamic
 	}
 	if kind != SegmentStatic && kind != SegmentDynamic {
 		return nil, invalidField("kind", "must be static or dynamic")
+	}
+	if kind == SegmentDynamic && in.ContactIDs != nil {
+		return nil, invalidField("contactIds", "a dynamic segment's members are the contacts its filter matches; give contactIds to a static segment")
 	}
 	if err := s.checkSegment(ctx, p, in, kind, "", true); err != nil {
 		return nil, err
@@ -253,6 +263,16 @@ func (s *Service) CreateSegment(ctx context.Context, p Principal, in *SegmentInp
 	}
 	if err := s.store.CreateSegment(ctx, sg); err != nil {
 		return nil, err
+	}
+	if len(in.ContactIDs) > 0 {
+		withMembers, err := s.changeMembers(ctx, p, sg.ID, in.ContactIDs, true)
+		if err != nil {
+			if derr := s.store.DeleteSegment(context.WithoutCancel(ctx), p.TenantID, sg.ID); derr != nil {
+				s.log.Error("segment create: undo", "tenant", p.TenantID, "segment", sg.ID, "err", derr)
+			}
+			return nil, err
+		}
+		return withMembers, nil
 	}
 	return sg, nil
 }

@@ -280,3 +280,39 @@ func TestPatchScalarsReplacePrimary(t *testing.T) {
 		}
 	})
 }
+
+// TestSegmentKindInferred: a segment sent without a kind is dynamic when
+// it has a filter and static otherwise, and a static one may come with its
+// first members.
+func TestSegmentKindInferred(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		a, c := jStr(e.create("A", ada())["id"]), jStr(e.create("A", ada("lastName", "Byron"))["id"])
+		r := e.do("POST", "/v1/segments", tok, map[string]any{"name": "Byrons", "filter": map[string]any{"lastName": "Byron"}})
+		if r.status != http.StatusCreated || jStr(r.json(t)["kind"]) != "dynamic" {
+			t.Fatalf("filter without kind: %d %s", r.status, r.body)
+		}
+		r = e.do("POST", "/v1/segments", tok, map[string]any{"name": "Picked", "contactIds": []string{a, c, a}})
+		if r.status != http.StatusCreated || jStr(r.json(t)["kind"]) != "static" || jNum(r.json(t)["memberCount"]) != 2 {
+			t.Fatalf("contactIds without kind: %d %s", r.status, r.body)
+		}
+		seg := jStr(r.json(t)["id"])
+		r = e.do("GET", "/v1/segments/"+seg+"/contacts?count=true", tok, nil)
+		if jNum(r.json(t)["total"]) != 2 {
+			t.Fatalf("members: %s", r.body)
+		}
+		if r := e.do("POST", "/v1/segments", tok, map[string]any{"name": "Empty"}); r.status != http.StatusCreated || jStr(r.json(t)["kind"]) != "static" {
+			t.Fatalf("neither: %d %s", r.status, r.body)
+		}
+		// Wrong members make no segment; B's contact is no member of A's.
+		other := jStr(e.create("B", ada())["id"])
+		requireProblem(t, e.do("POST", "/v1/segments", tok, map[string]any{"name": "Bad", "contactIds": []string{a, other}}), http.StatusBadRequest, "body.contactIds[1]")
+		requireProblem(t, e.do("POST", "/v1/segments", tok, map[string]any{"name": "Both", "kind": "dynamic", "filter": map[string]any{"lastName": "x"}, "contactIds": []string{a}}), http.StatusBadRequest, "body.contactIds")
+		requireProblem(t, e.do("PATCH", "/v1/segments/"+seg, tok, map[string]any{"contactIds": []string{a}}), http.StatusBadRequest, "body.contactIds")
+		r = e.do("GET", "/v1/segments?count=true", tok, nil)
+		if jNum(r.json(t)["total"]) != 3 {
+			t.Fatalf("segments after the refusals: %s", r.body)
+		}
+	})
+}

@@ -11,8 +11,9 @@ import (
 type segmentWrite struct {
 	Name        string          `json:"name" doc:"1 to 128 characters."`
 	Description string          `json:"description,omitempty" doc:"At most 255 characters."`
-	Kind        string          `json:"kind,omitempty" doc:"static (the default: members are added and removed through /members) or dynamic (the contacts its filter matches when read); fixed at creation."`
+	Kind        string          `json:"kind,omitempty" doc:"static (members are added and removed through /members) or dynamic (the contacts its filter matches when read); fixed at creation. Without it, a segment with a filter is dynamic and any other static."`
 	Filter      json.RawMessage `json:"filter,omitempty" doc:"Dynamic segments only, and required for them: a filter in the language of GET /v1/contacts, checked when saved. It may name other segments (not itself, at most 4 dynamic segments deep)."`
+	ContactIDs  []string        `json:"contactIds,omitempty" doc:"Static segments only: its first members, at most 1000 live contacts of the tenant. An id that names none is a 400 naming it, and no segment is made."`
 }
 
 // segmentPatch is the body of PATCH /v1/segments/{segmentId}: a JSON merge
