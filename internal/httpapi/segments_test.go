@@ -131,7 +131,7 @@ func TestSegmentCRUD(t *testing.T) {
 			{"POST", "", `{"name": "x", "description": "` + strings.Repeat("d", 256) + `"}`, "body.description"},
 			{"POST", "", `{"name": "x", "kind": "smart"}`, "body.kind"},
 			{"POST", "", `{"name": "x", "kind": "dynamic"}`, "body.filter"},
-			{"POST", "", `{"name": "x", "filter": {"tags": "vip"}}`, "body.filter"},
+			{"POST", "", `{"name": "x", "kind": "static", "filter": {"tags": "vip"}}`, "body.filter"},
 			{"POST", "", `{"name": "x", "kind": "dynamic", "filter": "tags=vip"}`, "body.filter"},
 			{"POST", "", `{"name": "x", "kind": "dynamic", "filter": {"nope": 1}}`, "body.filter.nope"},
 			{"POST", "", `{"name": "x", "kind": "dynamic", "filter": {"tags": {"$gt": "a"}}}`, "body.filter.tags.$gt"},
