@@ -153,9 +153,10 @@ func (g *schemaGen) structSchema(t reflect.Type) obj {
 		key := schemaName(t) + "." + name
 		s := g.ref(f.Type)
 		if anyValue[key] {
-			// Any JSON value, null included (what {} means, spelled out
-			// for validators with OpenAPI 3.0 habits).
-			s = obj{"type": []string{"null", "boolean", "integer", "number", "string", "array", "object"}}
+			// Any JSON value, null included: the empty schema, which
+			// generators map to their "any" (a list of seven types they
+			// cannot).
+			s = obj{}
 		}
 		if _, isRef := s["$ref"]; isRef && (docs[key] != "" || readOnly[key]) {
 			s = obj{"allOf": []any{s}}
