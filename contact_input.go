@@ -183,6 +183,8 @@ func DecodeContactSearch(data []byte) (*ContactListRequest, error) {
 			d.boolean(raw, k, &r.IncludeDeleted)
 		case "fields":
 			r.Fields = d.strs(raw, k)
+		case "expand":
+			r.Expand = d.strs(raw, k)
 		default:
 			d.unknownField("", k)
 		}

@@ -103,6 +103,9 @@ type ContactListRequest struct {
 	// Q is a full-text query; without Sort, the results are ranked.
 	Q              string
 	IncludeDeleted bool
+	// Expand names related objects to embed in each contact (see
+	// Service.Expand); Fields may name them too.
+	Expand []string
 }
 
 // maxQueryLen bounds a full-text query, in characters.
@@ -124,6 +127,19 @@ func (s *Service) listContacts(ctx context.Context, p Principal, r ContactListRe
 	if utf8.RuneCountInString(r.Q) > maxQueryLen {
 		return nil, invalidField(r.at("q"), "must be at most %d characters", maxQueryLen)
 	}
+	var err error
+	if r.Fields, r.Expand, err = SplitExpand(r.Fields, r.Expand, r.at("expand")); err != nil {
+		return nil, err
+	}
+	page, err := s.listContactPage(ctx, p, r, scope, within)
+	if err != nil || len(r.Expand) == 0 {
+		return page, err
+	}
+	page.extras, err = s.expandContacts(ctx, p, page.Data, r.Expand)
+	return page, err
+}
+
+func (s *Service) listContactPage(ctx context.Context, p Principal, r ContactListRequest, scope string, within filter.Node) (*Page[*Contact], error) {
 	terms := SearchTokens(r.Q)
 	rank := len(terms) > 0 && strings.TrimSpace(r.Sort) == ""
 	scope += "\x00" + strings.Join(terms, " ") + "\x00" + strconv.FormatBool(r.IncludeDeleted)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -459,6 +460,76 @@ func (s *Service) UnblockContact(ctx context.Context, p Principal, id string, pc
 		c.BlockedAt, c.BlockedBy, c.BlockReason = nil, "", ""
 		return c, "unblocked", nil
 	})
+}
+
+// Expandable lists the related objects a contact can embed (expand=…).
+var Expandable = []string{"account", "segments"}
+
+// SplitExpand checks the names of an expand parameter (at loc) and moves
+// the expandable names in fields there: fields=firstName,account asks for
+// the account embedded. A projection that named only expanded objects
+// keeps the id alone besides them. EInvalid for a name that cannot be
+// expanded.
+func SplitExpand(fields, expand []string, loc string) ([]string, []string, error) {
+	var out []string
+	if fields != nil {
+		out = []string{}
+	}
+	names := slices.Clone(expand)
+	for _, f := range fields {
+		if slices.Contains(Expandable, f) {
+			names = append(names, f)
+		} else {
+			out = append(out, f)
+		}
+	}
+	var uniq []string
+	for _, n := range names {
+		if !slices.Contains(Expandable, n) {
+			return nil, nil, &Error{Code: EInvalid, Message: loc + ": cannot expand " + strconv.Quote(n),
+				Fields: []FieldError{{Location: loc, Message: "cannot expand " + strconv.Quote(n) + " (expandable: account, segments)", Value: n}}}
+		}
+		if !slices.Contains(uniq, n) {
+			uniq = append(uniq, n)
+		}
+	}
+	return out, uniq, nil
+}
+
+// expandContacts returns the related objects named of each contact of a
+// page, as Expand does one's, reading each account once and each dynamic
+// segment's membership once for the whole page.
+func (s *Service) expandContacts(ctx context.Context, p Principal, cs []*Contact, names []string) ([]map[string]any, error) {
+	out := make([]map[string]any, len(cs))
+	for i := range out {
+		out[i] = make(map[string]any, len(names))
+	}
+	for _, n := range names {
+		switch n {
+		case "account":
+			accounts := map[string]*Account{}
+			for i, c := range cs {
+				a, ok := accounts[c.AccountID]
+				if !ok {
+					var err error
+					if a, err = s.accountOf(ctx, p, c); err != nil {
+						return nil, err
+					}
+					accounts[c.AccountID] = a
+				}
+				out[i]["account"] = a
+			}
+		case "segments":
+			segs, err := s.segmentsOfPage(ctx, p, cs)
+			if err != nil {
+				return nil, err
+			}
+			for i := range cs {
+				out[i]["segments"] = segs[i]
+			}
+		}
+	}
+	return out, nil
 }
 
 // Expand returns the related objects of a contact named in an expand

@@ -68,6 +68,8 @@ type Page[T any] struct {
 	Limit             int  `json:"limit"`
 	// fields projects the items when marshalled (ListParams.Fields).
 	fields []string
+	// extras holds each item's expanded objects (nil: none asked).
+	extras []map[string]any
 }
 
 // ItemJSON is item i's JSON as MarshalJSON writes it in the page
@@ -76,29 +78,37 @@ type Page[T any] struct {
 // fifth of an export's time, and this package's marshallers return compact
 // JSON from json.Marshal already.
 func (p Page[T]) ItemJSON(i int) ([]byte, error) {
-	if p.fields == nil {
+	if p.fields == nil && p.extras == nil {
 		if m, ok := any(p.Data[i]).(json.Marshaler); ok {
 			return m.MarshalJSON()
 		}
 		return json.Marshal(p.Data[i])
 	}
-	m, err := Project(p.Data[i], p.fields, nil)
+	m, err := Project(p.Data[i], p.fields, p.extra(i))
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(m)
 }
 
+// extra returns item i's expanded objects, nil for none.
+func (p Page[T]) extra(i int) map[string]any {
+	if p.extras == nil {
+		return nil
+	}
+	return p.extras[i]
+}
+
 // MarshalJSON writes the page, with each item projected to the requested
 // fields.
 func (p Page[T]) MarshalJSON() ([]byte, error) {
 	type plain Page[T]
-	if p.fields == nil {
+	if p.fields == nil && p.extras == nil {
 		return json.Marshal(plain(p))
 	}
 	data := make([]map[string]json.RawMessage, len(p.Data))
 	for i, item := range p.Data {
-		m, err := Project(item, p.fields, nil)
+		m, err := Project(item, p.fields, p.extra(i))
 		if err != nil {
 			return nil, err
 		}

@@ -189,6 +189,60 @@ func (s *Service) expandSegments(ctx context.Context, p Principal, n filter.Node
 
 // segmentsOf returns the segments a contact is a member of: the static
 // segments holding it and the dynamic segments whose filter matches it.
+// segmentsOfPage returns the segments each contact of a page is a member
+// of, as segmentsOf does, asking each dynamic segment once for the page.
+func (s *Service) segmentsOfPage(ctx context.Context, p Principal, cs []*Contact) ([][]*Segment, error) {
+	out := make([][]*Segment, len(cs))
+	at := make(map[string]int, len(cs))
+	ids := make([]any, len(cs))
+	for i, c := range cs {
+		static, err := s.store.SegmentsOfContact(ctx, p.TenantID, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i], at[c.ID], ids[i] = static, i, c.ID
+	}
+	if len(cs) == 0 {
+		return out, nil
+	}
+	r := s.segmentResolver(ctx, p)
+	dyn, err := r.dynamic()
+	if err != nil {
+		return nil, err
+	}
+	x := s.segmentExpander(r, false)
+	idField, _ := ContactFilter.Field("id")
+	onPage := &filter.Cond{Field: idField, Op: filter.OpIn, Values: ids}
+	for _, sg := range dyn {
+		node, err := x.Member(sg.ID)
+		var fe *filter.Error
+		if errors.As(err, &fe) {
+			s.log.Warn("segment filter too large to evaluate", "tenant", p.TenantID, "segment", sg.ID, "err", err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		members, _, err := s.store.ListContacts(ctx, ContactQuery{Query: Query{TenantID: p.TenantID, Filter: and(onPage, node),
+			Sort: []SortKey{{Field: "id"}}, Limit: len(cs)}, IncludeDeleted: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			if i, ok := at[m.ID]; ok {
+				out[i] = append(out[i], sg)
+			}
+		}
+	}
+	for i := range out {
+		slices.SortFunc(out[i], func(a, b *Segment) int { return strings.Compare(a.ID, b.ID) })
+		if out[i] == nil {
+			out[i] = []*Segment{}
+		}
+	}
+	return out, nil
+}
+
 func (s *Service) segmentsOf(ctx context.Context, p Principal, c *Contact) ([]*Segment, error) {
 	out, err := s.store.SegmentsOfContact(ctx, p.TenantID, c.ID)
 	if err != nil {

@@ -38,7 +38,8 @@ type searchBody struct {
 	Page           int             `json:"page,omitempty" doc:"1-based page number, instead of a cursor."`
 	Count          any             `json:"count,omitempty" doc:"true (the default), false (no total) or \"exact\" (see the count parameter of GET /v1/contacts)."`
 	IncludeDeleted bool            `json:"includeDeleted,omitempty" doc:"Include soft-deleted contacts."`
-	Fields         []string        `json:"fields,omitempty" doc:"Top-level fields to return (id is always returned)."`
+	Fields         []string        `json:"fields,omitempty" doc:"Top-level fields to return (id is always returned); account and segments embed those objects."`
+	Expand         []string        `json:"expand,omitempty" doc:"Related objects to embed in each contact: account, segments."`
 }
 
 // lookupResult is the documented shape of a lookup answer.
@@ -58,7 +59,7 @@ var (
 	pathEmail      = param{In: "path", Name: "email", Doc: "An email address of the contact (case-insensitive).", Type: "string", Required: true}
 	pathExternal   = param{In: "path", Name: "externalId", Doc: "The contact's id in an external system.", Type: "string", Required: true}
 	ifMatch        = param{In: "header", Name: "If-Match", Doc: "Apply only if the contact's current ETag matches.", Type: "string"}
-	expandParamDoc = param{In: "query", Name: "expand", Doc: "Comma-separated related objects to embed: account (the contact's account, or null), segments (the segments it is a member of).", Type: "string"}
+	expandParamDoc = param{In: "query", Name: "expand", Doc: "Comma-separated related objects to embed: account (the contact's account, or null), segments (the segments it is a member of). fields may name them too.", Type: "string"}
 	includeDelete  = param{In: "query", Name: "includeDeleted", Doc: "Return the contact even if it is soft-deleted.", Type: "boolean"}
 
 	contactOK      = []response{{Status: 200, Doc: "The contact.", Body: contactd.Contact{}, Headers: []string{"ETag"}}}
@@ -72,7 +73,7 @@ var (
 		{In: "query", Name: "sort", Type: "string", Doc: "Comma-separated fields, - for descending, e.g. -updatedAt,lastName; id breaks ties, in the direction of the last field. Sortable: id displayName firstName lastName company department jobTitle status ownerId kind createdAt updatedAt."},
 		limitParam, cursorParam, pageNumber, countParam,
 		{In: "query", Name: "includeDeleted", Type: "boolean", Doc: "Include soft-deleted contacts."},
-		fieldsParam,
+		fieldsParam, expandParamDoc,
 	}
 )
 
@@ -265,7 +266,7 @@ func contactListRequest(c *call) (contactd.ContactListRequest, error) {
 		return contactd.ContactListRequest{}, err
 	}
 	q := c.r.URL.Query()
-	r := contactd.ContactListRequest{ListParams: lp, Q: q.Get("q")}
+	r := contactd.ContactListRequest{ListParams: lp, Q: q.Get("q"), Expand: expandParam(q)}
 	r.IncludeDeleted, err = boolParam(q, "includeDeleted")
 	return r, err
 }
@@ -338,11 +339,13 @@ func (s *Server) getContact(sel selectorFunc) func(*call) (*reply, error) {
 		if err != nil {
 			return nil, err
 		}
-		fields := fieldList(q.Get("fields"))
+		fields, names, err := contactd.SplitExpand(fieldList(q.Get("fields")), expandParam(q), "query.expand")
+		if err != nil {
+			return nil, err
+		}
 		if err := contactd.CheckFields(contactd.Contact{}, fields, "query.fields"); err != nil {
 			return nil, err
 		}
-		names := expandParam(q)
 		if by := sel(c); by.ID != "" && fields == nil && names == nil {
 			// The hot path: the stored document goes out as it is.
 			d, err := s.svc.ContactJSON(c.r.Context(), c.p, by.ID, contactd.GetOptions{IncludeDeleted: incl})

@@ -316,3 +316,69 @@ func TestSegmentKindInferred(t *testing.T) {
 		}
 	})
 }
+
+// TestExpandOnLists: expand works on lists (GET and POST search, and the
+// lists of an account or a segment) as on single reads, and fields may
+// name an expanded object.
+func TestExpandOnLists(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		acc := e.do("POST", "/v1/accounts", tok, map[string]any{"name": "Acme"}).json(t)
+		accID := jStr(acc["id"])
+		a := jStr(e.create("A", map[string]any{"firstName": "Ann", "accountId": accID, "tags": []string{"vip"}})["id"])
+		bb := jStr(e.create("A", map[string]any{"firstName": "Bob", "accountId": accID})["id"])
+		c := jStr(e.create("A", map[string]any{"firstName": "Cid"})["id"])
+		vip := jStr(e.do("POST", "/v1/segments", tok, map[string]any{"name": "VIPs", "filter": map[string]any{"tags": "vip"}}).json(t)["id"])
+		picked := jStr(e.do("POST", "/v1/segments", tok, map[string]any{"name": "Picked", "contactIds": []string{bb, c}}).json(t)["id"])
+		want := map[string]struct {
+			account  string
+			segments []string
+		}{a: {accID, []string{vip}}, bb: {accID, []string{picked}}, c: {"", []string{picked}}}
+		check := func(what string, r resp, onlyID bool) {
+			t.Helper()
+			if r.status != http.StatusOK {
+				t.Fatalf("%s: %d %s", what, r.status, r.body)
+			}
+			for _, it := range jList(r.json(t)["data"]) {
+				m := jObj(it)
+				w, ok := want[jStr(m["id"])]
+				if !ok {
+					t.Fatalf("%s: unexpected %v", what, m["id"])
+				}
+				if got := jStr(jObj(m["account"])["id"]); got != w.account {
+					t.Errorf("%s: %s's account %q, want %q", what, m["firstName"], got, w.account)
+				}
+				if _, present := m["account"]; !present {
+					t.Errorf("%s: no account member: %v", what, m)
+				}
+				var segs []string
+				for _, sg := range jList(m["segments"]) {
+					segs = append(segs, jStr(jObj(sg)["id"]))
+				}
+				if strings.Join(segs, ",") != strings.Join(w.segments, ",") {
+					t.Errorf("%s: %v's segments %v, want %v", what, m["id"], segs, w.segments)
+				}
+				if onlyID {
+					if len(m) != 3 {
+						t.Errorf("%s: fields=account,segments gave %v", what, m)
+					}
+				} else if m["firstName"] == nil {
+					t.Errorf("%s: projection lost firstName: %v", what, m)
+				}
+			}
+		}
+		check("GET expand", e.do("GET", "/v1/contacts?expand=account,segments", tok, nil), false)
+		check("GET fields", e.do("GET", "/v1/contacts?fields=account,segments", tok, nil), true)
+		check("GET fields+expand", e.do("GET", "/v1/contacts?fields=firstName,account&expand=segments", tok, nil), false)
+		check("POST search", e.do("POST", "/v1/contacts/search", tok, map[string]any{"expand": []string{"account", "segments"}}), false)
+		check("account contacts", e.do("GET", "/v1/accounts/"+accID+"/contacts?expand=account,segments", tok, nil), false)
+		check("segment contacts", e.do("GET", "/v1/segments/"+picked+"/contacts?fields=firstName,segments,account", tok, nil), false)
+		r := e.do("GET", "/v1/contacts/"+a+"?fields=firstName,account", tok, nil)
+		if m := r.json(t); jStr(jObj(m["account"])["id"]) != accID || m["lastName"] != nil || len(m) != 3 {
+			t.Fatalf("single read with fields=account: %s", r.body)
+		}
+		requireProblem(t, e.do("GET", "/v1/contacts?expand=owner", tok, nil), http.StatusBadRequest, "query.expand")
+		requireProblem(t, e.do("POST", "/v1/contacts/search", tok, map[string]any{"expand": []string{"bogus"}}), http.StatusBadRequest, "body.expand")
+	})
+}
