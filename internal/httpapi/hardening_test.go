@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -380,5 +381,28 @@ func TestExpandOnLists(t *testing.T) {
 		}
 		requireProblem(t, e.do("GET", "/v1/contacts?expand=owner", tok, nil), http.StatusBadRequest, "query.expand")
 		requireProblem(t, e.do("POST", "/v1/contacts/search", tok, map[string]any{"expand": []string{"bogus"}}), http.StatusBadRequest, "body.expand")
+	})
+}
+
+// TestTagAndPropertyFilter: a list that requires a tag, read through the
+// tag's index, compiles the rest of its filter, custom fields included
+// (it was a 500: the README's own example).
+func TestTagAndPropertyFilter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		want := jStr(e.create("A", ada("tags", []string{"vip"}, "properties", map[string]any{"tier": 2}))["id"])
+		e.create("A", ada("tags", []string{"vip"}, "properties", map[string]any{"tier": 1}))
+		e.create("A", ada("properties", map[string]any{"tier": 3}))
+		for _, sort := range []string{"-updatedAt", "updatedAt", ""} {
+			r := e.do("GET", "/v1/contacts?sort="+sort+"&filter="+url.QueryEscape(`{"tags":{"$in":["vip"]},"properties.tier":{"$gte":2},"address.city":{"$exists":false}}`), tok, nil)
+			if r.status != http.StatusOK {
+				t.Fatalf("sort %q: %d %s", sort, r.status, r.body)
+			}
+			data := jList(r.json(t)["data"])
+			if len(data) != 1 || jStr(jObj(data[0])["id"]) != want {
+				t.Fatalf("sort %q: %s", sort, r.body)
+			}
+		}
 	})
 }

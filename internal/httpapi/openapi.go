@@ -63,6 +63,8 @@ var limits = map[string]int{
 // docs describes fields whose meaning is not obvious from the name.
 var docs = map[string]string{
 	"Contact.version":      "Increments on every change; the ETag.",
+	"Contact.kind":         "person (the default) or organization: what the contact is.",
+	"Contact.contactType":  "Whose directory the contact belongs to: company (the default: the tenant's own address book, whoever is in it), corporate (one of the company's own users, such as an employee with an extension) or service (a service number such as a ring group, queue or auto attendant). corporate and service contacts are managed by the phone system: only a token with contacts:admin may create, change or delete them.",
 	"Contact.displayName":  "Derived when not given: names, then company, then primary email, then primary phone.",
 	"Contact.birthday":     "YYYY-MM-DD, or --MM-DD without a year.",
 	"Contact.locale":       "A BCP 47 language tag; en_US is accepted and stored as en-US.",

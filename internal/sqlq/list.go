@@ -61,7 +61,7 @@ func (b *Builder) List(q contactd.ContactQuery) string {
 // taggedContacts is contacts c read through the tag rows t of one tag,
 // which carry their contact's liveness and sort key updatedAt (see
 // tagOrdered).
-var taggedContacts = &table{name: "contacts", alias: "c", columns: contacts.columns, arrays: contacts.arrays, addresses: true,
+var taggedContacts = &table{name: "contacts", alias: "c", columns: contacts.columns, arrays: contacts.arrays, addresses: true, properties: true,
 	sorts: map[string]string{"updatedAt": "t.updated_at", "id": "t.contact_id"}}
 
 // tagOrdered reports whether a list of live contacts is best read from the

@@ -185,6 +185,9 @@ type table struct {
 	// addresses is set when address.<field> reads the document's
 	// addresses, "any address" semantics.
 	addresses bool
+	// properties is set when properties.<path> reads the contact's
+	// custom fields.
+	properties bool
 }
 
 // contacts is the contacts table c.
@@ -209,7 +212,7 @@ var contacts = &table{name: "contacts", alias: "c",
 		"phones":   {"contact_phones", "e164"},
 		"emails":   {"contact_emails", "address"},
 	},
-	addresses: true,
+	addresses: true, properties: true,
 }
 
 // accounts is the accounts table a.
@@ -273,7 +276,7 @@ func (b *Builder) cond(c *filter.Cond) string {
 		if _, ok := b.t.arrays[c.Field.Name]; ok {
 			return b.arrayCond(c)
 		}
-	case c.Field.Type == filter.JSON && b.t == contacts:
+	case c.Field.Type == filter.JSON && b.t.properties:
 		return b.propCond(c)
 	case strings.HasPrefix(c.Field.Name, "address.") && b.t.addresses:
 		return b.addressCond(c)
