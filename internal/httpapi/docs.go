@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -13,23 +15,30 @@ import (
 // says exactly what the document says and needs no script or network.
 
 type docsPage struct {
-	Title, Version, Description string
-	Tags                        []docsTag
-	Schemas                     []docsSchema
+	Title, Version string
+	Style          template.CSS
+	Description    template.HTML
+	Tags           []docsTag
+	Schemas        []docsSchema
 }
 
 type docsTag struct {
-	Name, Description string
-	Ops               []docsOp
+	Name        string
+	Description template.HTML
+	Ops         []docsOp
 }
 
 type docsOp struct {
-	Method, Path, ID, Summary, Description, Body string
-	Params                                       []docsParam
-	Responses                                    []docsParam
+	Method, Path, ID, Summary, Body string
+	Description                     template.HTML
+	Params                          []docsParam
+	Responses                       []docsParam
 }
 
-type docsParam struct{ Name, In, Type, Doc string }
+type docsParam struct {
+	Name, In, Type string
+	Doc            template.HTML
+}
 
 type docsSchema struct {
 	Name  string
@@ -67,11 +76,11 @@ func renderDocs(doc []byte) ([]byte, error) {
 		return nil, err
 	}
 	info := d["info"].(map[string]any)
-	page := docsPage{Title: info["title"].(string), Version: info["version"].(string), Description: info["description"].(string)}
+	page := docsPage{Style: template.CSS(docsStyle), Title: info["title"].(string), Version: info["version"].(string), Description: md(info["description"].(string))}
 	byTag := map[string]*docsTag{}
 	for _, t := range d["tags"].([]any) {
 		tm := t.(map[string]any)
-		byTag[tm["name"].(string)] = &docsTag{Name: tm["name"].(string), Description: str(tm["description"])}
+		byTag[tm["name"].(string)] = &docsTag{Name: tm["name"].(string), Description: md(str(tm["description"]))}
 	}
 	paths := d["paths"].(map[string]any)
 	var pathNames []string
@@ -86,12 +95,12 @@ func renderDocs(doc []byte) ([]byte, error) {
 			if !ok {
 				continue
 			}
-			op := docsOp{Method: strings.ToUpper(m), Path: p, ID: str(o["operationId"]), Summary: str(o["summary"]), Description: str(o["description"])}
+			op := docsOp{Method: strings.ToUpper(m), Path: p, ID: str(o["operationId"]), Summary: str(o["summary"]), Description: md(str(o["description"]))}
 			if ps, ok := o["parameters"].([]any); ok {
 				for _, x := range ps {
 					pm := x.(map[string]any)
 					op.Params = append(op.Params, docsParam{Name: str(pm["name"]), In: str(pm["in"]),
-						Type: refName(pm["schema"].(map[string]any)), Doc: str(pm["description"])})
+						Type: refName(pm["schema"].(map[string]any)), Doc: md(str(pm["description"]))})
 				}
 			}
 			if rb, ok := o["requestBody"].(map[string]any); ok {
@@ -115,7 +124,7 @@ func renderDocs(doc []byte) ([]byte, error) {
 						typ = refName(v.(map[string]any)["schema"].(map[string]any))
 					}
 				}
-				op.Responses = append(op.Responses, docsParam{Name: c, Type: typ, Doc: str(r["description"])})
+				op.Responses = append(op.Responses, docsParam{Name: c, Type: typ, Doc: md(str(r["description"]))})
 			}
 			tag := o["tags"].([]any)[0].(string)
 			byTag[tag].Ops = append(byTag[tag].Ops, op)
@@ -151,7 +160,7 @@ func renderDocs(doc []byte) ([]byte, error) {
 			if ro, _ := pm["readOnly"].(bool); ro {
 				doc = strings.TrimSpace("Read-only. " + doc)
 			}
-			s.Props = append(s.Props, docsParam{Name: k, Type: refName(pm), Doc: doc})
+			s.Props = append(s.Props, docsParam{Name: k, Type: refName(pm), Doc: md(doc)})
 		}
 		page.Schemas = append(page.Schemas, s)
 	}
@@ -160,30 +169,63 @@ func renderDocs(doc []byte) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
+// md renders the inline Markdown the document's descriptions use: the
+// text escaped, `code` spans as <code> and **strong** as <strong>. That is
+// all the descriptions hold; block Markdown would need a real renderer.
+func md(s string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(s, "`") {
+		esc := template.HTMLEscapeString(part)
+		if i%2 == 1 && i < strings.Count(s, "`") {
+			b.WriteString("<code>" + esc + "</code>")
+			continue
+		}
+		if i%2 == 1 {
+			b.WriteString("`") // an unpaired backtick stays as written
+		}
+		strong := strings.Split(esc, "**")
+		for j, t := range strong {
+			switch {
+			case j%2 == 0:
+				b.WriteString(t)
+			case j < len(strong)-1:
+				b.WriteString("<strong>" + t + "</strong>")
+			default:
+				b.WriteString("**" + t)
+			}
+		}
+	}
+	return template.HTML(b.String())
+}
+
 func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
 
-func (s *Server) docs(*call) (*reply, error) {
+func (s *Server) docs(c *call) (*reply, error) {
 	html, err := renderDocs(s.doc)
 	if err != nil {
 		return nil, err
 	}
+	h := c.w.Header()
+	h.Set("Content-Security-Policy", docsCSP)
+	h.Set("X-Frame-Options", "DENY")
 	return &reply{status: http.StatusOK, raw: html, contentType: "text/html; charset=utf-8"}, nil
 }
+
+// docsCSP lets the reference page use its own inline style and nothing
+// else: no script, no frame, no form, nothing from elsewhere.
+var docsCSP = func() string {
+	sum := sha256.Sum256([]byte(docsStyle))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}()
 
 var docsTemplate = template.Must(template.New("docs").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} API reference</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-top:1rem}h3{margin-bottom:.2rem}
-code,.path{font-family:ui-monospace,monospace}.m{display:inline-block;min-width:4.5em;font-weight:bold}
-.GET{color:#07a}.POST{color:#080}.PUT{color:#a60}.PATCH{color:#860}.DELETE{color:#b00}
-table{border-collapse:collapse;width:100%;margin:.4rem 0}td,th{border:1px solid #e3e3e3;padding:.2rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f6f6}nav a{margin-right:1rem}.op{margin-bottom:1.6rem}p.d{white-space:pre-line;margin:.3rem 0}
-</style></head><body>
+<style>{{.Style}}</style></head><body>
 <h1>{{.Title}} API reference</h1><p>Version {{.Version}}. {{.Description}} The machine-readable document is at <a href="/openapi.json">/openapi.json</a>.</p>
 <nav>{{range .Tags}}<a href="#{{.Name}}">{{.Name}}</a>{{end}}<a href="#schemas">Schemas</a></nav>
 {{range .Tags}}<h2 id="{{.Name}}">{{.Name}}</h2><p>{{.Description}}</p>
@@ -200,3 +242,12 @@ th{background:#f6f6f6}nav a{margin-right:1rem}.op{margin-bottom:1.6rem}p.d{white
 {{range .Props}}<tr><td><code>{{.Name}}</code></td><td>{{.Type}}</td><td>{{.Doc}}</td></tr>{{end}}</table>{{end}}
 </body></html>
 `))
+
+// docsStyle is the page's one style sheet, inline (its hash is in docsCSP).
+const docsStyle = `body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-top:1rem}h3{margin-bottom:.2rem}
+code,.path{font-family:ui-monospace,monospace}.m{display:inline-block;min-width:4.5em;font-weight:bold}
+.GET{color:#07a}.POST{color:#080}.PUT{color:#a60}.PATCH{color:#860}.DELETE{color:#b00}
+table{border-collapse:collapse;width:100%;margin:.4rem 0}td,th{border:1px solid #e3e3e3;padding:.2rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f6f6}nav a{margin-right:1rem}.op{margin-bottom:1.6rem}p.d{white-space:pre-line;margin:.3rem 0}
+`

@@ -464,7 +464,11 @@ func buildOpenAPI(routes []route, version string) obj {
 		"info": obj{
 			"title":       "contactd",
 			"version":     version,
-			"description": "A self-hosted, multi-tenant contacts service for communications products. Errors are RFC 9457 problem details.",
+			"description": "A self-hosted, multi-tenant contacts service for communications products. " +
+				"Authenticate every request with a token in the Authorization header: `Authorization: Bearer cdt_…`. " +
+				"The first start prints one with every scope; `contactd token create` and `POST /v1/tokens` make more, each with the scopes it needs " +
+				"(`contacts:read`, `contacts:write`, `contacts:delete`, `contacts:admin`), and every operation below names the scope it needs. " +
+				"Errors are RFC 9457 problem details.",
 			"license":     obj{"name": "Apache-2.0", "identifier": "Apache-2.0"},
 		},
 		"servers":    []any{obj{"url": "http://127.0.0.1:8080", "description": "A local contactd"}},

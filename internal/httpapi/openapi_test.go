@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -387,6 +389,33 @@ func TestDocsPage(t *testing.T) {
 		}
 		if len(ops) == 0 {
 			t.Fatal("no operations")
+		}
+		// It says how to authenticate, renders the descriptions' code
+		// spans, and runs nothing but its own style.
+		if !strings.Contains(page, "<code>Authorization: Bearer cdt_…</code>") {
+			t.Error("/docs does not say how to authenticate")
+		}
+		text := regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(page[strings.Index(page, "<body>"):], "")
+		if strings.Contains(text, "`") {
+			i := strings.Index(text, "`")
+			t.Errorf("/docs shows a literal backtick: …%s…", text[max(0, i-60):min(len(text), i+60)])
+		}
+		style := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(page)
+		sum := sha256.Sum256([]byte(style[1]))
+		csp := r.header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+			t.Errorf("/docs CSP %q does not allow exactly its style", csp)
+		}
+		if strings.Contains(page, "<script") {
+			t.Error("/docs has a script")
+		}
+		// Every answer carries the security headers.
+		api := e.do("GET", "/v1/contacts", e.tokens["A"]["all"], nil)
+		for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+			"Cache-Control": "private, no-cache", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"} {
+			if got := api.header.Get(k); got != v {
+				t.Errorf("GET /v1/contacts: %s %q, want %q", k, got, v)
+			}
 		}
 	})
 }

@@ -161,7 +161,18 @@ func (s *Server) handle(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		c := &call{rt: &rt, w: w, r: r, requestID: requestID(r)}
-		w.Header().Set("X-Request-Id", c.requestID)
+		h := w.Header()
+		h.Set("X-Request-Id", c.requestID)
+		// What a browser must not do with an answer: sniff another type,
+		// frame it, run anything in it, leak the URL onwards. Answers to a
+		// token are the token holder's: caches keep them for it alone and
+		// revalidate them (ETag) before each use.
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		if rt.Scope != "" {
+			h.Set("Cache-Control", "private, no-cache")
+		}
 		status := 0
 		defer func() {
 			if v := recover(); v != nil {
