@@ -16,12 +16,18 @@ type Tenant struct {
 	UniquePhones  bool   `json:"uniquePhones"`
 	// ChangeRetentionDays is how long the change log keeps a change (see
 	// Service.PruneChanges).
-	ChangeRetentionDays int       `json:"changeRetentionDays" doc:"How many days the change feed and contact histories keep a change (default 30)."`
-	CreatedAt           time.Time `json:"createdAt"`
+	ChangeRetentionDays int `json:"changeRetentionDays" doc:"How many days the change feed and contact histories keep a change (default 30)."`
+	// RateLimit lowers the request rate each of the tenant's tokens may
+	// use, in requests per second; nil keeps the server's.
+	RateLimit *int      `json:"rateLimit" doc:"Requests per second each of the tenant's tokens may make (1 to 1000000), at most the server's --rate-limit; null: the server's."`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // DefaultChangeRetentionDays is a new tenant's changeRetentionDays.
 const DefaultChangeRetentionDays = 30
+
+// MaxRateLimit bounds a tenant's rateLimit.
+const MaxRateLimit = 1_000_000
 
 // MaxChangeRetentionDays bounds changeRetentionDays (ten years).
 const MaxChangeRetentionDays = 3650

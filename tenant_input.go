@@ -8,6 +8,10 @@ type TenantPatch struct {
 	Name, DefaultRegion *string
 	UniquePhones        *bool
 	ChangeRetentionDays *int
+	// RateLimitSet says rateLimit was sent; RateLimit is its value (nil:
+	// null, the server's limit).
+	RateLimitSet bool
+	RateLimit    *int
 	// ReadOnly holds the read-only fields sent (id, createdAt), to be
 	// compared with the current values.
 	ReadOnly map[string]json.RawMessage
@@ -32,6 +36,13 @@ func DecodeTenantPatch(data []byte) (*TenantPatch, error) {
 				d.integer(raw, k, &n)
 			}
 			tp.ChangeRetentionDays = &n
+		case "rateLimit": // null: back to the server's
+			tp.RateLimitSet = true
+			if !isNull(raw) {
+				var n int
+				d.integer(raw, k, &n)
+				tp.RateLimit = &n
+			}
 		case "id", "createdAt":
 			d.readOnly(&tp.ReadOnly, k, raw)
 		default:

@@ -95,6 +95,9 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, tp *TenantPatch
 	if tp.ChangeRetentionDays != nil {
 		t.ChangeRetentionDays = *tp.ChangeRetentionDays
 	}
+	if tp.RateLimitSet {
+		t.RateLimit = tp.RateLimit
+	}
 	if fe := checkTenant(t); len(fe) > 0 {
 		return nil, invalid(fe)
 	}
@@ -106,7 +109,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p Principal, tp *TenantPatch
 	if err != nil {
 		return nil, tenantConflict(err, t.Name)
 	}
-	// The principals carry the tenant's default region.
+	// The principals carry the tenant's default region and rate limit.
 	s.forgetTokens(func(q Principal) bool { return q.TenantID == t.ID })
 	return t, nil
 }
@@ -119,6 +122,9 @@ func checkTenant(t *Tenant) []FieldError {
 	}
 	if t.DefaultRegion != "" && !phone.ValidRegion(t.DefaultRegion) {
 		fe = append(fe, FieldError{Location: "defaultRegion", Message: "must be an ISO 3166 alpha-2 region code such as US"})
+	}
+	if r := t.RateLimit; r != nil && (*r < 1 || *r > MaxRateLimit) {
+		fe = append(fe, FieldError{Location: "rateLimit", Message: fmt.Sprintf("must be a whole number of requests per second from 1 to %d, or null for the server's", MaxRateLimit), Value: *r})
 	}
 	if d := t.ChangeRetentionDays; d < 1 || d > MaxChangeRetentionDays {
 		fe = append(fe, FieldError{Location: "changeRetentionDays", Message: fmt.Sprintf("must be a whole number of days from 1 to %d", MaxChangeRetentionDays), Value: d})

@@ -91,6 +91,8 @@ type Token struct {
 	// TenantRegion is the tenant's default region, read with the token so
 	// that a request needs no second query for it.
 	TenantRegion string
+	// TenantRateLimit is the tenant's rateLimit, read with the token.
+	TenantRateLimit *int
 }
 
 // TokenPrefix starts every token secret so that leaked tokens are easy to
@@ -121,6 +123,9 @@ type Principal struct {
 	Scopes []Scope
 	// Region is the tenant's default region for reading phone numbers.
 	Region string
+	// RateLimit is the tenant's own ceiling on a token's request rate,
+	// per second; nil for none (transports apply their own).
+	RateLimit *int
 }
 
 // Has reports whether the principal carries scope s.
@@ -140,7 +145,7 @@ func principalFor(t *Token) Principal {
 	if t.Kind == TokenPersonal && t.UserID != "" {
 		actor = t.UserID
 	}
-	return Principal{TenantID: t.TenantID, TokenID: t.ID, Actor: actor, Scopes: t.Scopes, Region: t.TenantRegion}
+	return Principal{TenantID: t.TenantID, TokenID: t.ID, Actor: actor, Scopes: t.Scopes, Region: t.TenantRegion, RateLimit: t.TenantRateLimit}
 }
 
 // tokenMatches compares a presented secret with a stored hash in constant time.

@@ -49,7 +49,17 @@ type ServeConfig struct {
 	// Timeouts bounds each stage of a request (zero fields take the
 	// defaults of DefaultTimeouts).
 	Timeouts Timeouts
+	// RateLimit is each token's requests per second (0: no limit) and
+	// TokenConcurrency its lists, searches and exports in flight (0: no
+	// limit); see httpapi.Config.
+	RateLimit, TokenConcurrency int
 }
+
+// The defaults of serve's --rate-limit and --token-concurrency.
+const (
+	DefaultRateLimit        = 1000
+	DefaultTokenConcurrency = 8
+)
 
 // Timeouts bounds the stages of a request, so that a slow or hostile
 // client (slowloris) or an expensive query holds nothing for long.
@@ -107,7 +117,8 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 		printBanner(cfg.Banner, m.Addr, secret)
 	}
 	to := cfg.Timeouts.orDefaults()
-	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes, RequestTimeout: to.Request})
+	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes, RequestTimeout: to.Request,
+		RateLimit: cfg.RateLimit, TokenConcurrency: cfg.TokenConcurrency})
 	m.httpSrv = &http.Server{
 		Handler:           m.api,
 		ReadHeaderTimeout: to.ReadHeader,
@@ -176,6 +187,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	allowPrivate := fs.Bool("webhook-allow-private", getenv("CONTACTD_WEBHOOK_ALLOW_PRIVATE") == "true",
 		"let webhooks deliver to private, loopback and link-local addresses (local development only); env CONTACTD_WEBHOOK_ALLOW_PRIVATE=true")
 	maxFailures := fs.Int("webhook-max-failures", contactd.DefaultMaxWebhookFailures, "disable a webhook subscription after this many failed attempts in a row (it is also disabled after 24 h of failures)")
+	rateLimit := fs.Int("rate-limit", DefaultRateLimit, "requests per second each token may make, with bursts of twice that (a tenant's rateLimit may lower it); an address sending no valid token is held to 20, then one a second; 0 turns rate limiting off")
+	concurrency := fs.Int("token-concurrency", DefaultTokenConcurrency, "lists, searches and exports a token may have in flight at once; 0 for no limit")
 	d := DefaultTimeouts
 	var to Timeouts
 	fs.DurationVar(&to.Request, "request-timeout", d.Request, "a request's time budget, queries included; past it the request is stopped and answered 503 (the export, import uploads and long polls are bounded their own ways)")
@@ -188,6 +201,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if fs.NArg() != 0 {
 		return usageError{"usage: contactd serve [--addr HOST:PORT] [--db PATH]"}
+	}
+	if *rateLimit < 0 || *concurrency < 0 {
+		return usageError{"--rate-limit and --token-concurrency: must be 0 (no limit) or more"}
 	}
 	for name, v := range map[string]time.Duration{"request-timeout": to.Request, "read-header-timeout": to.ReadHeader,
 		"read-timeout": to.Read, "idle-timeout": to.Idle, "shutdown-timeout": to.Shutdown} {
@@ -204,7 +220,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer lw.Close()
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport,
-		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures, Timeouts: to})
+		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures, Timeouts: to,
+		RateLimit: *rateLimit, TokenConcurrency: *concurrency})
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (s *Server) accountRoutes() []route {
 			Params: []param{pathAccountID, accountMatch, {In: "query", Name: "detach", Type: "boolean",
 				Doc: "Clear accountId on the account's contacts instead of refusing to delete it."}},
 			Responses: noContent, Errors: []int{404, 409, 412}, serve: s.deleteAccount},
-		{Method: "GET", Path: "/v1/accounts/{accountId}/contacts", ID: "listAccountContacts", Tag: "Accounts", Scope: contactd.ScopeRead,
+		{Method: "GET", Path: "/v1/accounts/{accountId}/contacts", ID: "listAccountContacts", Expensive: true, Tag: "Accounts", Scope: contactd.ScopeRead,
 			Summary:   "List the contacts of an account",
 			Doc:       "The contacts whose accountId is the account, with every parameter of GET /v1/contacts; a filter is combined with the account's.",
 			Params:    append([]param{pathAccountID}, contactListParams...),

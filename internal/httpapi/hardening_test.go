@@ -406,3 +406,73 @@ func TestTagAndPropertyFilter(t *testing.T) {
 		}
 	})
 }
+
+// TestRateLimits: over HTTP, on both stores: a token over its rate gets
+// 429 with Retry-After while other tokens go on, every answer carries the
+// RateLimit fields, a tenant lowers its own rate (and cannot raise it past
+// the server's), and an address sending bad tokens is slowed down while a
+// valid token from it is not.
+func TestRateLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnvWith(t, b, httpapi.Config{Version: "test", RateLimit: 1, TokenConcurrency: 4})
+		read, all := e.tokens["A"]["contacts:read"], e.tokens["A"]["all"]
+		start := time.Now()
+		ok, limited := 0, 0
+		for range 6 {
+			r := e.do("GET", "/v1/contacts?limit=1", read, nil)
+			switch r.status {
+			case http.StatusOK:
+				ok++
+				if r.header.Get("RateLimit-Policy") != `"token";q=2;w=2` || !strings.HasPrefix(r.header.Get("RateLimit"), `"token";r=`) {
+					t.Fatalf("RateLimit fields: %v", r.header)
+				}
+			case http.StatusTooManyRequests:
+				limited++
+				requireProblem(t, r, http.StatusTooManyRequests, "")
+				if r.header.Get("Retry-After") != "1" {
+					t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+				}
+			default:
+				t.Fatalf("status %d: %s", r.status, r.body)
+			}
+		}
+		if extra := int(time.Since(start).Seconds()); ok < 2 || ok > 2+extra || limited == 0 {
+			t.Fatalf("%d answered and %d refused of 6 in %v at 1/s with a burst of 2", ok, limited, time.Since(start))
+		}
+		// The admin token of the same tenant has its own bucket.
+		if r := e.do("GET", "/v1/tenant", all, nil); r.status != http.StatusOK {
+			t.Fatalf("another token: %d", r.status)
+		}
+		// A tenant may lower its rate but not raise it past the server's.
+		admin := e.tokens["A"]["contacts:admin"]
+		requireProblem(t, e.do("PATCH", "/v1/tenant", admin, map[string]any{"rateLimit": 0}), http.StatusBadRequest, "body.rateLimit")
+		requireProblem(t, e.do("PATCH", "/v1/tenant", admin, map[string]any{"rateLimit": 2_000_000}), http.StatusBadRequest, "body.rateLimit")
+		time.Sleep(2 * time.Second) // the admin tokens' buckets refill
+		r := e.do("PATCH", "/v1/tenant", all, map[string]any{"rateLimit": 100})
+		if r.status != http.StatusOK || jNum(r.json(t)["rateLimit"]) != 100 {
+			t.Fatalf("rateLimit 100: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/v1/tenant", e.tokens["A"]["contacts:write"], nil); r.header.Get("RateLimit-Policy") != `"token";q=2;w=2` {
+			t.Fatalf("a tenant raised its rate past the server's: %v", r.header.Get("RateLimit-Policy"))
+		}
+		if r := e.do("PATCH", "/v1/tenant", admin, map[string]any{"rateLimit": nil}); r.status != http.StatusOK || r.json(t)["rateLimit"] != nil {
+			t.Fatalf("rateLimit null: %d %s", r.status, r.body)
+		}
+		// Bad tokens from one address: 20, then 429; a valid token still works.
+		refused := 0
+		for i := range 25 {
+			r := e.do("GET", "/v1/contacts", "cdt_nope"+strings.Repeat("x", i), nil)
+			if r.status == http.StatusTooManyRequests {
+				refused++
+			} else if r.status != http.StatusUnauthorized {
+				t.Fatalf("bad token: %d", r.status)
+			}
+		}
+		if refused < 4 {
+			t.Fatalf("%d of 25 bad tokens refused with 429", refused)
+		}
+		if r := e.do("GET", "/v1/tenant", read, nil); r.status != http.StatusOK {
+			t.Fatalf("a valid token from the same address: %d %s", r.status, r.body)
+		}
+	})
+}

@@ -320,6 +320,7 @@ var errorDocs = map[int]string{
 	410: "The changes after the cursor are no longer kept (type …/problems/cursor-expired): read the contacts again, then follow the feed from the start.",
 	413: "The body is larger than the limit.",
 	415: "The body is not JSON.",
+	429: "Too many requests: the token is over its rate (RateLimit and RateLimit-Policy say where it stands), has too many lists, searches or exports in flight, or the address sent too many requests without a valid token. Retry-After says when to try again.",
 	500: "An internal error, logged with the request id.",
 	503: "Not ready, or the request took longer than its time budget (type …/problems/timeout) and was stopped.",
 }
@@ -404,7 +405,7 @@ func buildOpenAPI(routes []route, version string) obj {
 			errs = append(errs, 503)
 		}
 		if rt.Scope != "" {
-			errs = append(errs, 400, 401, 403, 500)
+			errs = append(errs, 400, 401, 403, 429, 500)
 			if rt.Body != nil {
 				errs = append(errs, 413, 415)
 			}
@@ -462,14 +463,14 @@ func buildOpenAPI(routes []route, version string) obj {
 		"openapi":  "3.1.0",
 		"webhooks": webhooks,
 		"info": obj{
-			"title":       "contactd",
-			"version":     version,
+			"title":   "contactd",
+			"version": version,
 			"description": "A self-hosted, multi-tenant contacts service for communications products. " +
 				"Authenticate every request with a token in the Authorization header: `Authorization: Bearer cdt_…`. " +
 				"The first start prints one with every scope; `contactd token create` and `POST /v1/tokens` make more, each with the scopes it needs " +
 				"(`contacts:read`, `contacts:write`, `contacts:delete`, `contacts:admin`), and every operation below names the scope it needs. " +
 				"Errors are RFC 9457 problem details.",
-			"license":     obj{"name": "Apache-2.0", "identifier": "Apache-2.0"},
+			"license": obj{"name": "Apache-2.0", "identifier": "Apache-2.0"},
 		},
 		"servers":    []any{obj{"url": "http://127.0.0.1:8080", "description": "A local contactd"}},
 		"security":   []any{obj{"bearer": []string{}}},

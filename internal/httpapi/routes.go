@@ -33,6 +33,10 @@ type route struct {
 	// Long marks a route that runs past the request budget by design (a
 	// stream, an upload, a long poll), each bounded its own way.
 	Long bool
+	// Expensive marks a route whose cost grows with the data (a list, a
+	// search, an export): a token may have only Config.TokenConcurrency of
+	// them in flight.
+	Expensive bool
 	// Responses lists the success responses; errors are added from Errors.
 	Responses []response
 	// Errors lists the error statuses beyond those every authenticated

@@ -63,7 +63,7 @@ func (s *Server) segmentRoutes() []route {
 			Summary: "Remove contacts from a static segment", Doc: membersDoc + " The ids are in the body; contacts not in it are ignored.",
 			Params: []param{pathSegmentID}, Body: segmentMembers{},
 			Responses: segmentOK, Errors: []int{404}, serve: s.changeSegmentMembers(false)},
-		{Method: "GET", Path: "/v1/segments/{segmentId}/contacts", ID: "listSegmentContacts", Tag: "Segments", Scope: contactd.ScopeRead,
+		{Method: "GET", Path: "/v1/segments/{segmentId}/contacts", ID: "listSegmentContacts", Expensive: true, Tag: "Segments", Scope: contactd.ScopeRead,
 			Summary:   "List the contacts of a segment",
 			Doc:       "The members of a static segment, or the contacts a dynamic segment's filter matches now, with the parameters of GET /v1/contacts (a filter narrows the list further).",
 			Params:    append([]param{pathSegmentID}, contactListParams...),

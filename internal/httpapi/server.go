@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,13 @@ type Config struct {
 	// the import upload and the change feed's long poll are bounded their
 	// own ways instead.
 	RequestTimeout time.Duration
+	// RateLimit is the requests per second each token may make (its
+	// burst is twice that), which a tenant's rateLimit may lower; 0 for no
+	// limit.
+	RateLimit int
+	// TokenConcurrency is how many lists, searches and exports a token may
+	// have in flight at once; 0 for no limit.
+	TokenConcurrency int
 }
 
 // DefaultRequestTimeout is the default time budget of a request.
@@ -65,6 +73,7 @@ type Server struct {
 	routes []route
 	doc    []byte
 	jobs   importJobs
+	limits *rateLimits
 }
 
 // New returns the API handler for svc.
@@ -84,7 +93,7 @@ func New(svc *contactd.Service, log *slog.Logger, cfg Config) *Server {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
-	s := &Server{svc: svc, log: log, cfg: cfg}
+	s := &Server{svc: svc, log: log, cfg: cfg, limits: newRateLimits(max(0, cfg.RateLimit), max(0, cfg.TokenConcurrency))}
 	s.jobs.ctx, s.jobs.cancel = context.WithCancel(context.Background())
 	s.routes = s.routeTable()
 	doc, err := json.MarshalIndent(buildOpenAPI(s.routes, cfg.Version), "", "  ")
@@ -135,6 +144,9 @@ type call struct {
 	p         contactd.Principal
 	body      []byte
 	requestID string
+	// expensive is set while the call holds one of its token's places for
+	// expensive requests.
+	expensive bool
 }
 
 func (c *call) path(name string) string { return chi.URLParam(c.r, name) }
@@ -175,6 +187,11 @@ func (s *Server) handle(rt route) http.Handler {
 		}
 		status := 0
 		defer func() {
+			if c.expensive {
+				s.limits.leave(c.p.TokenID)
+			}
+		}()
+		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
@@ -211,16 +228,39 @@ func (s *Server) handle(rt route) http.Handler {
 
 func (s *Server) run(c *call, rt route) (*reply, error) {
 	if rt.Scope != "" {
+		now := time.Now()
 		p, err := s.authenticate(c.r)
 		if err != nil {
+			if problemFor(err, "").Status == http.StatusUnauthorized && s.limits.perToken > 0 {
+				// An address that keeps sending no valid token is slowed
+				// down; a valid token from it is not.
+				addr := clientAddr(c.r)
+				if wait, blocked := s.limits.blocked(addr, now); blocked {
+					return nil, tooMany(c.w.Header(), wait, "too many requests without a valid token from this address; wait before trying again")
+				}
+				s.limits.failed(addr, now)
+			}
 			return nil, err
 		}
 		c.p = p
+		if v, limited := s.limits.token(p, now); limited {
+			v.setHeaders(c.w.Header())
+			if !v.ok {
+				return nil, tooMany(c.w.Header(), v.retryAfter, "this token is over its rate of "+strconv.Itoa(s.limits.rateFor(p))+" requests per second")
+			}
+		}
 		// The scope is checked before the body, query and headers are
 		// looked at, so a token without it learns nothing and reserves no
 		// Idempotency-Key; the Service checks it again.
 		if !p.Has(rt.Scope) {
 			return nil, contactd.Errorf(contactd.EForbidden, "this operation needs the %s scope", rt.Scope)
+		}
+		if rt.Expensive {
+			if !s.limits.enter(p.TokenID) {
+				return nil, tooMany(c.w.Header(), time.Second, "this token already has "+strconv.Itoa(s.limits.concurrency)+
+					" lists, searches or exports in flight; wait for one to finish")
+			}
+			c.expensive = true
 		}
 	}
 	if err := checkRequest(c.r, rt); err != nil {

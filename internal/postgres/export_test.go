@@ -46,3 +46,16 @@ func init() { probeWait = 200 * time.Millisecond }
 // NameChangeListener names the connection of s's change listener, before
 // its first ChangeSignal.
 func NameChangeListener(s *Store, name string) { s.changes.name = name }
+
+// QuerySetting reads a run-time setting on one of s's connections.
+func QuerySetting(ctx context.Context, s *Store, name string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
+}
+
+// Sleep runs pg_sleep on one of s's connections.
+func Sleep(ctx context.Context, s *Store, d time.Duration) error {
+	_, err := s.pool.Exec(ctx, "SELECT pg_sleep($1)", d.Seconds())
+	return err
+}

@@ -12,12 +12,12 @@ import (
 	"github.com/contactd/contactd"
 )
 
-const tenantColumns = `id, name, default_region, unique_phones, change_retention_days, created_at`
+const tenantColumns = `id, name, default_region, unique_phones, change_retention_days, rate_limit, created_at`
 
 // scanTenant scans a row of tenantColumns.
 func scanTenant(row pgx.Row) (*contactd.Tenant, error) {
 	var t contactd.Tenant
-	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.ChangeRetentionDays, &t.CreatedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.ChangeRetentionDays, &t.RateLimit, &t.CreatedAt); err != nil {
 		return nil, interpretError(err)
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
@@ -27,8 +27,8 @@ func scanTenant(row pgx.Row) (*contactd.Tenant, error) {
 // CreateTenant implements contactd.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *contactd.Tenant) error {
 	t.ChangeRetentionDays = cmp.Or(t.ChangeRetentionDays, contactd.DefaultChangeRetentionDays)
-	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, change_retention_days, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.Name, t.DefaultRegion, t.UniquePhones, t.ChangeRetentionDays, t.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, change_retention_days, rate_limit, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.Name, t.DefaultRegion, t.UniquePhones, t.ChangeRetentionDays, t.RateLimit, t.CreatedAt)
 	return s.tenantNameConflict(ctx, t, err)
 }
 
@@ -86,8 +86,8 @@ func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
 				return &contactd.SharedNumbersError{Numbers: shared}
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, default_region = $2, unique_phones = $3, change_retention_days = $4 WHERE id = $5`,
-			t.Name, t.DefaultRegion, t.UniquePhones, t.ChangeRetentionDays, t.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, default_region = $2, unique_phones = $3, change_retention_days = $4, rate_limit = $5 WHERE id = $6`,
+			t.Name, t.DefaultRegion, t.UniquePhones, t.ChangeRetentionDays, t.RateLimit, t.ID); err != nil {
 			return err
 		}
 		// Principals carry the tenant's settings: every node forgets them.

@@ -9,14 +9,14 @@ import (
 	"github.com/contactd/contactd"
 )
 
-// tokenColumns are the columns of tokens k with its tenant t's region.
-const tokenColumns = `k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, k.revoked_at, t.default_region`
+// tokenColumns are the columns of tokens k with its tenant t's region and rate limit.
+const tokenColumns = `k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, k.revoked_at, t.default_region, t.rate_limit`
 
 // scanToken scans a row of tokenColumns.
 func scanToken(row pgx.Row) (*contactd.Token, error) {
 	var t contactd.Token
 	var kind, scopes string
-	if err := row.Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &t.CreatedAt, &t.RevokedAt, &t.TenantRegion); err != nil {
+	if err := row.Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &t.CreatedAt, &t.RevokedAt, &t.TenantRegion, &t.TenantRateLimit); err != nil {
 		return nil, interpretError(err)
 	}
 	t.Kind = contactd.TokenKind(kind)

@@ -10,14 +10,19 @@ import (
 	"github.com/contactd/contactd"
 )
 
-const tenantColumns = `id, name, default_region, unique_phones, change_retention_days, created_at`
+const tenantColumns = `id, name, default_region, unique_phones, change_retention_days, rate_limit, created_at`
 
 // scanTenant scans a row of tenantColumns.
 func scanTenant(row rowScanner) (*contactd.Tenant, error) {
 	var t contactd.Tenant
 	var created string
-	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.ChangeRetentionDays, &created); err != nil {
+	var rate sql.NullInt64
+	if err := row.Scan(&t.ID, &t.Name, &t.DefaultRegion, &t.UniquePhones, &t.ChangeRetentionDays, &rate, &created); err != nil {
 		return nil, interpretError(err)
+	}
+	if rate.Valid {
+		n := int(rate.Int64)
+		t.RateLimit = &n
 	}
 	var err error
 	t.CreatedAt, err = parseTime(created)
@@ -31,8 +36,8 @@ func (s *Store) CreateTenant(ctx context.Context, t *contactd.Tenant) error {
 			return err
 		}
 		t.ChangeRetentionDays = cmp.Or(t.ChangeRetentionDays, contactd.DefaultChangeRetentionDays)
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, change_retention_days, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Name, t.DefaultRegion, boolInt(t.UniquePhones), t.ChangeRetentionDays, formatTime(t.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, default_region, unique_phones, change_retention_days, rate_limit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.DefaultRegion, boolInt(t.UniquePhones), t.ChangeRetentionDays, t.RateLimit, formatTime(t.CreatedAt))
 		return err
 	})
 }
@@ -88,8 +93,8 @@ func (s *Store) UpdateTenant(ctx context.Context, t *contactd.Tenant) error {
 				return &contactd.SharedNumbersError{Numbers: shared}
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, default_region = ?, unique_phones = ?, change_retention_days = ? WHERE id = ?`,
-			t.Name, t.DefaultRegion, boolInt(t.UniquePhones), t.ChangeRetentionDays, t.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, default_region = ?, unique_phones = ?, change_retention_days = ?, rate_limit = ? WHERE id = ?`,
+			t.Name, t.DefaultRegion, boolInt(t.UniquePhones), t.ChangeRetentionDays, t.RateLimit, t.ID)
 		if err != nil {
 			return err
 		}

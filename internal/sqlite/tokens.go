@@ -7,16 +7,21 @@ import (
 	"github.com/contactd/contactd"
 )
 
-// tokenColumns are the columns of tokens k with its tenant t's region.
-const tokenColumns = `k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, k.revoked_at, t.default_region`
+// tokenColumns are the columns of tokens k with its tenant t's region and rate limit.
+const tokenColumns = `k.tenant_id, k.id, k.name, k.kind, k.user_id, k.scopes, k.hash, k.created_at, k.revoked_at, t.default_region, t.rate_limit`
 
 // scanToken scans a row of tokenColumns.
 func scanToken(row rowScanner) (*contactd.Token, error) {
 	var t contactd.Token
 	var kind, scopes, created string
 	var revoked *string
-	if err := row.Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &created, &revoked, &t.TenantRegion); err != nil {
+	var rate *int64
+	if err := row.Scan(&t.TenantID, &t.ID, &t.Name, &kind, &t.UserID, &scopes, &t.Hash, &created, &revoked, &t.TenantRegion, &rate); err != nil {
 		return nil, interpretError(err)
+	}
+	if rate != nil {
+		n := int(*rate)
+		t.TenantRateLimit = &n
 	}
 	t.Kind = contactd.TokenKind(kind)
 	t.Scopes = contactd.SplitScopes(scopes)
