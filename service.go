@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,30 @@ type Service struct {
 	// and background jobs end.
 	stopping chan struct{}
 	stopOnce sync.Once
+	// stats counts what operators watch (Stats).
+	stats struct {
+		tokenHits, tokenMisses          atomic.Uint64
+		webhookDelivered, webhookFailed atomic.Uint64
+		webhookLatencyMicros            atomic.Uint64
+	}
+}
+
+// Stats are the Service's running counts, for metrics.
+type Stats struct {
+	// TokenCacheHits and TokenCacheMisses count authentications answered
+	// from the token cache and from the store.
+	TokenCacheHits, TokenCacheMisses uint64
+	// WebhookDelivered and WebhookFailed count delivery attempts by
+	// outcome (a 2xx answer or not); WebhookLatency is their total time.
+	WebhookDelivered, WebhookFailed uint64
+	WebhookLatency                  time.Duration
+}
+
+// Stats returns the Service's running counts.
+func (s *Service) Stats() Stats {
+	return Stats{TokenCacheHits: s.stats.tokenHits.Load(), TokenCacheMisses: s.stats.tokenMisses.Load(),
+		WebhookDelivered: s.stats.webhookDelivered.Load(), WebhookFailed: s.stats.webhookFailed.Load(),
+		WebhookLatency: time.Duration(s.stats.webhookLatencyMicros.Load()) * time.Microsecond}
 }
 
 // stopped reports whether Stop was called.

@@ -1,6 +1,9 @@
 package contactd
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store persists contactd's data. It holds no business rules: the Service
 // validates and decides; a Store writes, reads, and returns what it found
@@ -38,3 +41,16 @@ type Store interface {
 	// Close releases the store's connections.
 	Close() error
 }
+
+// StoreMetrics receives the timings a store measures of itself. A store
+// that measures them has a SetMetrics(StoreMetrics) method.
+type StoreMetrics interface {
+	// Query is one statement of kind op (read, write; on PostgreSQL the
+	// statement's verb) and how long it took (for a query returning rows,
+	// until its first row).
+	Query(op string, d time.Duration)
+	// Commit is one write transaction carrying jobs writes (SQLite's
+	// group commit puts concurrent writes in one) and how long it took.
+	Commit(jobs int, d time.Duration)
+}
+

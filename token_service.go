@@ -18,9 +18,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 		var p Principal
 		var ok bool
 		if p, epoch, ok = s.tokens.get(hash, time.Now()); ok {
+			s.stats.tokenHits.Add(1)
 			return p, nil
 		}
 	}
+	s.stats.tokenMisses.Add(1)
 	t, err := s.store.TokenByHash(ctx, hash)
 	if ErrorCodeOf(err) == ENotFound || (err == nil && !tokenMatches(secret, t.Hash)) {
 		return Principal{}, Errorf(EUnauthorized, "the token is not valid")

@@ -247,6 +247,12 @@ func (s *Service) send(ctx context.Context, w *Webhook, msgID, event string, seq
 	if a.Err != nil {
 		d.Error = a.Err.Error()
 	}
+	if d.Error == "" { // taken: a 2xx answer
+		s.stats.webhookDelivered.Add(1)
+	} else {
+		s.stats.webhookFailed.Add(1)
+	}
+	s.stats.webhookLatencyMicros.Add(uint64(a.Latency.Microseconds()))
 	return d
 }
 

@@ -15,18 +15,23 @@ import (
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
+	"github.com/contactd/contactd/internal/metrics"
 	"github.com/contactd/contactd/internal/webhook"
 )
 
 // Main is a running server; tests start it on port 0.
 type Main struct {
-	Addr    string // the address it listens on, once started
-	store   contactd.Store
-	svc     *contactd.Service
-	bg      sync.WaitGroup // background jobs (change retention)
-	api     *httpapi.Server
-	httpSrv *http.Server
-	ln      net.Listener
+	Addr string // the address it listens on, once started
+	// MetricsAddr is where /metrics is served: Addr, or the address of
+	// its own listener (ServeConfig.MetricsAddr).
+	MetricsAddr string
+	metricsSrv  *http.Server
+	store       contactd.Store
+	svc         *contactd.Service
+	bg          sync.WaitGroup // background jobs (change retention)
+	api         *httpapi.Server
+	httpSrv     *http.Server
+	ln          net.Listener
 }
 
 // ServeConfig configures a server.
@@ -49,6 +54,9 @@ type ServeConfig struct {
 	// Timeouts bounds each stage of a request (zero fields take the
 	// defaults of DefaultTimeouts).
 	Timeouts Timeouts
+	// MetricsAddr, when set, serves /metrics on a listener of its own
+	// instead of the API's.
+	MetricsAddr string
 	// RateLimit is each token's requests per second (0: no limit) and
 	// TokenConcurrency its lists, searches and exports in flight (0: no
 	// limit); see httpapi.Config.
@@ -117,10 +125,42 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 		printBanner(cfg.Banner, m.Addr, secret)
 	}
 	to := cfg.Timeouts.orDefaults()
+	storeName := "sqlite"
+	if isPostgres(cfg.DB) {
+		storeName = "postgres"
+	}
+	mt := metrics.New(metrics.Sources{Store: storeName, Stats: svc.Stats, RunningImports: func() int { return m.api.RunningImports() }})
+	if sm, ok := store.(interface{ SetMetrics(contactd.StoreMetrics) }); ok {
+		sm.SetMetrics(mt)
+	}
 	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes, RequestTimeout: to.Request,
-		RateLimit: cfg.RateLimit, TokenConcurrency: cfg.TokenConcurrency})
+		RateLimit: cfg.RateLimit, TokenConcurrency: cfg.TokenConcurrency, Observer: mt})
+	handler := http.Handler(m.api)
+	m.MetricsAddr = m.Addr
+	if cfg.MetricsAddr == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mt.Handler())
+		mux.Handle("/", m.api)
+		handler = mux
+	} else {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			store.Close()
+			return nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+		m.MetricsAddr = mln.Addr().String()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mt.Handler())
+		m.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read, IdleTimeout: to.Idle}
+		go func() {
+			if err := m.metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cfg.Log.Error("serve metrics", "err", err)
+			}
+		}()
+	}
 	m.httpSrv = &http.Server{
-		Handler:           m.api,
+		Handler:           handler,
 		ReadHeaderTimeout: to.ReadHeader,
 		ReadTimeout:       to.Read,
 		IdleTimeout:       to.Idle,
@@ -148,6 +188,9 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 func (m *Main) Close(ctx context.Context) error {
 	m.svc.Stop()
 	err := m.httpSrv.Shutdown(ctx)
+	if m.metricsSrv != nil {
+		err = errors.Join(err, m.metricsSrv.Shutdown(ctx))
+	}
 	m.api.Close()
 	m.bg.Wait()
 	return errors.Join(err, m.store.Close())
@@ -188,6 +231,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		"let webhooks deliver to private, loopback and link-local addresses (local development only); env CONTACTD_WEBHOOK_ALLOW_PRIVATE=true")
 	maxFailures := fs.Int("webhook-max-failures", contactd.DefaultMaxWebhookFailures, "disable a webhook subscription after this many failed attempts in a row (it is also disabled after 24 h of failures)")
 	rateLimit := fs.Int("rate-limit", DefaultRateLimit, "requests per second each token may make, with bursts of twice that (a tenant's rateLimit may lower it); an address sending no valid token is held to 20, then one a second; 0 turns rate limiting off")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on a listener of its own at this address (for example 127.0.0.1:9090) instead of the API's")
 	concurrency := fs.Int("token-concurrency", DefaultTokenConcurrency, "lists, searches and exports a token may have in flight at once; 0 for no limit")
 	d := DefaultTimeouts
 	var to Timeouts
@@ -221,11 +265,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport,
 		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures, Timeouts: to,
-		RateLimit: *rateLimit, TokenConcurrency: *concurrency})
+		RateLimit: *rateLimit, TokenConcurrency: *concurrency, MetricsAddr: *metricsAddr})
 	if err != nil {
 		return err
 	}
-	log.Info("listening", "addr", m.Addr, "db", *db, "version", version)
+	log.Info("listening", "addr", m.Addr, "metrics", m.MetricsAddr, "db", *db, "version", version)
 	lw.Flush()
 	<-ctx.Done()
 	log.Info("shutting down")

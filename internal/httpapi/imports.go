@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/contactd/contactd"
@@ -23,9 +24,10 @@ const MaxImportBytes = 1 << 30
 // importJobs runs the imports this server accepted, in the background,
 // until Close.
 type importJobs struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	running atomic.Int64 // jobs this node runs now
 }
 
 var (
@@ -139,8 +141,10 @@ func (s *Server) createImport(c *call) (*reply, error) {
 	run := *im
 	run.Warnings, run.MatchedBy = slices.Clone(im.Warnings), maps.Clone(im.MatchedBy)
 	s.jobs.wg.Add(1)
+	s.jobs.running.Add(1)
 	go func() {
 		defer s.jobs.wg.Done()
+		defer s.jobs.running.Add(-1)
 		defer os.Remove(f.Name())
 		defer f.Close()
 		if _, err := s.svc.RunImport(s.jobs.ctx, p, &run, opened.Source, opened.Warnings, nil); err != nil {

@@ -56,7 +56,19 @@ type Config struct {
 	// TokenConcurrency is how many lists, searches and exports a token may
 	// have in flight at once; 0 for no limit.
 	TokenConcurrency int
+	// Observer, when set, hears of every request (metrics).
+	Observer Observer
 }
+
+// Observer hears of each request: when it starts and how it ended, by
+// route template (never the raw path, whose ids would be unbounded).
+type Observer interface {
+	Started(route string)
+	Finished(route, method string, status int, d time.Duration)
+}
+
+// RunningImports is how many import jobs this server runs now.
+func (s *Server) RunningImports() int { return int(s.jobs.running.Load()) }
 
 // DefaultRequestTimeout is the default time budget of a request.
 const DefaultRequestTimeout = 10 * time.Second
@@ -186,6 +198,10 @@ func (s *Server) handle(rt route) http.Handler {
 			h.Set("Cache-Control", "private, no-cache")
 		}
 		status := 0
+		if o := s.cfg.Observer; o != nil {
+			o.Started(rt.Path)
+			defer func() { o.Finished(rt.Path, r.Method, status, time.Since(start)) }()
+		}
 		defer func() {
 			if c.expensive {
 				s.limits.leave(c.p.TokenID)

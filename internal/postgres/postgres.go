@@ -42,6 +42,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	watch   tokenWatch
 	changes changeWatch
+	metrics *metricsTracer
 }
 
 var _ contactd.Store = (*Store)(nil)
@@ -58,11 +59,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 // open connects with a parsed configuration and migrates.
 func open(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
+	tr := &metricsTracer{inner: cfg.ConnConfig.Tracer}
+	cfg.ConnConfig.Tracer = tr
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, metrics: tr}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

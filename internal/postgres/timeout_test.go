@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,5 +43,42 @@ func TestStatementTimeout(t *testing.T) {
 	}
 	if took := time.Since(start); took > 900*time.Millisecond {
 		t.Fatalf("a statement cancelled at 200 ms ran %v", took)
+	}
+}
+
+// opsRecorder keeps what a store reports to its metrics.
+type opsRecorder struct {
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+func (r *opsRecorder) Query(op string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ops[op]++
+}
+
+func (r *opsRecorder) Commit(int, time.Duration) {}
+
+// TestStoreMetrics: with metrics set, every statement is timed under its
+// verb.
+func TestStoreMetrics(t *testing.T) {
+	s, err := postgres.Open(context.Background(), storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := &opsRecorder{ops: map[string]int{}}
+	s.SetMetrics(r)
+	if _, err := s.Tenants(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Sleep(t.Context(), s, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ops["select"] < 2 {
+		t.Fatalf("timed statements: %v", r.ops)
 	}
 }

@@ -172,6 +172,9 @@ func (s *Store) checkpointer() {
 
 // runGroup runs jobs in one transaction and tells each its outcome.
 func (s *Store) runGroup(jobs []*writeJob) {
+	if m := s.metrics.Load(); m != nil {
+		defer func(start time.Time) { (*m).Commit(len(jobs), time.Since(start)) }(time.Now())
+	}
 	results := make([]error, len(jobs))
 	tx, err := s.write.BeginTx(context.Background(), nil)
 	if err != nil {

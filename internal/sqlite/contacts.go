@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/sqlq"
@@ -64,6 +65,7 @@ func (s *Store) ContactDoc(ctx context.Context, tenantID, id string) (*contactd.
 // that covers the phone columns: without statistics SQLite may prefer the
 // primary key and read every number of the tenant.
 func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
+	defer s.observe("read", time.Now())
 	st, err := s.readStmt(ctx, `SELECT c.id, c.doc, MAX(p.is_primary) AS prim, group_concat(p.phone_id)
 		FROM contact_phones p INDEXED BY contact_phones_e164
 		JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id

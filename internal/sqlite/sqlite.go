@@ -44,6 +44,8 @@ type Store struct {
 	stmts sync.Map // query text → *sql.Stmt on read
 	// listStmts counts the list and count queries among stmts (listStmt).
 	listStmts atomic.Int64
+	// metrics hears the time of reads and write transactions (SetMetrics).
+	metrics atomic.Pointer[contactd.StoreMetrics]
 	// wstmts caches the writer's statements of fixed text (inserts of
 	// contacts and their rows), used in transactions through Tx.Stmt.
 	wstmts sync.Map // query text → *sql.Stmt on write
@@ -114,11 +116,24 @@ func (s *Store) prepareNoted() {
 
 // queryRow runs a fixed single-row read through its prepared statement.
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	defer s.observe("read", time.Now())
 	st, err := s.readStmt(ctx, q)
 	if err != nil {
 		return s.read.QueryRowContext(ctx, q, args...) // reports the error on Scan
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// SetMetrics implements the contactd.StoreMetrics hook: m hears the time
+// of each read (until its first row) and each write transaction.
+func (s *Store) SetMetrics(m contactd.StoreMetrics) { s.metrics.Store(&m) }
+
+// observe tells the metrics, if any, that a statement of kind op started
+// at start has run.
+func (s *Store) observe(op string, start time.Time) {
+	if m := s.metrics.Load(); m != nil {
+		(*m).Query(op, time.Since(start))
+	}
 }
 
 var _ contactd.Store = (*Store)(nil)
@@ -358,6 +373,7 @@ func list[T any](ctx context.Context, s *Store, build func(*sqlq.Builder) string
 
 // queryList runs a list query, prepared while listStmt keeps it.
 func (s *Store) queryList(ctx context.Context, q string, args []any) (*sql.Rows, error) {
+	defer s.observe("read", time.Now())
 	if st := s.listStmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -393,6 +409,7 @@ func (s *Store) listStmt(ctx context.Context, q string) *sql.Stmt {
 func count(ctx context.Context, s *Store, build func(*sqlq.Builder) string) (int, error) {
 	b := sqlq.NewBuilder(sqlq.SQLite)
 	q := build(b)
+	defer s.observe("read", time.Now())
 	var n int
 	var err error
 	if st := s.listStmt(ctx, q); st != nil {
