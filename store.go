@@ -53,4 +53,3 @@ type StoreMetrics interface {
 	// group commit puts concurrent writes in one) and how long it took.
 	Commit(jobs int, d time.Duration)
 }
-
