@@ -61,16 +61,23 @@ func (s *Store) ContactDoc(ctx context.Context, tenantID, id string) (*contactd.
 	return &d, nil
 }
 
-// LookupPhone implements contactd.Store. The plan is pinned to the index
-// that covers the phone columns: without statistics SQLite may prefer the
-// primary key and read every number of the tenant.
+// lookupPhoneSQL is caller-ID's query. Its plan is pinned, whatever the
+// statistics say (they are shared by all tenants, and one tenant's
+// thousands of contacts sharing a number skew them): the index that covers
+// the phone columns (without it SQLite may prefer the primary key and read
+// every number of the tenant), read first (CROSS JOIN keeps the phones as
+// the outer loop: with skewed statistics SQLite would start from the
+// tenant's contacts), then each matching contact by its key.
+const lookupPhoneSQL = `SELECT c.id, c.doc, MAX(p.is_primary) AS prim, group_concat(p.phone_id)
+		FROM contact_phones p INDEXED BY contact_phones_e164
+		CROSS JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
+		WHERE p.tenant_id = ? AND p.e164 = ? AND p.live = 1
+		GROUP BY c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT ?`
+
+// LookupPhone implements contactd.Store with lookupPhoneSQL.
 func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
 	defer s.observe("read", time.Now())
-	st, err := s.readStmt(ctx, `SELECT c.id, c.doc, MAX(p.is_primary) AS prim, group_concat(p.phone_id)
-		FROM contact_phones p INDEXED BY contact_phones_e164
-		JOIN contacts c ON c.tenant_id = p.tenant_id AND c.id = p.contact_id
-		WHERE p.tenant_id = ? AND p.e164 = ? AND p.live = 1
-		GROUP BY c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT ?`)
+	st, err := s.readStmt(ctx, lookupPhoneSQL)
 	if err != nil {
 		return nil, err
 	}

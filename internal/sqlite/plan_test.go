@@ -87,3 +87,56 @@ func checkRankLevelsPlan(t *testing.T, s *Store) {
 		t.Errorf("%d sorts, want at most 4\n%s", sorts, strings.Join(plan, "\n"))
 	}
 }
+
+// TestLookupPlanIgnoresSkew: caller-ID reads the phone index by tenant and
+// number, then each matching contact by its key, whatever the statistics
+// say. Planner statistics are shared by all tenants: with one tenant whose
+// 29,000 contacts share a number, SQLite would otherwise estimate that a
+// number matches thousands of rows and start from the tenant's contacts,
+// making a lookup that finds nothing take 30-240 ms (issue 13, defect 3).
+func TestLookupPlanIgnoresSkew(t *testing.T) {
+	s := openTemp(t)
+	check := func(t *testing.T) {
+		rows, err := s.write.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+lookupPhoneSQL, "tn_x", "+14155550100", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(detail, "SEARCH") || strings.HasPrefix(detail, "SCAN") {
+				plan = append(plan, detail)
+			}
+		}
+		if len(plan) != 2 ||
+			!strings.HasPrefix(plan[0], "SEARCH p USING COVERING INDEX contact_phones_e164 (tenant_id=? AND e164=? AND live=?)") ||
+			!strings.HasPrefix(plan[1], "SEARCH c USING INDEX sqlite_autoindex_contacts_1 (tenant_id=? AND id=?)") &&
+				!strings.HasPrefix(plan[1], "SEARCH c USING PRIMARY KEY (tenant_id=? AND id=?)") {
+			t.Fatalf("caller-ID plan:\n%s", strings.Join(plan, "\n"))
+		}
+	}
+	t.Run("no statistics", check)
+	// Statistics of a database where one tenant's 29,000 contacts share
+	// one number: about 14,500 phone rows per (tenant, number) on average.
+	for _, q := range []string{
+		`ANALYZE`,
+		`DELETE FROM sqlite_stat1`,
+		`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+			('contact_phones', 'contact_phones_e164', '29010 14505 14505 14505 1 1 1'),
+			('contacts', 'sqlite_autoindex_contacts_1', '29005 29005 1'),
+			('contacts', 'contacts_updated', '29005 29005 2 1'),
+			('contacts', 'contacts_display_name', '29005 29005 29005 1'),
+			('contacts', 'contacts_last_name', '29005 29005 29005 1')`,
+		`ANALYZE sqlite_schema`,
+	} {
+		if _, err := s.write.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("skewed statistics", check)
+}
