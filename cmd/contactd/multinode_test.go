@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +23,8 @@ import (
 // CONTACTD_TEST_AS_SERVER set, it runs the command line instead of tests.
 func TestMain(m *testing.M) {
 	if os.Getenv("CONTACTD_TEST_AS_SERVER") != "" {
-		ctx, stop := context.WithCancel(context.Background())
+		// As main: SIGINT and SIGTERM shut down gracefully.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
 			fmt.Fprintln(os.Stderr, err)
