@@ -145,15 +145,15 @@ func TestAccountDomain(t *testing.T) {
 
 func TestParseAccountSort(t *testing.T) {
 	t.Parallel()
-	keys, err := parseSort("-name, createdAt", "query.sort", "accounts", AccountSortFields)
+	keys, err := parseSort("-name, createdAt", "query.sort", "accounts", AccountSortFields, nil)
 	if err != nil || len(keys) != 3 || keys[0] != (SortKey{Field: "name", Desc: true}) || keys[1].Field != "createdAt" || keys[2].Field != "id" {
 		t.Errorf("got %v, %v", keys, err)
 	}
-	if keys, _ := parseSort("id,name", "s", "accounts", AccountSortFields); len(keys) != 1 {
+	if keys, _ := parseSort("id,name", "s", "accounts", AccountSortFields, nil); len(keys) != 1 {
 		t.Errorf("fields after id: %v", keys)
 	}
 	for _, bad := range []string{"lastName", "name,name", "name,", "-"} {
-		if _, err := parseSort(bad, "query.sort", "accounts", AccountSortFields); ErrorCodeOf(err) != EInvalid {
+		if _, err := parseSort(bad, "query.sort", "accounts", AccountSortFields, nil); ErrorCodeOf(err) != EInvalid {
 			t.Errorf("sort %q: got %v", bad, err)
 		}
 	}

@@ -53,12 +53,13 @@ var ContactSortFields = []string{"id", "displayName", "firstName", "lastName", "
 	"status", "ownerId", "kind", "createdAt", "updatedAt"}
 
 var contactList = &listKind[*Contact]{
-	name:     "contacts",
-	sortable: ContactSortFields,
-	times:    contactTimes,
-	value:    contactSortValue,
-	fields:   jsonFields(reflect.TypeFor[Contact]()),
-	schema:   ContactFilter,
+	name:      "contacts",
+	sortable:  ContactSortFields,
+	sortsJSON: true,
+	times:     contactTimes,
+	value:     contactSortValue,
+	fields:    jsonFields(reflect.TypeFor[Contact]()),
+	schema:    ContactFilter,
 	// A tenant's contacts may be millions: a page counts a bounded number.
 	countBound: CountBound,
 }
@@ -93,6 +94,9 @@ func contactSortValue(c *Contact, field string) string {
 		return timeValue(c.CreatedAt)
 	case "updatedAt":
 		return timeValue(c.UpdatedAt)
+	}
+	if strings.Contains(field, "#") {
+		return propertySortValue(c.Properties, field)
 	}
 	return ""
 }

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 )
 
 // ErrorCode is the closed set of error kinds the Service returns.
@@ -184,4 +187,25 @@ func invalid(fields []FieldError) *Error {
 // invalidField returns an EInvalid error for one field.
 func invalidField(location, format string, args ...any) *Error {
 	return invalid([]FieldError{{Location: location, Message: fmt.Sprintf(format, args...)}})
+}
+
+// IsUnavailable reports whether err says that the database cannot be
+// reached at the moment (it is down, restarting, or refused or dropped
+// the connection), rather than that a request or contactd is wrong: the
+// request may succeed if tried again shortly. It reads the error's SQLSTATE
+// (connection exceptions, class 08; the server shutting down or starting
+// up, 57P01-57P03; too many connections, 53300) and the network errors
+// under it, without knowing the store.
+func IsUnavailable(err error) bool {
+	if err == nil || IsDomainError(err) {
+		return false
+	}
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		c := st.SQLState()
+		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" || c == "53300"
+	}
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

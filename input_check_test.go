@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"testing"
 )
 
@@ -159,5 +163,31 @@ func TestBuildRefusesNUL(t *testing.T) {
 	} {
 		_, err := buildContact(in, nil, "US")
 		requireInvalid(t, err, nil)
+	}
+}
+
+// sqlStateErr is an error carrying a SQLSTATE, as drivers' errors do.
+type sqlStateErr string
+
+func (e sqlStateErr) Error() string    { return "sqlstate " + string(e) }
+func (e sqlStateErr) SQLState() string { return string(e) }
+
+// TestIsUnavailable: a database that cannot be reached is told from a
+// request or a bug by the error's SQLSTATE and the network errors under it.
+func TestIsUnavailable(t *testing.T) {
+	for _, err := range []error{
+		sqlStateErr("08006"), sqlStateErr("57P01"), sqlStateErr("57P03"), sqlStateErr("53300"),
+		fmt.Errorf("query: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}),
+		fmt.Errorf("read: %w", io.ErrUnexpectedEOF), syscall.ECONNRESET,
+	} {
+		if !IsUnavailable(err) {
+			t.Errorf("IsUnavailable(%v) = false", err)
+		}
+	}
+	for _, err := range []error{nil, errors.New("boom"), sqlStateErr("23505"), sqlStateErr("22021"),
+		&Error{Code: ENotFound, Message: "x"}, io.EOF} {
+		if IsUnavailable(err) {
+			t.Errorf("IsUnavailable(%v) = true", err)
+		}
 	}
 }

@@ -219,7 +219,10 @@ type listKind[T any] struct {
 	// errors list them; nil for a list in a fixed order (fixed), which
 	// takes no sort and no page number.
 	sortable []string
-	fixed    []SortKey
+	// sortsJSON, when set, lets a sort name <json field>.<path> of the
+	// list's filter schema (properties.tier): see PropertySortKeys.
+	sortsJSON bool
+	fixed     []SortKey
 	// times are the sort fields holding timestamps.
 	times map[string]bool
 	// value is an item's value of a sort field, as a cursor keeps it.
@@ -287,7 +290,11 @@ func startList[T any](ctx context.Context, s *Service, p Principal, k *listKind[
 		}
 		l.keys = k.fixed
 	} else {
-		if l.keys, err = parseSort(l.sortSpec, lp.at("sort"), k.name, k.sortable); err != nil {
+		var paths *filter.Schema
+		if k.sortsJSON {
+			paths = k.schema
+		}
+		if l.keys, err = parseSort(l.sortSpec, lp.at("sort"), k.name, k.sortable, paths); err != nil {
 			return nil, err
 		}
 	}
@@ -353,6 +360,8 @@ func (l *listing) afterValues(times map[string]bool) []any {
 		if times[k.Field] {
 			t, _ := time.Parse(time.RFC3339Nano, l.after[i])
 			out[i] = t
+		} else if strings.Contains(k.Field, "#") {
+			out[i] = propertySortArg(k.Field, l.after[i])
 		} else {
 			out[i] = l.after[i]
 		}
@@ -429,7 +438,7 @@ func finishList[T any](ctx context.Context, s *Service, p Principal, k *listKind
 // parseSort parses a sort parameter ("-updatedAt,lastName") against a
 // list's sortable fields and appends id as the tie-break; what names the
 // list in errors.
-func parseSort(spec, loc, what string, sortable []string) ([]SortKey, error) {
+func parseSort(spec, loc, what string, sortable []string, paths *filter.Schema) ([]SortKey, error) {
 	var keys []SortKey
 	seen := map[string]bool{}
 	if spec != "" {
@@ -437,13 +446,24 @@ func parseSort(spec, loc, what string, sortable []string) ([]SortKey, error) {
 			part = strings.TrimSpace(part)
 			k := SortKey{Field: strings.TrimPrefix(strings.TrimPrefix(part, "-"), "+")}
 			k.Desc = strings.HasPrefix(part, "-")
-			if !slices.Contains(sortable, k.Field) {
-				return nil, invalidField(loc, "cannot sort %s by %q (sortable: %s)", what, part, strings.Join(sortable, ", "))
-			}
 			if seen[k.Field] {
 				return nil, invalidField(loc, "%q is given twice", k.Field)
 			}
 			seen[k.Field] = true
+			if paths != nil && strings.Contains(k.Field, ".") {
+				if _, _, err := paths.JSONPath(k.Field); err != nil {
+					return nil, invalidField(loc, "cannot sort %s by %q: %v", what, part, err)
+				}
+				keys = append(keys, PropertySortKeys(k.Field, k.Desc)...)
+				continue
+			}
+			if !slices.Contains(sortable, k.Field) {
+				more := ""
+				if paths != nil {
+					more = ", properties.<path>"
+				}
+				return nil, invalidField(loc, "cannot sort %s by %q (sortable: %s%s)", what, part, strings.Join(sortable, ", "), more)
+			}
 			keys = append(keys, k)
 			if k.Field == "id" {
 				break // unique: later keys could never apply
@@ -458,6 +478,84 @@ func parseSort(spec, loc, what string, sortable []string) ([]SortKey, error) {
 		keys = append(keys, SortKey{Field: "id", Desc: desc})
 	}
 	return keys, nil
+}
+
+// Sorting by a custom field. A sort by properties.<path> orders numbers
+// first (by value), then strings (bytewise), then everything else
+// (booleans, null, objects, arrays, and contacts without the property),
+// ties broken by id; descending reverses it all. Stores read it as three
+// keys, each named <path>#<part>: the rank of the value's type, its
+// number (0 unless a number), its text (empty unless a string).
+const (
+	propRank   = "#rank"
+	propNumber = "#number"
+	propText   = "#text"
+)
+
+// PropertySortKeys are the keys of a sort by properties.<path>.
+func PropertySortKeys(path string, desc bool) []SortKey {
+	return []SortKey{{Field: path + propRank, Desc: desc}, {Field: path + propNumber, Desc: desc}, {Field: path + propText, Desc: desc}}
+}
+
+// PropertySortPart splits a sort field made by PropertySortKeys into its
+// path and part ("rank", "number" or "text"); ok is false for any other
+// field.
+func PropertySortPart(field string) (path []string, part string, ok bool) {
+	key, part, ok := strings.Cut(field, "#")
+	if !ok {
+		return nil, "", false
+	}
+	_, rest, _ := strings.Cut(key, ".")
+	return strings.Split(rest, "."), part, true
+}
+
+// propertySortValue is a contact's value of a sort field made by
+// PropertySortKeys, as a cursor keeps it.
+func propertySortValue(props json.RawMessage, field string) string {
+	path, part, _ := PropertySortPart(field)
+	var v any = nil
+	var m map[string]any
+	if len(props) > 0 && unmarshalNumbers(props, &m) == nil {
+		v = m
+		for _, seg := range path {
+			obj, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = obj[seg]
+		}
+	}
+	rank, num, text := "2", "0", ""
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := strconv.ParseFloat(string(x), 64); err == nil {
+			rank, num = "0", strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	case string:
+		rank, text = "1", x
+	}
+	switch part {
+	case "rank":
+		return rank
+	case "number":
+		return num
+	}
+	return text
+}
+
+// propertySortArg converts a cursor's value of a property sort part to
+// the type its column compares with.
+func propertySortArg(field, v string) any {
+	switch _, part, _ := PropertySortPart(field); part {
+	case "rank":
+		n, _ := strconv.Atoi(v)
+		return n
+	case "number":
+		f, _ := strconv.ParseFloat(v, 64)
+		return f
+	}
+	return v
 }
 
 // timeValue is how a cursor keeps a timestamp sort value.

@@ -129,3 +129,36 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
+
+// TestPropertySortValue: a cursor keeps a contact's rank, number and text
+// of a custom field as its columns compute them.
+func TestPropertySortValue(t *testing.T) {
+	props := json.RawMessage(`{"a":{"n":2.50,"s":"x","b":true,"z":null},"big":12345678901234567890}`)
+	for _, tc := range []struct{ path, rank, num, text string }{
+		{"properties.a.n", "0", "2.5", ""},
+		{"properties.a.s", "1", "0", "x"},
+		{"properties.a.b", "2", "0", ""},
+		{"properties.a.z", "2", "0", ""},
+		{"properties.a", "2", "0", ""},
+		{"properties.missing.deep", "2", "0", ""},
+		{"properties.big", "0", "1.2345678901234567e+19", ""},
+	} {
+		keys := PropertySortKeys(tc.path, false)
+		got := []string{propertySortValue(props, keys[0].Field), propertySortValue(props, keys[1].Field), propertySortValue(props, keys[2].Field)}
+		if got[0] != tc.rank || got[1] != tc.num || got[2] != tc.text {
+			t.Errorf("%s: %q", tc.path, got)
+		}
+		if path, part, ok := PropertySortPart(keys[1].Field); !ok || part != "number" || "properties."+strings.Join(path, ".") != tc.path {
+			t.Errorf("PropertySortPart(%q) = %v %q %v", keys[1].Field, path, part, ok)
+		}
+	}
+	if propertySortValue(nil, "properties.x#rank") != "2" {
+		t.Error("no properties")
+	}
+	if v := propertySortArg("properties.x#number", "2.5"); v != 2.5 {
+		t.Errorf("number arg %v", v)
+	}
+	if v := propertySortArg("properties.x#rank", "1"); v != 1 {
+		t.Errorf("rank arg %v", v)
+	}
+}

@@ -25,6 +25,7 @@
 package filter
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -143,6 +144,19 @@ func NewSchema(fields ...Field) *Schema {
 func (s *Schema) Field(name string) (Field, bool) {
 	f, ok := s.fields[name]
 	return f, ok
+}
+
+// JSONPath resolves a key <json field>.<path> (properties.tier) to its
+// field and the path's segments, checked as filters check them.
+func (s *Schema) JSONPath(key string) (Field, []string, error) {
+	f, segs, msg := s.lookup(key)
+	if msg == "" && segs == nil {
+		msg = fmt.Sprintf("%s is not a property path such as properties.tier", key)
+	}
+	if msg != "" {
+		return Field{}, nil, errors.New(msg)
+	}
+	return f, segs, nil
 }
 
 // Fields returns every field of the schema, in name order.

@@ -70,7 +70,7 @@ var (
 	contactListParams = []param{
 		{In: "query", Name: "q", Type: "string", Doc: "Full-text query: case- and accent-insensitive; every token prefix-matches names, company, emails or any 3+ consecutive digits of a phone number. Without sort, results are ranked."},
 		{In: "query", Name: "filter", Type: "string", Doc: "A JSON filter document, e.g. {\"tags\":{\"$in\":[\"vip\"]},\"properties.tier\":{\"$gte\":2}}. Fields: id kind contactType firstName lastName displayName company department jobTitle status source ownerId accountId externalId tags segments phones emails doNotCall emailOptOut smsOptOut blocked unknown createdAt updatedAt deletedAt address.country address.city address.state address.postalCode properties.<path>. Operators: $eq $ne $in $nin $exists $gt $gte $lt $lte $prefix $contains $all $and $or $not."},
-		{In: "query", Name: "sort", Type: "string", Doc: "Comma-separated fields, - for descending, e.g. -updatedAt,lastName; id breaks ties, in the direction of the last field. Sortable: id displayName firstName lastName company department jobTitle status ownerId kind createdAt updatedAt."},
+		{In: "query", Name: "sort", Type: "string", Doc: "Comma-separated fields, - for descending, e.g. -updatedAt,lastName; id breaks ties, in the direction of the last field. Sortable: id displayName firstName lastName company department jobTitle status ownerId kind createdAt updatedAt, and properties.<path> (numbers first by value, then strings bytewise, then everything else, each group by id)."},
 		limitParam, cursorParam, pageNumber, countParam,
 		{In: "query", Name: "includeDeleted", Type: "boolean", Doc: "Include soft-deleted contacts."},
 		fieldsParam, expandParamDoc,

@@ -58,6 +58,10 @@ func problemFor(err error, requestID string) *Problem {
 		return &Problem{Type: problemBase + he.code, Title: http.StatusText(he.status), Status: he.status,
 			Detail: he.detail, Instance: requestID, Errors: he.fields}
 	}
+	if contactd.IsUnavailable(err) {
+		return &Problem{Type: problemBase + "unavailable", Title: http.StatusText(503), Status: 503,
+			Detail: "the database cannot be reached at the moment; try again shortly", Instance: requestID}
+	}
 	var e *contactd.Error
 	if !errors.As(err, &e) || e.Code == contactd.EInternal {
 		return &Problem{Type: problemBase + "internal", Title: http.StatusText(500), Status: 500,

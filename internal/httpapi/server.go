@@ -514,7 +514,10 @@ func (s *Server) writeError(c *call, err error) int {
 	case p.Status == http.StatusInternalServerError:
 		s.log.Error("internal error", "request_id", c.requestID, "err", err)
 	case p.Status > 500:
-		s.log.Warn("unavailable", "request_id", c.requestID, "route", c.rt.Path, "detail", p.Detail)
+		s.log.Warn("unavailable", "request_id", c.requestID, "route", c.rt.Path, "detail", p.Detail, "err", err)
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		c.w.Header().Set("Retry-After", "1")
 	}
 	b, _ := json.Marshal(p)
 	c.w.Header().Set("Content-Type", "application/problem+json")

@@ -164,8 +164,22 @@ func (b *Builder) orderBy(s *strings.Builder, sort []contactd.SortKey) {
 	}
 }
 
-// sortColumn is the column of a sort field of the listed table.
+// sortColumn is the column of a sort field of the listed table, or for a
+// part of a sort by a custom field (contactd.PropertySortKeys) its
+// expression: never NULL, as keyset comparisons need.
 func (b *Builder) sortColumn(field string) string {
+	if path, part, ok := contactd.PropertySortPart(field); ok && b.t.properties {
+		p := b.Arg(b.d.propPath(path))
+		typ := b.d.propType(p)
+		switch part {
+		case "rank":
+			return "(CASE " + typ + " WHEN 'number' THEN 0 WHEN 'string' THEN 1 ELSE 2 END)"
+		case "number":
+			return "COALESCE(" + b.d.propNumber(p) + ", 0)"
+		case "text":
+			return "(CASE WHEN " + typ + " = 'string' THEN " + b.d.propText(p) + " ELSE '' END)" + b.d.bytewise
+		}
+	}
 	col, ok := b.t.sorts[field]
 	if !ok {
 		panic(fmt.Sprintf("sqlq: %s cannot be sorted by %q", b.t.name, field))
