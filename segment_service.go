@@ -187,8 +187,6 @@ func (s *Service) expandSegments(ctx context.Context, p Principal, n filter.Node
 	return n, nil
 }
 
-// segmentsOf returns the segments a contact is a member of: the static
-// segments holding it and the dynamic segments whose filter matches it.
 // segmentsOfPage returns the segments each contact of a page is a member
 // of, as segmentsOf does, asking each dynamic segment once for the page.
 func (s *Service) segmentsOfPage(ctx context.Context, p Principal, cs []*Contact) ([][]*Segment, error) {
@@ -217,6 +215,7 @@ func (s *Service) segmentsOfPage(ctx context.Context, p Principal, cs []*Contact
 		node, err := x.Member(sg.ID)
 		var fe *filter.Error
 		if errors.As(err, &fe) {
+			// Grown past the bounds since it was saved: it matches nobody.
 			s.log.Warn("segment filter too large to evaluate", "tenant", p.TenantID, "segment", sg.ID, "err", err)
 			continue
 		}
@@ -243,42 +242,14 @@ func (s *Service) segmentsOfPage(ctx context.Context, p Principal, cs []*Contact
 	return out, nil
 }
 
+// segmentsOf returns the segments a contact is a member of: the static
+// segments holding it and the dynamic segments whose filter matches it.
 func (s *Service) segmentsOf(ctx context.Context, p Principal, c *Contact) ([]*Segment, error) {
-	out, err := s.store.SegmentsOfContact(ctx, p.TenantID, c.ID)
+	segs, err := s.segmentsOfPage(ctx, p, []*Contact{c})
 	if err != nil {
 		return nil, err
 	}
-	r := s.segmentResolver(ctx, p)
-	dyn, err := r.dynamic()
-	if err != nil {
-		return nil, err
-	}
-	x := s.segmentExpander(r, false)
-	for _, sg := range dyn {
-		node, err := x.Member(sg.ID)
-		var fe *filter.Error
-		if errors.As(err, &fe) {
-			// Grown past the bounds since it was saved: it matches nobody.
-			s.log.Warn("segment filter too large to evaluate", "tenant", p.TenantID, "segment", sg.ID, "err", err)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		n, err := s.store.CountContacts(ctx, ContactQuery{Query: Query{TenantID: p.TenantID, Filter: and(fieldCond("id", c.ID), node)},
-			IncludeDeleted: true})
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			out = append(out, sg)
-		}
-	}
-	slices.SortFunc(out, func(a, b *Segment) int { return strings.Compare(a.ID, b.ID) })
-	if out == nil {
-		out = []*Segment{}
-	}
-	return out, nil
+	return segs[0], nil
 }
 
 // CreateSegment creates a static or dynamic segment; without a kind, one
