@@ -31,7 +31,8 @@ type route struct {
 	// itself (no JSON, no size limit but its own, no Idempotency-Key).
 	Upload bool
 	// Long marks a route that runs past the request budget by design (a
-	// stream, an upload, a long poll), each bounded its own way.
+	// stream, an upload, a long poll, a webhook sent while the client
+	// waits), each bounded its own way.
 	Long bool
 	// Expensive marks a route whose cost grows with the data (a list, a
 	// search, an export): a token may have only Config.TokenConcurrency of
