@@ -131,49 +131,60 @@ func (s *Service) listContacts(ctx context.Context, p Principal, r ContactListRe
 	if utf8.RuneCountInString(r.Q) > maxQueryLen {
 		return nil, invalidField(r.at("q"), "must be at most %d characters", maxQueryLen)
 	}
-	var err error
-	if r.Fields, r.Expand, err = SplitExpand(r.Fields, r.Expand, r.at("expand")); err != nil {
-		return nil, err
-	}
-	page, err := s.listContactPage(ctx, p, r, scope, within)
-	if err != nil || len(r.Expand) == 0 {
-		return page, err
-	}
-	page.extras, err = s.expandContacts(ctx, p, page.Data, r.Expand)
+	page, _, err := s.listContactsQuery(ctx, p, r, scope, within)
 	return page, err
 }
 
-func (s *Service) listContactPage(ctx context.Context, p Principal, r ContactListRequest, scope string, within filter.Node) (*Page[*Contact], error) {
+// listContactsQuery is listContacts, returning also the store query the
+// page was read with (nil when nothing was read: a q with nothing
+// searchable in it).
+func (s *Service) listContactsQuery(ctx context.Context, p Principal, r ContactListRequest, scope string, within filter.Node) (*Page[*Contact], *ContactQuery, error) {
+	var err error
+	if r.Fields, r.Expand, err = SplitExpand(r.Fields, r.Expand, r.at("expand")); err != nil {
+		return nil, nil, err
+	}
+	page, q, err := s.listContactPage(ctx, p, r, scope, within)
+	if err != nil || len(r.Expand) == 0 {
+		return page, q, err
+	}
+	page.extras, err = s.expandContacts(ctx, p, page.Data, r.Expand)
+	return page, q, err
+}
+
+func (s *Service) listContactPage(ctx context.Context, p Principal, r ContactListRequest, scope string, within filter.Node) (*Page[*Contact], *ContactQuery, error) {
 	terms := SearchTokens(r.Q)
 	rank := len(terms) > 0 && strings.TrimSpace(r.Sort) == ""
 	scope += "\x00" + strings.Join(terms, " ") + "\x00" + strconv.FormatBool(r.IncludeDeleted)
 	l, err := startList(ctx, s, p, contactList, r.ListParams, scope, rank)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(terms) == 0 && strings.TrimSpace(r.Q) != "" {
 		// A query with nothing searchable in it (punctuation alone)
 		// matches nothing, rather than everything.
-		return finishList(ctx, s, p, contactList, l, []*Contact{}, func(int) (int, error) { return 0, nil })
+		page, err := finishList(ctx, s, p, contactList, l, []*Contact{}, func(int) (int, error) { return 0, nil })
+		return page, nil, err
 	}
 	q := ContactQuery{Query: l.query(p.TenantID, contactTimes), Terms: terms, Rank: rank, IncludeDeleted: r.IncludeDeleted}
 	if within != nil {
 		q.Filter = and(within, q.Filter)
 	}
 	if q.Filter, err = s.expandSegments(ctx, p, q.Filter, r.at("filter")); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	data, total, err := s.store.ListContacts(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return finishList(ctx, s, p, contactList, l, data, func(upTo int) (int, error) {
+	page, err := finishList(ctx, s, p, contactList, l, data, func(upTo int) (int, error) {
 		if total >= 0 {
 			return total, nil
 		}
-		q.CountUpTo = upTo
-		return s.store.CountContacts(ctx, q)
+		cq := q
+		cq.CountUpTo = upTo
+		return s.store.CountContacts(ctx, cq)
 	})
+	return page, &q, err
 }
 
 // and is the conjunction of a condition and a filter (nil for none).

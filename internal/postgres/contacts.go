@@ -62,6 +62,25 @@ func (s *Store) ContactDoc(ctx context.Context, tenantID, id string) (*contactd.
 	return &contactd.ContactDoc{Version: c.Version, Deleted: c.DeletedAt != nil, JSON: b}, nil
 }
 
+// ContactDocs implements contactd.Store. A jsonb document comes back
+// with its keys reordered, so each contact is decoded and marshalled.
+func (s *Store) ContactDocs(ctx context.Context, q contactd.ContactQuery) ([]contactd.ContactDoc, error) {
+	q.Terms, q.Rank = nil, false
+	cs, _, err := s.ListContacts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]contactd.ContactDoc, len(cs))
+	for i, c := range cs {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = contactd.ContactDoc{ID: c.ID, Version: c.Version, Deleted: c.DeletedAt != nil, JSON: b}
+	}
+	return out, nil
+}
+
 // LookupPhone implements contactd.Store.
 func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit int) ([]contactd.PhoneMatch, error) {
 	return collect(func(row pgx.Row) (contactd.PhoneMatch, error) {

@@ -560,6 +560,20 @@ func (s *Store) ListContacts(ctx context.Context, q contactd.ContactQuery) ([]*c
 	return cs, sqlq.ListTotal(total, len(cs), q.Offset), err
 }
 
+// ContactDocs implements contactd.Store: the stored documents are the
+// API's JSON (WriteContact marshals the Contact), passed on as read.
+func (s *Store) ContactDocs(ctx context.Context, q contactd.ContactQuery) ([]contactd.ContactDoc, error) {
+	b := sqlq.NewBuilder(sqlq.SQLite)
+	text := b.ListDocs(q)
+	return collect(func(row rowScanner) (contactd.ContactDoc, error) {
+		var d contactd.ContactDoc
+		var doc []byte
+		err := row.Scan(&d.ID, &doc)
+		d.JSON = doc
+		return d, interpretError(err)
+	})(s.queryList(ctx, text, b.Args()))
+}
+
 // CountContacts implements contactd.Store.
 func (s *Store) CountContacts(ctx context.Context, q contactd.ContactQuery) (int, error) {
 	return count(ctx, s, func(b *sqlq.Builder) string { return b.Count(q) })

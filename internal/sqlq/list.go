@@ -58,6 +58,19 @@ func (b *Builder) List(q contactd.ContactQuery) string {
 	return s.String()
 }
 
+// ListDocs builds the query of a page of a list that is neither searched
+// nor ranked, reading each contact's id and stored document.
+func (b *Builder) ListDocs(q contactd.ContactQuery) string {
+	b.t = contacts
+	var s strings.Builder
+	s.WriteString("SELECT c.id, c.doc FROM contacts c")
+	q.Terms, q.Rank = nil, false
+	b.from(&s, q)
+	b.orderBy(&s, q.Sort)
+	b.page(&s, q.Limit, q.Offset)
+	return s.String()
+}
+
 // taggedContacts is contacts c read through the tag rows t of one tag,
 // which carry their contact's liveness and sort key updatedAt (see
 // tagOrdered).
