@@ -97,6 +97,11 @@ type WebhookStore interface {
 	// writer calls it, when it starts: no lease can be anyone else's, and
 	// its predecessor's (a process killed mid-delivery) need not expire.
 	ReleaseLeases(ctx context.Context) error
+	// WebhookBacklog counts, over every enabled subscription of every
+	// tenant, the changes written after its cursor: the deliverers'
+	// queue, for metrics (an upper bound: a subscription passes over the
+	// events it does not take without sending them).
+	WebhookBacklog(ctx context.Context) (int64, error)
 	// SaveDeliveries writes a subscription's delivery state (cursor,
 	// failures, next attempt, and enabled/disabledReason when it gives up)
 	// and appends attempts to its log, if owner still holds its lease;

@@ -253,3 +253,10 @@ func (s *Service) deliverChange(ctx context.Context, w *Webhook, ch *Change) (*W
 	d.ContactID = ch.ContactID
 	return d, nil
 }
+
+// WebhookBacklog is the deliverers' queue: the changes written after the
+// cursors of every enabled subscription, all tenants together (see
+// Store.WebhookBacklog). For the operator's metrics; no token reads it.
+func (s *Service) WebhookBacklog(ctx context.Context) (int64, error) {
+	return s.store.WebhookBacklog(ctx)
+}

@@ -75,6 +75,7 @@ func TestMetrics(t *testing.T) {
 			`contactd_token_cache_misses_total`,
 			`contactd_webhook_failures_total 0`,
 			`contactd_imports_running 0`,
+			`contactd_webhook_backlog 0`,
 			`go_goroutines`,
 			`process_resident_memory_bytes`,
 		} {

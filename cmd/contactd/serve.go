@@ -129,7 +129,8 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	if isPostgres(cfg.DB) {
 		storeName = "postgres"
 	}
-	mt := metrics.New(metrics.Sources{Store: storeName, Stats: svc.Stats, RunningImports: func() int { return m.api.RunningImports() }})
+	mt := metrics.New(metrics.Sources{Store: storeName, Stats: svc.Stats, RunningImports: func() int { return m.api.RunningImports() },
+		WebhookBacklog: svc.WebhookBacklog})
 	if sm, ok := store.(interface{ SetMetrics(contactd.StoreMetrics) }); ok {
 		sm.SetMetrics(mt)
 	}

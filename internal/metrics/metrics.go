@@ -4,6 +4,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -36,6 +37,26 @@ type Sources struct {
 	Stats func() contactd.Stats
 	// RunningImports reads how many import jobs the node runs.
 	RunningImports func() int
+	// WebhookBacklog reads the deliverers' queue (a database query, run
+	// at each scrape).
+	WebhookBacklog func(ctx context.Context) (int64, error)
+}
+
+// backlog collects the webhook queue at scrape time; a scrape that cannot
+// read it leaves the metric out rather than report a wrong value.
+type backlog struct {
+	desc *prometheus.Desc
+	read func(ctx context.Context) (int64, error)
+}
+
+func (b backlog) Describe(ch chan<- *prometheus.Desc) { ch <- b.desc }
+
+func (b backlog) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if n, err := b.read(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(b.desc, prometheus.GaugeValue, float64(n))
+	}
 }
 
 // New returns the collectors of a server, registered in a registry of
@@ -92,6 +113,10 @@ func New(src Sources) *Metrics {
 			counter("contactd_webhook_delivery_seconds_total", "Time spent waiting for webhook receivers.",
 				func(s contactd.Stats) float64 { return s.WebhookLatency.Seconds() }),
 		)
+	}
+	if src.WebhookBacklog != nil {
+		reg.MustRegister(backlog{read: src.WebhookBacklog, desc: prometheus.NewDesc("contactd_webhook_backlog",
+			"Changes written after the cursors of the enabled webhook subscriptions, every tenant's (an upper bound: a subscription passes over the events it does not take).", nil, nil)})
 	}
 	if src.RunningImports != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

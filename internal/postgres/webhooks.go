@@ -116,6 +116,14 @@ func (s *Store) ReleaseLeases(ctx context.Context) error {
 	return interpretError(err)
 }
 
+// WebhookBacklog implements contactd.Store.
+func (s *Store) WebhookBacklog(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(SUM(t.change_seq - w.cursor), 0)::bigint
+		FROM webhooks w JOIN tenants t ON t.id = w.tenant_id WHERE w.enabled`).Scan(&n)
+	return n, interpretError(err)
+}
+
 // SaveDeliveries implements contactd.Store.
 func (s *Store) SaveDeliveries(ctx context.Context, owner string, w *contactd.Webhook, ds []*contactd.WebhookDelivery, release bool) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {

@@ -131,6 +131,14 @@ func (s *Store) ReleaseLeases(ctx context.Context) error {
 	})
 }
 
+// WebhookBacklog implements contactd.Store.
+func (s *Store) WebhookBacklog(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(t.change_seq - w.cursor), 0)
+		FROM webhooks w JOIN tenants t ON t.id = w.tenant_id WHERE w.enabled = 1`).Scan(&n)
+	return n, interpretError(err)
+}
+
 // SaveDeliveries implements contactd.Store.
 func (s *Store) SaveDeliveries(ctx context.Context, owner string, w *contactd.Webhook, ds []*contactd.WebhookDelivery, release bool) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {

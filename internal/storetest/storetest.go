@@ -42,6 +42,7 @@ func Run(t *testing.T, b Backend) {
 		{"WriteContacts", testWriteContacts},
 		{"Imports", testImports},
 		{"Webhooks", testWebhooks},
+		{"WebhookBacklog", testWebhookBacklog},
 		{"Accounts", testAccounts},
 		{"Tags", testTags},
 		{"Segments", testSegments},

@@ -37,6 +37,7 @@ func testWebhooks(t *testing.T, b Backend) {
 	if w.Cursor != 2 {
 		t.Errorf("a new subscription's cursor: %d, want the tenant's newest change, 2", w.Cursor)
 	}
+
 	got, err := s.Webhook(ctx, tn.ID, w.ID)
 	if err != nil || got.URL != w.URL || !slices.Equal(got.Events, w.Events) || got.Secret != "whsec_a" || got.PreviousSecret != "whsec_old" ||
 		!got.PreviousSecretUntil.Equal(until) || !got.CreatedAt.Equal(w.CreatedAt) || !got.Enabled || got.Cursor != 2 || got.Failures != 0 || got.NextAttemptAt != nil {
@@ -270,4 +271,35 @@ func testWebhooks(t *testing.T, b Backend) {
 		t.Errorf("the log of a deleted subscription: %d, %v", len(page), err)
 	}
 	wantCode(t, s.SaveDeliveries(ctx, "d", w, nil, true), contactd.ENotFound, "SaveDeliveries of a deleted subscription")
+}
+
+// testWebhookBacklog: the deliverers' queue counts the changes after the
+// cursor of each enabled subscription, every tenant's.
+func testWebhookBacklog(t *testing.T, b Backend) {
+	s := b.Open(t)
+	ctx := t.Context()
+	tn, other, quiet := newTenant(t, s), newTenant(t, s), newTenant(t, s)
+	mustWrite(t, s, tn.ID, newContact(), 0)
+	w, v := newWebhook(tn.ID), newWebhook(other.ID)
+	for _, x := range []*contactd.Webhook{w, v, newWebhook(quiet.ID)} {
+		if err := s.CreateWebhook(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.WebhookBacklog(ctx); err != nil || n != 0 {
+		t.Errorf("WebhookBacklog of new subscriptions: %d, %v", n, err)
+	}
+	mustWrite(t, s, tn.ID, newContact(), 0)
+	mustWrite(t, s, tn.ID, newContact(), 0)
+	mustWrite(t, s, other.ID, newContact(), 0)
+	if n, err := s.WebhookBacklog(ctx); err != nil || n != 3 {
+		t.Errorf("WebhookBacklog after three changes: %d, %v; want 3", n, err)
+	}
+	w.Enabled = false
+	if err := s.UpdateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.WebhookBacklog(ctx); err != nil || n != 1 {
+		t.Errorf("WebhookBacklog with one subscription disabled: %d, %v; want 1", n, err)
+	}
 }
