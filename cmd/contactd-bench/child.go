@@ -19,6 +19,7 @@ import (
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
+	"github.com/contactd/contactd/internal/metrics"
 	"github.com/contactd/contactd/internal/webhook"
 )
 
@@ -104,8 +105,19 @@ func serveContactd(db string) error {
 		store.Close()
 		return err
 	}
+	// The server as `contactd serve` runs it, metrics included, but
+	// without the per-token rate and concurrency limits: the load comes
+	// from a few tokens, which the limits would throttle by design.
+	name := "sqlite"
+	if strings.HasPrefix(db, "postgres") {
+		name = "postgres"
+	}
+	mt := metrics.New(metrics.Sources{Store: name, Stats: svc.Stats})
+	if sm, ok := store.(interface{ SetMetrics(contactd.StoreMetrics) }); ok {
+		sm.SetMetrics(mt)
+	}
 	srv := &http.Server{
-		Handler:           httpapi.New(svc, log, httpapi.Config{Version: "bench"}),
+		Handler:           httpapi.New(svc, log, httpapi.Config{Version: "bench", Observer: mt}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
