@@ -59,6 +59,12 @@ func TestMetrics(t *testing.T) {
 			get(m.Addr, "/v1/contacts/"+id)
 		}
 		get(m.Addr, "/v1/contacts/ct_nosuch")
+		for _, method := range []string{"BREW", "WHEN"} { // any token is a method
+			req, _ := http.NewRequest(method, "http://"+m.Addr+"/v1/whatever", nil)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
+		}
 		status, text := get(m.MetricsAddr, "/metrics")
 		if status != http.StatusOK {
 			t.Fatalf("GET /metrics: %d", status)
@@ -69,6 +75,7 @@ func TestMetrics(t *testing.T) {
 			`contactd_http_requests_total{method="POST",route="/v1/contacts",status="201"} 1`,
 			`contactd_http_request_duration_seconds_bucket{method="GET",route="/v1/contacts/{id}",le="+Inf"} 4`,
 			`contactd_http_requests_in_flight `,
+			`contactd_http_requests_total{method="OTHER",route="(unmatched)",status="405"} 2`,
 			`contactd_store_query_duration_seconds_count{op="read",store="sqlite"}`,
 			`contactd_store_group_commit_writes_count`,
 			`contactd_token_cache_hits_total`,
@@ -83,7 +90,7 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("own listener %v: /metrics lacks %s", own, want)
 			}
 		}
-		if strings.Contains(text, id) || strings.Contains(text, "ct_nosuch") {
+		if strings.Contains(text, id) || strings.Contains(text, "ct_nosuch") || strings.Contains(text, "BREW") {
 			t.Errorf("a raw path reached the labels")
 		}
 		if own {
