@@ -19,19 +19,9 @@ import (
 func TestRankLevelsPlan(t *testing.T) {
 	s := openTemp(t)
 	t.Run("no statistics", func(t *testing.T) { checkRankLevelsPlan(t, s) })
-	for _, q := range []string{
-		`ANALYZE`,
-		`DELETE FROM sqlite_stat1`,
-		`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
-			('contact_terms', 'contact_terms_rank', '366085 366085 1193 923 923 17 1'),
-			('contact_terms', 'contact_terms_contact', '1049139 1049139 11'),
-			('contact_terms', 'contact_terms', '1049139 1049139 5 1')`,
-		`ANALYZE sqlite_schema`,
-	} {
-		if _, err := s.write.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	setStatistics(t, s, `('contact_terms', 'contact_terms_rank', '366085 366085 1193 923 923 17 1'),
+		('contact_terms', 'contact_terms_contact', '1049139 1049139 11'),
+		('contact_terms', 'contact_terms', '1049139 1049139 5 1')`)
 	t.Run("full statistics", func(t *testing.T) { checkRankLevelsPlan(t, s) })
 }
 
@@ -123,20 +113,23 @@ func TestLookupPlanIgnoresSkew(t *testing.T) {
 	t.Run("no statistics", check)
 	// Statistics of a database where one tenant's 29,000 contacts share
 	// one number: about 14,500 phone rows per (tenant, number) on average.
-	for _, q := range []string{
-		`ANALYZE`,
-		`DELETE FROM sqlite_stat1`,
-		`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
-			('contact_phones', 'contact_phones_e164', '29010 14505 14505 14505 1 1 1'),
-			('contacts', 'sqlite_autoindex_contacts_1', '29005 29005 1'),
-			('contacts', 'contacts_updated', '29005 29005 2 1'),
-			('contacts', 'contacts_display_name', '29005 29005 29005 1'),
-			('contacts', 'contacts_last_name', '29005 29005 29005 1')`,
-		`ANALYZE sqlite_schema`,
-	} {
+	setStatistics(t, s, `('contact_phones', 'contact_phones_e164', '29010 14505 14505 14505 1 1 1'),
+		('contacts', 'sqlite_autoindex_contacts_1', '29005 29005 1'),
+		('contacts', 'contacts_updated', '29005 29005 2 1'),
+		('contacts', 'contacts_display_name', '29005 29005 29005 1'),
+		('contacts', 'contacts_last_name', '29005 29005 29005 1')`)
+	t.Run("skewed statistics", check)
+}
+
+// setStatistics replaces the planner's statistics with rows of
+// sqlite_stat1 (tbl, idx, stat), as ANALYZE of a larger database would
+// leave them, and has the planner read them.
+func setStatistics(t *testing.T, s *Store, rows string) {
+	t.Helper()
+	for _, q := range []string{`ANALYZE`, `DELETE FROM sqlite_stat1`,
+		`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ` + rows, `ANALYZE sqlite_schema`} {
 		if _, err := s.write.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Run("skewed statistics", check)
 }
