@@ -29,23 +29,7 @@ func checkRankLevelsPlan(t *testing.T, s *Store) {
 	q := contactd.ContactQuery{Query: contactd.Query{TenantID: "tn_none", Limit: 51}, Terms: []string{"mar"}, Rank: true}
 	b := sqlq.NewBuilder(sqlq.SQLite)
 	text := b.List(q)
-	rows, err := s.write.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+text, b.Args()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := queryPlan(t, s, text, b.Args()...)
 	// Each level is a co-routine: its scan, then a sort when it has one.
 	rank, sorts := 0, 0
 	for i, line := range plan {
@@ -87,18 +71,8 @@ func checkRankLevelsPlan(t *testing.T, s *Store) {
 func TestLookupPlanIgnoresSkew(t *testing.T) {
 	s := openTemp(t)
 	check := func(t *testing.T) {
-		rows, err := s.write.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+lookupPhoneSQL, "tn_x", "+14155550100", 20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
 		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
+		for _, detail := range queryPlan(t, s, lookupPhoneSQL, "tn_x", "+14155550100", 20) {
 			if strings.HasPrefix(detail, "SEARCH") || strings.HasPrefix(detail, "SCAN") {
 				plan = append(plan, detail)
 			}
@@ -132,4 +106,27 @@ func setStatistics(t *testing.T, s *Store, rows string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// queryPlan returns the details of EXPLAIN QUERY PLAN of a query, in order.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.write.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
