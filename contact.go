@@ -263,6 +263,11 @@ type WriteContactParams struct {
 	Terms []Term
 	// Refs are checked in the write's transaction.
 	Refs ContactRefs
+	// Card, when set, is the card a CardDAV client wrote for the contact,
+	// stored with it: it replaces the contact's card, and takes its name
+	// from a card whose contact is deleted or erased; a card of a live
+	// contact with the name is a *ConflictError{Field: "card"}.
+	Card *Card
 }
 
 // InsertContactsParams is the input of ContactStore.InsertContacts.

@@ -250,14 +250,14 @@ type mutation func(cur *Contact, region string) (*Contact, string, error)
 // update reads a live contact, applies a mutation and writes the result,
 // retrying on a concurrent write unless the caller gave an If-Match.
 func (s *Service) update(ctx context.Context, p Principal, sel Selector, pc Precondition, mutate mutation) (*Contact, error) {
-	return s.write(ctx, p, sel, pc, false, mutate)
+	return s.write(ctx, p, sel, pc, false, nil, mutate)
 }
 
 // write is update, optionally on a deleted contact (for restore). What the
 // contact refers to is checked in the write's transaction; a write that
 // lost a race (another version, a tag renamed meanwhile) is re-read and
 // re-applied.
-func (s *Service) write(ctx context.Context, p Principal, sel Selector, pc Precondition, deleted bool, mutate mutation) (*Contact, error) {
+func (s *Service) write(ctx context.Context, p Principal, sel Selector, pc Precondition, deleted bool, kw *cardWrite, mutate mutation) (*Contact, error) {
 	t, err := s.store.Tenant(ctx, p.TenantID)
 	if err != nil {
 		return nil, err
@@ -284,7 +284,7 @@ func (s *Service) write(ctx context.Context, p Principal, sel Selector, pc Preco
 			return nil, false, err
 		}
 		change := s.change(p, typ, cur, next)
-		if len(change.Fields) == 0 {
+		if len(change.Fields) == 0 && (kw == nil || !kw.changed) {
 			return cur, false, nil // nothing changed: no new version
 		}
 		refs, err := s.contactRefs(ctx, p, next)
@@ -294,8 +294,16 @@ func (s *Service) write(ctx context.Context, p Principal, sel Selector, pc Preco
 		next.Version = cur.Version + 1
 		next.UpdatedAt, next.UpdatedBy = change.At, p.Actor
 		change.Version = next.Version
+		var card *Card
+		if kw != nil {
+			card = kw.card
+			card.Version = next.Version
+			if card.Base, err = json.Marshal(next); err != nil {
+				return nil, false, err
+			}
+		}
 		err = s.store.WriteContact(ctx, WriteContactParams{TenantID: p.TenantID, Contact: next, PrevVersion: cur.Version,
-			Change: change, Terms: SearchTerms(next), Refs: refs})
+			Change: change, Terms: SearchTerms(next), Refs: refs, Card: card})
 		switch {
 		case stale(err):
 			return nil, true, nil
@@ -425,7 +433,7 @@ func (s *Service) RestoreContact(ctx context.Context, p Principal, id string) (*
 	if err := p.require(ScopeWrite); err != nil {
 		return nil, err
 	}
-	return s.write(ctx, p, Selector{ID: id}, Precondition{}, true, func(c *Contact, _ string) (*Contact, string, error) {
+	return s.write(ctx, p, Selector{ID: id}, Precondition{}, true, nil, func(c *Contact, _ string) (*Contact, string, error) {
 		c.DeletedAt, c.DeletedBy = nil, ""
 		return c, "restored", nil
 	})

@@ -22,6 +22,7 @@ type Store interface {
 	TenantStore
 	TokenStore
 	ContactStore
+	CardStore
 	ChangeStore
 	AccountStore
 	TagStore

@@ -146,6 +146,11 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		if err := r.insert(ctx, tx); err != nil {
 			return err
 		}
+		if p.Card != nil {
+			if err := writeCard(ctx, tx, p.TenantID, p.Card); err != nil {
+				return err
+			}
+		}
 		return insertChanges(ctx, tx, p.TenantID, last, p.Change)
 	})
 	if err != nil {

@@ -128,6 +128,11 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 		if err := r.write(x); err != nil {
 			return err
 		}
+		if p.Card != nil {
+			if err := x.writeCard(p.TenantID, p.Card); err != nil {
+				return err
+			}
+		}
 		return x.insertChanges(p.TenantID, last, p.Change)
 	})
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, b Backend) {
 		{"ChangeRetention", testChangeRetention},
 		{"ChangeSignal", testChangeSignal},
 		{"EraseContact", testEraseContact},
+		{"Cards", testCards},
 		{"Concurrency", testConcurrency},
 		{"Idempotency", testIdempotency},
 		{"Health", testHealth},
