@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/carddav"
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
 	"github.com/contactd/contactd/internal/metrics"
@@ -136,13 +137,16 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	}
 	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes, RequestTimeout: to.Request,
 		RateLimit: cfg.RateLimit, TokenConcurrency: cfg.TokenConcurrency, Observer: mt})
-	handler := http.Handler(m.api)
+	dav := carddav.New(svc, cfg.Log, m.api.Limiter(), to.Request)
+	mux := http.NewServeMux()
+	mux.Handle("/", m.api)
+	mux.Handle(carddav.Prefix+"/", dav)
+	mux.Handle(carddav.Prefix, dav)
+	mux.Handle(carddav.WellKnown, dav)
+	handler := http.Handler(mux)
 	m.MetricsAddr = m.Addr
 	if cfg.MetricsAddr == "" {
-		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", mt.Handler())
-		mux.Handle("/", m.api)
-		handler = mux
 	} else {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {

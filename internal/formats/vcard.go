@@ -45,6 +45,7 @@ type VCardReader struct {
 	sc   *bufio.Scanner
 	n    int
 	line int
+	last vcard.Card // the card Next read last
 }
 
 // NewVCardReader returns a reader of the cards in r.
@@ -79,8 +80,49 @@ func (vr *VCardReader) Next() (*Record, error) {
 			f.Value = textUnescaper.Replace(f.Value)
 		}
 	}
-	rec.Input, rec.Warnings = cardInput(card)
+	rec.Input, rec.Warnings = cardInput(card, true)
+	vr.last = card
 	return rec, nil
+}
+
+// cardFields are the contact fields a card always sets: absent from the
+// card, they are empty.
+var cardFields = []string{"firstName", "middleName", "lastName", "suffix", "displayName", "nickName", "company",
+	"department", "jobTitle", "birthday", "notes", "phones", "emails", "addresses", "handles", "tags"}
+
+// optionalFields are the contact fields a card sets only with the
+// property that holds them: a card without them leaves them as they are.
+var optionalFields = map[string]string{
+	vcard.FieldKind: "kind", vcard.FieldLanguage: "locale", vcard.FieldTimezone: "timezone",
+	"X-CONTACTD-EXTERNAL-ID": "externalId", "X-CONTACTD-PROPERTIES": "properties",
+}
+
+// ReadCard reads the one vCard a CardDAV client wrote: the contact input
+// it describes and the contact fields it sets. What the contact model does
+// not hold is left to the card itself, which the caller keeps.
+func ReadCard(data []byte) (*contactd.ContactInput, []string, error) {
+	vr := NewVCardReader(bytes.NewReader(data))
+	rec, err := vr.Next()
+	if err == io.EOF {
+		return nil, nil, fmt.Errorf("the body holds no vCard (BEGIN:VCARD … END:VCARD)")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec.Err != nil {
+		return nil, nil, rec.Err
+	}
+	if _, err := vr.Next(); err != io.EOF {
+		return nil, nil, fmt.Errorf("the body holds more than one vCard: a card is one contact")
+	}
+	in, _ := cardInput(vr.last, false)
+	fields := slices.Clone(cardFields)
+	for k, f := range optionalFields {
+		if len(vr.last[k]) > 0 {
+			fields = append(fields, f)
+		}
+	}
+	return in, fields, nil
 }
 
 // textUnescaper undoes the escapes of text values go-vcard leaves: \N for
@@ -262,6 +304,10 @@ var mappedProps = map[string]bool{
 	"X-CONTACTD-EXTERNAL-ID": true, "X-CONTACTD-PROPERTIES": true, "PRODID": true,
 }
 
+// Mapped reports whether a vCard property (its name in upper case) is
+// one that maps to fields of the contact.
+func Mapped(name string) bool { return mappedProps[name] && name != "PRODID" }
+
 // ownUID reports a UID that contactd's export wrote: the id of a contact,
 // which an import does not keep (the contact it makes has its own).
 func ownUID(card vcard.Card) bool {
@@ -274,8 +320,9 @@ func ownUID(card vcard.Card) bool {
 var binaryProps = map[string]bool{"PHOTO": true, "LOGO": true, "SOUND": true, "KEY": true}
 
 // cardInput maps a card to a contact input, with warnings for what the
-// contact does not hold as the card had it.
-func cardInput(card vcard.Card) (*contactd.ContactInput, []string) {
+// contact does not hold as the card had it; with keep, that is kept in
+// properties.vcard where it fits.
+func cardInput(card vcard.Card, keep bool) (*contactd.ContactInput, []string) {
 	in := &contactd.ContactInput{}
 	var warn []string
 	extra := map[string]any{}
@@ -381,6 +428,9 @@ func cardInput(card vcard.Card) (*contactd.ContactInput, []string) {
 		}
 	}
 	sort.Strings(unknown)
+	if !keep {
+		unknown, extra = nil, map[string]any{}
+	}
 	for _, k := range unknown {
 		if binaryProps[k] {
 			warn = append(warn, k+" is not kept: contactd does not store it")
@@ -659,7 +709,8 @@ func WriteVCard(w io.Writer, c *contactd.Contact, version string) error {
 	if err := vcard.NewEncoder(&buf).Encode(card); err != nil {
 		return err
 	}
-	return fold(w, buf.Bytes())
+	_, err := w.Write(Fold(buf.Bytes()))
+	return err
 }
 
 // telTypes are the TEL types of each phone type.
@@ -689,10 +740,10 @@ func writeDate(d string, v4 bool) string {
 	return strings.ReplaceAll(d, "-", "")
 }
 
-// fold writes the lines of an encoded card folded at 75 octets, on
+// Fold returns the lines of an encoded card folded at 75 octets, on
 // character boundaries, as RFC 6350 asks, with the semicolons inside
 // components escaped.
-func fold(w io.Writer, card []byte) error {
+func Fold(card []byte) []byte {
 	card = bytes.ReplaceAll(card, []byte(escapedSemicolon), []byte(`\;`))
 	var out bytes.Buffer
 	for _, line := range bytes.SplitAfter(card, []byte("\r\n")) {
@@ -714,6 +765,5 @@ func fold(w io.Writer, card []byte) error {
 		out.Write(body)
 		out.WriteString("\r\n")
 	}
-	_, err := w.Write(out.Bytes())
-	return err
+	return out.Bytes()
 }

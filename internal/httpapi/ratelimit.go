@@ -198,3 +198,38 @@ func clientAddr(r *http.Request) string {
 	}
 	return host
 }
+
+// Limiter applies the API's rate limits to the requests of another
+// transport served beside it (CardDAV), so that a token and an address
+// have one budget whichever way they come.
+type Limiter struct{ l *rateLimits }
+
+// Limiter returns the server's rate limits, to share.
+func (s *Server) Limiter() Limiter { return Limiter{s.limits} }
+
+// Blocked reports whether the request's address has sent too many
+// requests without a valid token, and then how long it must wait.
+func (lm Limiter) Blocked(r *http.Request) (time.Duration, bool) {
+	if lm.l.perToken <= 0 {
+		return 0, false
+	}
+	return lm.l.blocked(clientAddr(r), time.Now())
+}
+
+// Failed counts a request without a valid token from the request's address.
+func (lm Limiter) Failed(r *http.Request) {
+	if lm.l.perToken > 0 {
+		lm.l.failed(clientAddr(r), time.Now())
+	}
+}
+
+// Allow spends one request of p's token, writing the RateLimit fields to
+// h; when it is over its rate, it reports how long to wait.
+func (lm Limiter) Allow(p contactd.Principal, h http.Header) (time.Duration, bool) {
+	v, limited := lm.l.token(p, time.Now())
+	if !limited {
+		return 0, true
+	}
+	v.setHeaders(h)
+	return v.retryAfter, v.ok
+}

@@ -1,0 +1,317 @@
+package carddav
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/emersion/go-vcard"
+	webdavcard "github.com/emersion/go-webdav/carddav"
+
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/phone"
+)
+
+// report answers REPORT on the address book.
+func (h *Handler) report(q *request) error {
+	if q.kind != kindBook {
+		return &davError{status: http.StatusForbidden, message: "reports are answered on the address book, " + bookPath}
+	}
+	var req report
+	if err := decodeBody(q.r, &req); err != nil {
+		return &davError{status: http.StatusBadRequest, message: "the REPORT body could not be read: " + err.Error()}
+	}
+	switch {
+	case req.Multiget != nil:
+		return h.multiget(q, req.Multiget)
+	case req.Query != nil:
+		return h.query(q, req.Query)
+	case req.Sync != nil:
+		return h.sync(q, req.Sync)
+	}
+	return &davError{status: http.StatusForbidden, cond: condReport,
+		message: "the address book answers addressbook-multiget, addressbook-query and sync-collection, not " + req.XMLName.Local}
+}
+
+// multiget answers addressbook-multiget: each card asked for, or 404.
+func (h *Handler) multiget(q *request, req *multigetReq) error {
+	w := wantedOf(req.Prop, false, false)
+	ctx := q.r.Context()
+	type member struct {
+		href, id string
+	}
+	members := make([]member, len(req.Hrefs))
+	var ids []string
+	for i, href := range req.Hrefs {
+		members[i].href = strings.TrimSpace(href.Value)
+		name, ok := cardNameOf(members[i].href)
+		if !ok {
+			continue
+		}
+		id, _, err := h.svc.ResolveCard(ctx, q.p, name)
+		switch {
+		case contactd.ErrorCodeOf(err) == contactd.ENotFound:
+			continue
+		case err != nil:
+			return err
+		}
+		members[i].id = id
+		ids = append(ids, id)
+	}
+	cs, cards, err := h.svc.CardContacts(ctx, q.p, ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*contactd.Contact, len(cs))
+	for _, c := range cs {
+		if c != nil {
+			byID[c.ID] = c
+		}
+	}
+	m := newMultistatus(q.w)
+	for _, mb := range members {
+		c := byID[mb.id]
+		if c == nil {
+			m.status(mb.href, http.StatusNotFound)
+			continue
+		}
+		h.writeCard(m, q, mb.href, c.Version, c, cards[c.ID], w)
+	}
+	return m.close("")
+}
+
+// normalizeTel makes a query's TEL text-matches match numbers: an equals
+// compares the number read in the tenant's region, the others its digits.
+func normalizeTel(aq *webdavcard.AddressBookQuery, region string) {
+	for i := range aq.PropFilters {
+		pf := &aq.PropFilters[i]
+		if pf.Name != vcard.FieldTelephone {
+			continue
+		}
+		for j := range pf.TextMatches {
+			tm := &pf.TextMatches[j]
+			if tm.MatchType == webdavcard.MatchEquals {
+				if n, err := phone.NormalizeLookup(tm.Text, region); err == nil {
+					tm.Text = strings.TrimPrefix(n.E164, "+")
+					continue
+				}
+			}
+			tm.Text = digitsOf(tm.Text)
+		}
+	}
+}
+
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// cardNameOf reads the card name of an href (a path or a URL).
+func cardNameOf(href string) (string, bool) {
+	u, err := url.Parse(href)
+	if err != nil {
+		return "", false
+	}
+	k, name := resolvePath(u.Path)
+	return name, k == kindCard
+}
+
+// maxQueryResults bounds an addressbook-query's answer.
+const maxQueryResults = 1000
+
+// query answers addressbook-query. Filters on FN, EMAIL and TEL find
+// their candidates through the store's indexes (the name search, the
+// email and number indexes); every candidate is then matched against the
+// whole filter on its card. Other filters read the address book through.
+func (h *Handler) query(q *request, req *queryReq) error {
+	w := wantedOf(req.Prop, false, false)
+	aq := &webdavcard.AddressBookQuery{FilterTest: webdavcard.FilterTest(req.Filter.Test)}
+	if aq.FilterTest == "" {
+		aq.FilterTest = webdavcard.FilterAnyOf
+	}
+	for _, pf := range req.Filter.Props {
+		f := webdavcard.PropFilter{Name: strings.ToUpper(pf.Name), Test: webdavcard.FilterTest(pf.Test), IsNotDefined: pf.IsNotDefined != nil}
+		for _, tm := range pf.TextMatches {
+			f.TextMatches = append(f.TextMatches, webdavcard.TextMatch{Text: tm.Value, NegateCondition: tm.Negate == "yes",
+				MatchType: webdavcard.MatchType(tm.MatchType)})
+		}
+		for _, pm := range pf.Params {
+			p := webdavcard.ParamFilter{Name: pm.Name, IsNotDefined: pm.IsNotDefined != nil}
+			if pm.TextMatch != nil {
+				p.TextMatch = &webdavcard.TextMatch{Text: pm.TextMatch.Value, NegateCondition: pm.TextMatch.Negate == "yes",
+					MatchType: webdavcard.MatchType(pm.TextMatch.MatchType)}
+			}
+			f.Params = append(f.Params, p)
+		}
+		aq.PropFilters = append(aq.PropFilters, f)
+	}
+	normalizeTel(aq, q.p.Region)
+	limit := maxQueryResults
+	if req.Limit != nil && req.Limit.NResults > 0 {
+		limit = min(limit, req.Limit.NResults)
+	}
+	ctx := q.r.Context()
+	m := newMultistatus(q.w)
+	n := 0
+	emit := func(c *contactd.Contact, k *contactd.Card, name string) bool {
+		data, err := render(c, k, v4)
+		if err != nil {
+			return true
+		}
+		card, err := vcard.NewDecoder(strings.NewReader(string(data))).Decode()
+		if err != nil {
+			return true
+		}
+		// Numbers match as numbers: the contact's, as digits of E.164.
+		delete(card, vcard.FieldTelephone)
+		for _, ph := range c.Phones {
+			card.Add(vcard.FieldTelephone, &vcard.Field{Value: strings.TrimPrefix(ph.E164, "+")})
+		}
+		ok, err := webdavcard.Match(aq, &webdavcard.AddressObject{Card: card})
+		if err != nil || !ok {
+			return true
+		}
+		h.writeCard(m, q, cardHref(name), c.Version, c, k, w)
+		n++
+		return n < limit
+	}
+	ids, indexed, err := h.candidates(q, aq)
+	if err != nil {
+		return err // nothing written yet
+	}
+	if indexed {
+		cs, cards, err := h.svc.CardContacts(ctx, q.p, ids)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if c == nil {
+				continue
+			}
+			k := cards[c.ID]
+			name := contactd.DefaultCardName(c.ID)
+			if k != nil {
+				name = k.Name
+			}
+			if !emit(c, k, name) {
+				break
+			}
+		}
+	} else {
+		stop := errors.New("enough")
+		err := h.eachEntry(q, wanted{props: []element{{XMLName: pAddressData}}}, func(e contactd.CardEntry, c *contactd.Contact, k *contactd.Card) {
+			if n < limit {
+				emit(c, k, e.Name)
+			}
+		})
+		if err != nil && !errors.Is(err, stop) {
+			h.log.Error("carddav query", "err", err)
+			m.err = err
+		}
+	}
+	if n >= limit && req.Limit == nil {
+		m.status(bookPath, http.StatusInsufficientStorage)
+	}
+	return m.close("")
+}
+
+// candidates finds, through the store's indexes, the contacts a query
+// can match: indexed is false when some filter cannot be answered so, and
+// the address book is to be read through.
+func (h *Handler) candidates(q *request, aq *webdavcard.AddressBookQuery) ([]string, bool, error) {
+	if len(aq.PropFilters) == 0 {
+		return nil, false, nil
+	}
+	var sets [][]string
+	for _, pf := range aq.PropFilters {
+		if pf.IsNotDefined || len(pf.TextMatches) != 1 || pf.TextMatches[0].NegateCondition || len(pf.Params) > 0 {
+			if aq.FilterTest == webdavcard.FilterAllOf {
+				continue // another filter may narrow it
+			}
+			return nil, false, nil
+		}
+		req, ok := indexedRequest(pf.Name, pf.TextMatches[0])
+		if !ok {
+			if aq.FilterTest == webdavcard.FilterAllOf {
+				continue
+			}
+			return nil, false, nil
+		}
+		req.Limit = maxQueryResults
+		req.NoCount = true
+		page, err := h.svc.ListContacts(q.r.Context(), q.p, req)
+		if err != nil {
+			return nil, false, err
+		}
+		var ids []string
+		for _, c := range page.Data {
+			ids = append(ids, c.ID)
+		}
+		sets = append(sets, ids)
+		if aq.FilterTest == webdavcard.FilterAllOf {
+			return ids, true, nil // one indexed filter narrows; matching does the rest
+		}
+	}
+	if len(sets) == 0 {
+		return nil, false, nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sets {
+		for _, id := range s {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out, true, nil
+}
+
+// indexedRequest is the list request whose contacts include every one a
+// text-match on FN, EMAIL or TEL can match, when there is one.
+func indexedRequest(prop string, tm webdavcard.TextMatch) (contactd.ContactListRequest, bool) {
+	text := strings.TrimSpace(tm.Text)
+	if text == "" {
+		return contactd.ContactListRequest{}, false
+	}
+	filter := func(field, op, v string) contactd.ContactListRequest {
+		b, _ := json.Marshal(map[string]map[string]string{field: {op: v}})
+		return contactd.ContactListRequest{ListParams: contactd.ListParams{Filter: b}}
+	}
+	mt := tm.MatchType
+	if mt == "" {
+		mt = webdavcard.MatchContains
+	}
+	switch prop {
+	case "FN":
+		// The name search finds names whose words start with the text's
+		// words: every name that equals or starts with the text.
+		if mt == webdavcard.MatchEquals || mt == webdavcard.MatchStartsWith {
+			return contactd.ContactListRequest{Q: text}, true
+		}
+	case "EMAIL":
+		switch mt {
+		case webdavcard.MatchEquals:
+			return filter("emails", "$eq", strings.ToLower(text)), true
+		case webdavcard.MatchStartsWith:
+			return filter("emails", "$prefix", strings.ToLower(text)), true
+		}
+	case "TEL":
+		// Numbers are matched as numbers: the text, read in the tenant's
+		// region, equals a contact's number.
+		if mt == webdavcard.MatchEquals {
+			return filter("phones", "$eq", text), true
+		}
+		if digits := digitsOf(text); len(digits) >= 3 {
+			return contactd.ContactListRequest{Q: digits}, true
+		}
+	}
+	return contactd.ContactListRequest{}, false
+}
