@@ -17,6 +17,11 @@ func (s *Service) ResolveCard(ctx context.Context, p Principal, name string) (st
 	if err := p.require(ScopeRead); err != nil {
 		return "", nil, err
 	}
+	return s.resolveCard(ctx, p, name)
+}
+
+// resolveCard is ResolveCard for a write, whose scope is checked.
+func (s *Service) resolveCard(ctx context.Context, p Principal, name string) (string, *Card, error) {
 	k, err := s.store.CardByName(ctx, p.TenantID, name)
 	switch {
 	case err == nil:
@@ -145,7 +150,7 @@ func (s *Service) PutCard(ctx context.Context, p Principal, r PutCardRequest) (*
 		return nil, false, invalidField("card", "is larger than %d bytes", MaxCardBytes)
 	}
 	for attempt := 0; ; attempt++ {
-		id, k, err := s.ResolveCard(ctx, p, r.Name)
+		id, k, err := s.resolveCard(ctx, p, r.Name)
 		if err != nil && ErrorCodeOf(err) != ENotFound {
 			return nil, false, err
 		}
@@ -192,6 +197,23 @@ func (s *Service) PutCard(ctx context.Context, p Principal, r PutCardRequest) (*
 type cardWrite struct {
 	card    *Card
 	changed bool
+}
+
+// DeleteCard soft-deletes the live contact at a card name (the API can
+// restore it). ENotFound, EPreconditionFailed, EForbidden.
+func (s *Service) DeleteCard(ctx context.Context, p Principal, name string, pc Precondition) error {
+	if err := p.require(ScopeDelete); err != nil {
+		return err
+	}
+	id, _, err := s.resolveCard(ctx, p, name)
+	if err != nil {
+		return err
+	}
+	err = s.DeleteContact(ctx, p, Selector{ID: id}, pc, false)
+	if ErrorCodeOf(err) == ENotFound {
+		return Errorf(ENotFound, "no card %q", name)
+	}
+	return err
 }
 
 // createCard stores the contact of a new card.

@@ -102,7 +102,11 @@ func render(c *contactd.Contact, k *contactd.Card, version string) ([]byte, erro
 		}
 	}
 	changed := func(name string) bool { return then == nil || now[name] != then[name] }
-	modelled := func(name string) bool { _, ok := now[name]; _, was := then[name]; return ok || was || formats.Mapped(name) }
+	modelled := func(name string) bool {
+		_, ok := now[name]
+		_, was := then[name]
+		return ok || was || formats.Mapped(name)
+	}
 	// The groups of client lines that give way take their other lines along.
 	dropped := map[string]bool{}
 	for _, l := range theirs {

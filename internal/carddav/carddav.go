@@ -134,8 +134,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w = sw
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.URL.Path == WellKnown || r.URL.Path == WellKnown+"/" {
-		// RFC 6764 §5: the context path; clients carry on with PROPFIND.
-		http.Redirect(w, r, Prefix+"/", http.StatusMovedPermanently)
+		// RFC 6764 §5: the context path. 308 keeps the method and body, so
+		// a client's PROPFIND carries on there.
+		http.Redirect(w, r, Prefix+"/", http.StatusPermanentRedirect)
 		return
 	}
 	k, name := resolvePath(r.URL.Path)
@@ -380,6 +381,8 @@ func propertyOf(loc string) string {
 		return "X-CONTACTD-EXTERNAL-ID"
 	case "properties":
 		return "X-CONTACTD-PROPERTIES"
+	case "body":
+		return "FN, N, ORG, EMAIL or TEL"
 	}
 	return "the card"
 }
@@ -529,11 +532,7 @@ func (h *Handler) delete(q *request) error {
 	if err != nil {
 		return err
 	}
-	c, _, err := h.card(q)
-	if err != nil {
-		return err
-	}
-	if err := h.svc.DeleteContact(q.r.Context(), q.p, contactd.Selector{ID: c.ID}, pc, false); err != nil {
+	if err := h.svc.DeleteCard(q.r.Context(), q.p, q.name, pc); err != nil {
 		return err
 	}
 	q.w.WriteHeader(http.StatusNoContent)

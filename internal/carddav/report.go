@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-vcard"
-	webdavcard "github.com/emersion/go-webdav/carddav"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/phone"
@@ -84,23 +83,64 @@ func (h *Handler) multiget(q *request, req *multigetReq) error {
 
 // normalizeTel makes a query's TEL text-matches match numbers: an equals
 // compares the number read in the tenant's region, the others its digits.
-func normalizeTel(aq *webdavcard.AddressBookQuery, region string) {
-	for i := range aq.PropFilters {
-		pf := &aq.PropFilters[i]
-		if pf.Name != vcard.FieldTelephone {
+func normalizeTel(aq *cardQuery, region string) {
+	for i := range aq.props {
+		pf := &aq.props[i]
+		if pf.name != vcard.FieldTelephone {
 			continue
 		}
-		for j := range pf.TextMatches {
-			tm := &pf.TextMatches[j]
-			if tm.MatchType == webdavcard.MatchEquals {
-				if n, err := phone.NormalizeLookup(tm.Text, region); err == nil {
-					tm.Text = strings.TrimPrefix(n.E164, "+")
+		for j := range pf.matches {
+			tm := &pf.matches[j]
+			if tm.matchType == "equals" {
+				if n, err := phone.NormalizeLookup(tm.text, region); err == nil {
+					tm.text = strings.TrimPrefix(n.E164, "+")
 					continue
 				}
 			}
-			tm.Text = digitsOf(tm.Text)
+			tm.text = digitsOf(tm.text)
 		}
 	}
+}
+
+// decodeQuery reads an addressbook-query's filter; a collation or match
+// type the server does not know is the supported-collation or
+// supported-filter precondition.
+func decodeQuery(req *queryReq) (*cardQuery, error) {
+	aq := &cardQuery{test: filterTest(req.Filter.Test)}
+	tm := func(e textMatchElem) (textMatch, error) {
+		if !validCollation(e.Collation) {
+			return textMatch{}, &davError{status: http.StatusForbidden, cond: xmlName(nsCard, "supported-collation"),
+				message: "the collations are i;unicode-casemap (the default), i;ascii-casemap and i;octet, not " + e.Collation}
+		}
+		if !validMatchType(e.MatchType) {
+			return textMatch{}, &davError{status: http.StatusForbidden, cond: condFilter,
+				message: "match-type is equals, contains, starts-with or ends-with, not " + e.MatchType}
+		}
+		return textMatch{text: e.Value, collation: e.Collation, matchType: e.MatchType, negate: e.Negate == "yes"}, nil
+	}
+	for _, pf := range req.Filter.Props {
+		f := propFilter{name: strings.ToUpper(pf.Name), test: filterTest(pf.Test), isNotDefined: pf.IsNotDefined != nil}
+		for _, e := range pf.TextMatches {
+			m, err := tm(e)
+			if err != nil {
+				return nil, err
+			}
+			f.matches = append(f.matches, m)
+		}
+		for _, pm := range pf.Params {
+			p := paramFilter{name: pm.Name, isNotDefined: pm.IsNotDefined != nil}
+			if pm.TextMatch != nil {
+				m, err := tm(*pm.TextMatch)
+				if err != nil {
+					return nil, err
+				}
+				p.match = &m
+			}
+			f.params = append(f.params, p)
+		}
+		aq.props = append(aq.props, f)
+	}
+	return aq, nil
 }
 
 func digitsOf(s string) string {
@@ -131,25 +171,9 @@ const maxQueryResults = 1000
 // whole filter on its card. Other filters read the address book through.
 func (h *Handler) query(q *request, req *queryReq) error {
 	w := wantedOf(req.Prop, false, false)
-	aq := &webdavcard.AddressBookQuery{FilterTest: webdavcard.FilterTest(req.Filter.Test)}
-	if aq.FilterTest == "" {
-		aq.FilterTest = webdavcard.FilterAnyOf
-	}
-	for _, pf := range req.Filter.Props {
-		f := webdavcard.PropFilter{Name: strings.ToUpper(pf.Name), Test: webdavcard.FilterTest(pf.Test), IsNotDefined: pf.IsNotDefined != nil}
-		for _, tm := range pf.TextMatches {
-			f.TextMatches = append(f.TextMatches, webdavcard.TextMatch{Text: tm.Value, NegateCondition: tm.Negate == "yes",
-				MatchType: webdavcard.MatchType(tm.MatchType)})
-		}
-		for _, pm := range pf.Params {
-			p := webdavcard.ParamFilter{Name: pm.Name, IsNotDefined: pm.IsNotDefined != nil}
-			if pm.TextMatch != nil {
-				p.TextMatch = &webdavcard.TextMatch{Text: pm.TextMatch.Value, NegateCondition: pm.TextMatch.Negate == "yes",
-					MatchType: webdavcard.MatchType(pm.TextMatch.MatchType)}
-			}
-			f.Params = append(f.Params, p)
-		}
-		aq.PropFilters = append(aq.PropFilters, f)
+	aq, err := decodeQuery(req)
+	if err != nil {
+		return err
 	}
 	normalizeTel(aq, q.p.Region)
 	limit := maxQueryResults
@@ -173,8 +197,7 @@ func (h *Handler) query(q *request, req *queryReq) error {
 		for _, ph := range c.Phones {
 			card.Add(vcard.FieldTelephone, &vcard.Field{Value: strings.TrimPrefix(ph.E164, "+")})
 		}
-		ok, err := webdavcard.Match(aq, &webdavcard.AddressObject{Card: card})
-		if err != nil || !ok {
+		if !aq.match(card) {
 			return true
 		}
 		h.writeCard(m, q, cardHref(name), c.Version, c, k, w)
@@ -224,21 +247,21 @@ func (h *Handler) query(q *request, req *queryReq) error {
 // candidates finds, through the store's indexes, the contacts a query
 // can match: indexed is false when some filter cannot be answered so, and
 // the address book is to be read through.
-func (h *Handler) candidates(q *request, aq *webdavcard.AddressBookQuery) ([]string, bool, error) {
-	if len(aq.PropFilters) == 0 {
+func (h *Handler) candidates(q *request, aq *cardQuery) ([]string, bool, error) {
+	if len(aq.props) == 0 {
 		return nil, false, nil
 	}
 	var sets [][]string
-	for _, pf := range aq.PropFilters {
-		if pf.IsNotDefined || len(pf.TextMatches) != 1 || pf.TextMatches[0].NegateCondition || len(pf.Params) > 0 {
-			if aq.FilterTest == webdavcard.FilterAllOf {
+	for _, pf := range aq.props {
+		if pf.isNotDefined || len(pf.matches) != 1 || pf.matches[0].negate || len(pf.params) > 0 {
+			if aq.test == allOf {
 				continue // another filter may narrow it
 			}
 			return nil, false, nil
 		}
-		req, ok := indexedRequest(pf.Name, pf.TextMatches[0])
+		req, ok := indexedRequest(pf.name, pf.matches[0])
 		if !ok {
-			if aq.FilterTest == webdavcard.FilterAllOf {
+			if aq.test == allOf {
 				continue
 			}
 			return nil, false, nil
@@ -254,7 +277,7 @@ func (h *Handler) candidates(q *request, aq *webdavcard.AddressBookQuery) ([]str
 			ids = append(ids, c.ID)
 		}
 		sets = append(sets, ids)
-		if aq.FilterTest == webdavcard.FilterAllOf {
+		if aq.test == allOf {
 			return ids, true, nil // one indexed filter narrows; matching does the rest
 		}
 	}
@@ -276,8 +299,8 @@ func (h *Handler) candidates(q *request, aq *webdavcard.AddressBookQuery) ([]str
 
 // indexedRequest is the list request whose contacts include every one a
 // text-match on FN, EMAIL or TEL can match, when there is one.
-func indexedRequest(prop string, tm webdavcard.TextMatch) (contactd.ContactListRequest, bool) {
-	text := strings.TrimSpace(tm.Text)
+func indexedRequest(prop string, tm textMatch) (contactd.ContactListRequest, bool) {
+	text := strings.TrimSpace(tm.text)
 	if text == "" {
 		return contactd.ContactListRequest{}, false
 	}
@@ -285,28 +308,25 @@ func indexedRequest(prop string, tm webdavcard.TextMatch) (contactd.ContactListR
 		b, _ := json.Marshal(map[string]map[string]string{field: {op: v}})
 		return contactd.ContactListRequest{ListParams: contactd.ListParams{Filter: b}}
 	}
-	mt := tm.MatchType
-	if mt == "" {
-		mt = webdavcard.MatchContains
-	}
+	mt := tm.matchType
 	switch prop {
 	case "FN":
 		// The name search finds names whose words start with the text's
 		// words: every name that equals or starts with the text.
-		if mt == webdavcard.MatchEquals || mt == webdavcard.MatchStartsWith {
+		if mt == "equals" || mt == "starts-with" {
 			return contactd.ContactListRequest{Q: text}, true
 		}
 	case "EMAIL":
 		switch mt {
-		case webdavcard.MatchEquals:
+		case "equals":
 			return filter("emails", "$eq", strings.ToLower(text)), true
-		case webdavcard.MatchStartsWith:
+		case "starts-with":
 			return filter("emails", "$prefix", strings.ToLower(text)), true
 		}
 	case "TEL":
 		// Numbers are matched as numbers: the text, read in the tenant's
 		// region, equals a contact's number.
-		if mt == webdavcard.MatchEquals {
+		if mt == "equals" {
 			return filter("phones", "$eq", text), true
 		}
 		if digits := digitsOf(text); len(digits) >= 3 {
