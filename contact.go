@@ -28,6 +28,7 @@ type Contact struct {
 	Timezone     string          `json:"timezone,omitempty"`
 	ProfileColor string          `json:"profileColor,omitempty"`
 	Notes        string          `json:"notes,omitempty"`
+	Photo        *Photo          `json:"photo,omitempty"`
 	Phones       []Phone         `json:"phones"`
 	Emails       []Email         `json:"emails"`
 	Addresses    []Address       `json:"addresses"`
@@ -57,6 +58,10 @@ type Contact struct {
 	// DisplayNameSet records that DisplayName was given rather than
 	// derived, so that a derived name follows later edits of the names.
 	DisplayNameSet bool `json:"-"`
+	// PhotoWrite, on a version being written, is the photo to store with
+	// it (Data nil: the photo is removed); nil leaves the stored photo
+	// as it is.
+	PhotoWrite *PhotoData `json:"-"`
 }
 
 // Phone is one phone number of a contact.
@@ -116,7 +121,7 @@ var (
 	readOnlyField = map[string]bool{
 		"id": true, "version": true, "source": true, "createdAt": true, "createdBy": true,
 		"updatedAt": true, "updatedBy": true, "deletedAt": true, "deletedBy": true,
-		"blockedAt": true, "blockedBy": true, "blockReason": true,
+		"blockedAt": true, "blockedBy": true, "blockReason": true, "photo": true,
 	}
 )
 
@@ -161,6 +166,11 @@ func (c *Contact) PrimaryPhone() *Phone {
 
 // MarshalJSON writes the contact's API form, with timestamps in TimeFormat.
 func (c Contact) MarshalJSON() ([]byte, error) {
+	if c.Photo != nil && c.Photo.URL == "" {
+		ph := *c.Photo
+		ph.URL = photoURL(c.ID)
+		c.Photo = &ph
+	}
 	type plain Contact
 	return json.Marshal(struct {
 		plain

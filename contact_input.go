@@ -25,6 +25,10 @@ type ContactInput struct {
 	DoNotCall, EmailOptOut, SMSOptOut, Unknown        bool
 	Name, Email, Phone                                string // conveniences
 	ReadOnly                                          map[string]json.RawMessage
+	// Photo is an image read from a file (a vCard's PHOTO): nil leaves
+	// the contact's photo as it is, Data nil removes it. The API sets
+	// photos at /v1/contacts/{id}/photo instead.
+	Photo *PhotoData
 }
 
 // DecodeContactInput decodes a contact document strictly: malformed JSON, a

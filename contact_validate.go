@@ -54,6 +54,10 @@ func buildContact(in *ContactInput, prev *Contact, region string) (*Contact, err
 	c.Properties = b.jsonDoc("properties", in.Properties, MaxPropertyDepth)
 	c.Metadata = b.jsonDoc("metadata", in.Metadata, 0)
 	c.DoNotCall, c.EmailOptOut, c.SMSOptOut, c.Unknown = in.DoNotCall, in.EmailOptOut, in.SMSOptOut, in.Unknown
+	c.PhotoWrite = nil
+	if in.Photo != nil {
+		b.photo(c, in.Photo)
+	}
 
 	if name := b.text("name", in.Name, 255); name != "" {
 		if c.DisplayName == "" {

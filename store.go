@@ -23,6 +23,7 @@ type Store interface {
 	TokenStore
 	ContactStore
 	CardStore
+	PhotoStore
 	ChangeStore
 	AccountStore
 	TagStore

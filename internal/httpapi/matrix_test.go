@@ -57,6 +57,9 @@ var scopeNames = func() []string {
 // routeCase says how to exercise one route: a valid minimal request and
 // the success status a token with the route's scope gets for it on a
 // freshly created contact of tenant A.
+// testPNG is an image whose bytes say PNG.
+var testPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01")
+
 type routeCase struct {
 	// body is the request body, or a func() any making a fresh one.
 	body  any
@@ -101,7 +104,17 @@ func matrixCases() map[string]routeCase {
 			m.t.Fatalf("setup: block: status %d: %s", r.status, r.body)
 		}
 	}
+	putPhoto := func(m mx, tg target) {
+		m.t.Helper()
+		r := m.do("PUT /v1/contacts/{id}/photo", true, "PUT", "/v1/contacts/"+tg.ID+"/photo", m.e.tokens["A"]["all"], testPNG, "Content-Type", "image/png")
+		if r.status != http.StatusOK {
+			m.t.Fatalf("setup: photo: status %d: %s", r.status, r.body)
+		}
+	}
 	cases := map[string]routeCase{
+		"PUT /v1/contacts/{id}/photo":                    {body: testPNG, contentType: "image/png", ok: 200},
+		"GET /v1/contacts/{id}/photo":                    {setup: putPhoto, ok: 200},
+		"DELETE /v1/contacts/{id}/photo":                 {setup: putPhoto, ok: 200},
 		"POST /v1/contacts":                              {body: map[string]any{"firstName": "Created", "lastName": "By Matrix"}, ok: 201},
 		"GET /v1/contacts/{id}":                          {ok: 200},
 		"PATCH /v1/contacts/{id}":                        {body: map[string]any{"jobTitle": "Engineer", "addresses": nil}, ok: 200},

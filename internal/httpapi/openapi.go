@@ -364,7 +364,15 @@ func buildOpenAPI(routes []route, version string) obj {
 		}
 		if rt.Upload {
 			file := obj{"schema": obj{"type": "string", "format": "binary"}}
-			op["requestBody"] = obj{"required": true, "content": obj{"text/csv": file, "text/vcard": file, "application/x-ndjson": file, "application/octet-stream": file}}
+			types := rt.UploadTypes
+			if types == nil {
+				types = []string{"text/csv", "text/vcard", "application/x-ndjson", "application/octet-stream"}
+			}
+			content := obj{}
+			for _, t := range types {
+				content[t] = file
+			}
+			op["requestBody"] = obj{"required": true, "content": content}
 		}
 		if rt.Body != nil {
 			mt := rt.BodyType

@@ -15,6 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/contactd/contactd"
 )
 
 // documentServer is the server URL the document names; requests are
@@ -32,6 +34,10 @@ func validateExchanges(t *testing.T, raw []byte, exs []exchange) {
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 	// An export is newline-delimited JSON: every line must be a JSON value.
 	openapi3filter.RegisterBodyDecoder("application/x-ndjson", ndjsonDecoder)
+	// A photo is an image whose bytes must say the type its header does.
+	for _, t := range contactd.PhotoTypes {
+		openapi3filter.RegisterBodyDecoder(t, imageDecoder)
+	}
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(raw)
 	if err != nil {
@@ -122,6 +128,18 @@ func ndjsonDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ opena
 		if !json.Valid(line) {
 			return nil, fmt.Errorf("line %d is not JSON", i+1)
 		}
+	}
+	return string(b), nil
+}
+
+// imageDecoder checks that an image's bytes are of its Content-Type.
+func imageDecoder(body io.Reader, h http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if got := contactd.SniffPhoto(b); got != h.Get("Content-Type") {
+		return nil, fmt.Errorf("the body is %q, its Content-Type says %q", got, h.Get("Content-Type"))
 	}
 	return string(b), nil
 }

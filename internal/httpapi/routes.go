@@ -30,6 +30,9 @@ type route struct {
 	// Upload marks a route whose body is a file the handler streams
 	// itself (no JSON, no size limit but its own, no Idempotency-Key).
 	Upload bool
+	// UploadTypes are the media types of an upload's body (default CSV,
+	// vCard, NDJSON and octet-stream: an import's files).
+	UploadTypes []string
 	// Long marks a route that runs past the request budget by design (a
 	// stream, an upload, a long poll, a webhook sent while the client
 	// waits), each bounded its own way.
@@ -69,7 +72,7 @@ var (
 
 // routeTable is every route of the API, resource by resource.
 func (s *Server) routeTable() []route {
-	return slices.Concat(s.contactRoutes(), s.contactBatchRoutes(), s.changeRoutes(), s.metaRoutes(), s.tokenRoutes(), s.tenantRoutes(),
+	return slices.Concat(s.contactRoutes(), s.photoRoutes(), s.contactBatchRoutes(), s.changeRoutes(), s.metaRoutes(), s.tokenRoutes(), s.tenantRoutes(),
 		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes(), s.webhookRoutes())
 }
 

@@ -67,3 +67,12 @@ func writeCard(ctx context.Context, tx pgx.Tx, tenantID string, k *contactd.Card
 	_, err = tx.Exec(ctx, sqlq.Postgres.UpsertCard(), sqlq.CardArgs(tenantID, k)...)
 	return err
 }
+
+// Photo implements contactd.Store.
+func (s *Store) Photo(ctx context.Context, tenantID, contactID string) (*contactd.PhotoData, error) {
+	var d contactd.PhotoData
+	if err := s.pool.QueryRow(ctx, sqlq.Postgres.PhotoOf(), tenantID, contactID).Scan(&d.ContentType, &d.Data); err != nil {
+		return nil, interpretError(err)
+	}
+	return &d, nil
+}

@@ -86,6 +86,9 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		if _, err := tx.Exec(ctx, sqlq.Postgres.EraseCard(), tenantID, id); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, sqlq.Postgres.DeletePhoto(), tenantID, id); err != nil {
+			return err
+		}
 		// The webhook messages about it keep their attempts, not their bodies.
 		if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET body = NULL WHERE tenant_id = $1 AND contact_id = $2`, tenantID, id); err != nil {
 			return err

@@ -315,11 +315,22 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 // rowSet collects rows to insert, by table.
 type rowSet struct {
 	contacts, emails, phones, tags, terms, changes [][]any
+	// photos are the statements that store the contacts' photos.
+	photos []statement
+}
+
+// statement is a statement with its parameters.
+type statement struct {
+	q    string
+	args []any
 }
 
 // addEntries adds the side-table rows of a contact: emails, phones, tags
 // and full-text terms.
 func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) {
+	if q, args := sqlq.Postgres.PhotoWrite(tenantID, c); q != "" {
+		r.photos = append(r.photos, statement{q, args})
+	}
 	for _, e := range c.Emails {
 		r.emails = append(r.emails, []any{tenantID, c.ID, e.Address, c.Live()})
 	}
@@ -366,6 +377,9 @@ func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
 		if err := copyRows(ctx, tx, t.table, t.rows); err != nil {
 			return err
 		}
+	}
+	for _, st := range r.photos {
+		b.Queue(st.q, st.args...)
 	}
 	return flush()
 }

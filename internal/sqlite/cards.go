@@ -64,3 +64,12 @@ func (x *txExec) writeCard(tenantID string, k *contactd.Card) error {
 	}
 	return x.exec(sqlq.SQLite.UpsertCard(), sqlq.CardArgs(tenantID, k)...)
 }
+
+// Photo implements contactd.Store.
+func (s *Store) Photo(ctx context.Context, tenantID, contactID string) (*contactd.PhotoData, error) {
+	var d contactd.PhotoData
+	if err := s.queryRow(ctx, sqlq.SQLite.PhotoOf(), tenantID, contactID).Scan(&d.ContentType, &d.Data); err != nil {
+		return nil, interpretError(err)
+	}
+	return &d, nil
+}

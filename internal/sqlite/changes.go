@@ -86,6 +86,9 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		if err := x.exec(sqlq.SQLite.EraseCard(), tenantID, id); err != nil {
 			return err
 		}
+		if err := x.exec(sqlq.SQLite.DeletePhoto(), tenantID, id); err != nil {
+			return err
+		}
 		// The webhook messages about it keep their attempts, not their bodies.
 		if err := x.exec(`UPDATE webhook_deliveries SET body = NULL WHERE tenant_id = ? AND contact_id = ?`, tenantID, id); err != nil {
 			return err

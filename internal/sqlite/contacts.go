@@ -392,11 +392,22 @@ func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParam
 // rowSet collects rows to insert, by table.
 type rowSet struct {
 	contacts, emails, phones, tags, terms, changes [][]any
+	// photos are the statements that store the contacts' photos.
+	photos []statement
+}
+
+// statement is a statement with its parameters.
+type statement struct {
+	q    string
+	args []any
 }
 
 // addEntries adds the side-table rows of a contact: emails, phones, tags
 // and full-text terms.
 func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) {
+	if q, args := sqlq.SQLite.PhotoWrite(tenantID, c); q != "" {
+		r.photos = append(r.photos, statement{q, args})
+	}
 	live := boolInt(c.Live())
 	for _, e := range c.Emails {
 		r.emails = append(r.emails, []any{tenantID, c.ID, e.Address, live})
@@ -430,6 +441,11 @@ func (r *rowSet) write(x *txExec) error {
 		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"changes", r.changes},
 	} {
 		if err := x.insertRows(t.table, t.rows); err != nil {
+			return err
+		}
+	}
+	for _, st := range r.photos {
+		if err := x.exec(st.q, st.args...); err != nil {
 			return err
 		}
 	}

@@ -89,3 +89,34 @@ func ScanCard(scan func(dest ...any) error) (contactd.Card, error) {
 func CardHolderConflict(holder, name string) error {
 	return &contactd.ConflictError{Field: "card", ID: holder, Value: name}
 }
+
+// The queries of contacts' photos (contactd.PhotoStore).
+
+// PhotoOf selects a contact's photo: (tenant, contact).
+func (d *Dialect) PhotoOf() string {
+	return "SELECT content_type, data FROM contact_photos WHERE tenant_id = " + d.placeholder(1) + " AND contact_id = " + d.placeholder(2)
+}
+
+// UpsertPhoto writes a contact's photo: (tenant, contact, type, data).
+func (d *Dialect) UpsertPhoto() string {
+	return "INSERT INTO contact_photos (tenant_id, contact_id, content_type, data) VALUES (" + d.placeholder(1) + ", " +
+		d.placeholder(2) + ", " + d.placeholder(3) + ", " + d.placeholder(4) + ") ON CONFLICT (tenant_id, contact_id) DO UPDATE SET" +
+		" content_type = excluded.content_type, data = excluded.data"
+}
+
+// DeletePhoto removes a contact's photo: (tenant, contact).
+func (d *Dialect) DeletePhoto() string {
+	return "DELETE FROM contact_photos WHERE tenant_id = " + d.placeholder(1) + " AND contact_id = " + d.placeholder(2)
+}
+
+// PhotoWrite returns the statement and parameters that store what a
+// version of a contact does to its photo, or "" when it leaves it.
+func (d *Dialect) PhotoWrite(tenantID string, c *contactd.Contact) (string, []any) {
+	switch {
+	case c.PhotoWrite == nil:
+		return "", nil
+	case c.PhotoWrite.Data == nil:
+		return d.DeletePhoto(), []any{tenantID, c.ID}
+	}
+	return d.UpsertPhoto(), []any{tenantID, c.ID, c.PhotoWrite.ContentType, c.PhotoWrite.Data}
+}

@@ -145,3 +145,82 @@ func testCards(t *testing.T, b Backend) {
 		t.Errorf("the other tenant's card: got %+v", ks)
 	}
 }
+
+// withPhoto returns a copy of c as its next version, writing the image
+// data (nil removes the photo).
+func withPhoto(c *contactd.Contact, data []byte) *contactd.Contact {
+	n := next(c)
+	n.PhotoWrite = &contactd.PhotoData{ContentType: "image/png", Data: data}
+	return n
+}
+
+func wantPhoto(t *testing.T, s contactd.Store, tenantID, id string, want []byte) {
+	t.Helper()
+	d, err := s.Photo(t.Context(), tenantID, id)
+	if want == nil {
+		wantCode(t, err, contactd.ENotFound, "Photo of a contact without one")
+		return
+	}
+	if err != nil || !bytes.Equal(d.Data, want) || d.ContentType != "image/png" {
+		t.Errorf("Photo(%s): %+v, %v; want %q", id, d, err, want)
+	}
+}
+
+// testPhotos checks that a contact's photo is written with it, whichever
+// way it is written (one write, a batch's insert or replacement, a bulk
+// insert), kept by versions that leave it, removed by one that removes it
+// and by erasure, and seen by its tenant only.
+func testPhotos(t *testing.T, b Backend) {
+	s := b.Open(t)
+	ctx := t.Context()
+	tn, other := newTenant(t, s), newTenant(t, s)
+	a := newContact(func(c *contactd.Contact) {
+		c.PhotoWrite = &contactd.PhotoData{ContentType: "image/png", Data: []byte("one")}
+	})
+	mustWrite(t, s, tn.ID, a, 0)
+	wantPhoto(t, s, tn.ID, a.ID, []byte("one"))
+	wantPhoto(t, s, other.ID, a.ID, nil)
+	a2 := next(a)
+	a2.PhotoWrite = nil
+	mustWrite(t, s, tn.ID, a2, 1)
+	wantPhoto(t, s, tn.ID, a.ID, []byte("one"))
+	a3 := withPhoto(a2, []byte("two"))
+	mustWrite(t, s, tn.ID, a3, 2)
+	wantPhoto(t, s, tn.ID, a.ID, []byte("two"))
+	a4 := withPhoto(a3, nil)
+	mustWrite(t, s, tn.ID, a4, 3)
+	wantPhoto(t, s, tn.ID, a.ID, nil)
+
+	// A batch: an insert and a replacement with photos.
+	in := newContact(func(c *contactd.Contact) {
+		c.PhotoWrite = &contactd.PhotoData{ContentType: "image/png", Data: []byte("batch")}
+	})
+	rep := withPhoto(a4, []byte("replaced"))
+	ch := func(c *contactd.Contact, typ string) *contactd.Change {
+		return &contactd.Change{Type: typ, ContactID: c.ID, Version: c.Version, Actor: "storetest", At: now()}
+	}
+	errs, err := s.WriteContacts(ctx, contactd.WriteContactsParams{TenantID: tn.ID, Writes: []contactd.WriteContactParams{
+		{TenantID: tn.ID, Contact: in, Change: ch(in, "created")},
+		{TenantID: tn.ID, Contact: rep, PrevVersion: 4, Change: ch(rep, "updated")}}})
+	if err != nil || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("WriteContacts: %v %v", errs, err)
+	}
+	wantPhoto(t, s, tn.ID, in.ID, []byte("batch"))
+	wantPhoto(t, s, tn.ID, a.ID, []byte("replaced"))
+
+	// A bulk insert.
+	bulk := newContact(func(c *contactd.Contact) {
+		c.PhotoWrite = &contactd.PhotoData{ContentType: "image/png", Data: []byte("bulk")}
+	})
+	if err := s.InsertContacts(ctx, contactd.InsertContactsParams{TenantID: tn.ID, Contacts: []contactd.WriteContactParams{{TenantID: tn.ID, Contact: bulk, Change: ch(bulk, "created")}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantPhoto(t, s, tn.ID, bulk.ID, []byte("bulk"))
+
+	// Erasure removes it.
+	if err := s.EraseContact(ctx, tn.ID, a.ID, erasedChange(tn.ID, rep)); err != nil {
+		t.Fatal(err)
+	}
+	wantPhoto(t, s, tn.ID, a.ID, nil)
+	wantPhoto(t, s, tn.ID, in.ID, []byte("batch"))
+}

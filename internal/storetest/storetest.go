@@ -35,6 +35,7 @@ func Run(t *testing.T, b Backend) {
 		{"ChangeSignal", testChangeSignal},
 		{"EraseContact", testEraseContact},
 		{"Cards", testCards},
+		{"Photos", testPhotos},
 		{"Concurrency", testConcurrency},
 		{"Idempotency", testIdempotency},
 		{"Health", testHealth},
