@@ -312,6 +312,8 @@ func cardOver(cur *Contact, r PutCardRequest) *ContactInput {
 			in.ExternalID = c.ExternalID
 		case "properties":
 			in.Properties = c.Properties
+		case "photo":
+			in.Photo = c.Photo
 		default:
 			panic(fmt.Sprintf("contactd: a card cannot set %q", f))
 		}

@@ -221,6 +221,9 @@ func (s *Service) prepareOp(ctx context.Context, p Principal, t *Tenant, i int, 
 			typ = "updated"
 			it.after, err = patched(clone(it.before), op.Patch, t.DefaultRegion)
 		}
+		if err == nil && op.Photo != nil {
+			err = withPhoto(it.after, op.Photo)
+		}
 	case OpDelete:
 		if it.before, err = s.resolve(ctx, p, op.Key); err == nil && !it.before.Live() {
 			err = notFound(op.Key)

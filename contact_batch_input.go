@@ -19,6 +19,8 @@ type BatchOp struct {
 	Contact *ContactInput
 	// Patch is the merge patch of an update.
 	Patch map[string]any
+	// Photo, for an update from a file, is the image the record carries.
+	Photo *PhotoData
 	Err   error
 }
 

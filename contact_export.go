@@ -169,3 +169,10 @@ func (e *ContactExport) pages(ctx context.Context, f func(page *Page[*Contact]) 
 		e.page = res.page
 	}
 }
+
+// Photo returns the image of an exported contact's photo, nil when it has
+// none: what a vCard of it carries.
+func (e *ContactExport) Photo(ctx context.Context, c *Contact) (*PhotoData, error) {
+	m, err := e.s.PhotosOf(ctx, e.p, []*Contact{c})
+	return m[c.ID], err
+}

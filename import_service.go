@@ -287,7 +287,7 @@ func (s *Service) importOp(ctx context.Context, p Principal, mode string, in *Co
 		case err != nil:
 			return BatchOp{}, "", false, err
 		}
-		return BatchOp{Op: OpUpdate, Key: Selector{ID: c.ID}, Patch: inputPatch(in)}, by, true, nil
+		return BatchOp{Op: OpUpdate, Key: Selector{ID: c.ID}, Patch: inputPatch(in), Photo: in.Photo}, by, true, nil
 	}
 	if id := strings.TrimSpace(in.ExternalID); id != "" {
 		c, err := s.store.ContactByExternalID(ctx, p.TenantID, id)
@@ -322,7 +322,7 @@ func (s *Service) importOp(ctx context.Context, p Principal, mode string, in *Co
 			return BatchOp{}, "", &Error{Code: EConflict, Message: fmt.Sprintf("several contacts have the number %s: give the record an externalId or email that says which", n.E164),
 				ConflictingID: ms[0].ContactID, ConflictingField: "phone"}
 		case len(ms) == 1:
-			return BatchOp{Op: OpUpdate, Key: Selector{ID: ms[0].ContactID}, Patch: inputPatch(in)}, "phone", nil
+			return BatchOp{Op: OpUpdate, Key: Selector{ID: ms[0].ContactID}, Patch: inputPatch(in), Photo: in.Photo}, "phone", nil
 		}
 	}
 	return create, "", nil

@@ -100,6 +100,16 @@ func (b *builder) photo(c *Contact, in *PhotoData) {
 	c.Photo, c.PhotoWrite = ph, d
 }
 
+// withPhoto sets a contact's photo from a file's image.
+func withPhoto(c *Contact, d *PhotoData) error {
+	b := &builder{}
+	b.photo(c, d)
+	if len(b.errs) > 0 {
+		return invalid(b.errs)
+	}
+	return nil
+}
+
 // SetPhoto stores a contact's photo, a new version of the contact. The
 // image's type is read from its bytes. EInvalid, ENotFound,
 // EPreconditionFailed, EForbidden.

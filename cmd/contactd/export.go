@@ -152,7 +152,13 @@ func exportLocal(ctx context.Context, db, tenant string, r contactd.ContactListR
 		}
 		return n, err
 	case "vcard":
-		return exp.Each(ctx, func(c *contactd.Contact) error { return formats.WriteVCard(w, c, f.version) })
+		return exp.Each(ctx, func(c *contactd.Contact) error {
+			photo, err := exp.Photo(ctx, c)
+			if err != nil {
+				return err
+			}
+			return formats.WriteVCard(w, c, f.version, photo)
+		})
 	}
 	return exp.WriteNDJSON(ctx, w)
 }

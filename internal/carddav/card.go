@@ -80,32 +80,69 @@ func cardVersion(ls []line) string {
 	return ""
 }
 
+// photoFunc reads a contact's photo when a card needs its image.
+type photoFunc func(c *contactd.Contact) (*contactd.PhotoData, error)
+
 // render returns the card of contact c as version, over the card a client
-// wrote when there is one.
-func render(c *contactd.Contact, k *contactd.Card, version string) ([]byte, error) {
-	var gen bytes.Buffer
-	if err := formats.WriteVCard(&gen, c, version); err != nil {
-		return nil, err
-	}
+// wrote when there is one. The photo is compared by its ETag, and its
+// image read only when the card carries the contact's.
+func render(c *contactd.Contact, k *contactd.Card, version string, photo photoFunc) ([]byte, error) {
 	if k == nil || k.Data == nil {
+		var img *contactd.PhotoData
+		if c.Photo != nil {
+			var err error
+			if img, err = photo(c); err != nil {
+				return nil, err
+			}
+		}
+		var gen bytes.Buffer
+		if err := formats.WriteVCard(&gen, c, version, img); err != nil {
+			return nil, err
+		}
 		return withRev(gen.Bytes(), c.UpdatedAt), nil
+	}
+	var gen bytes.Buffer
+	if err := formats.WriteVCard(&gen, c, version, nil); err != nil {
+		return nil, err
 	}
 	mine := splitCard(gen.Bytes())
 	theirs := splitCard(k.Data)
 	now := byName(mine)
 	var then map[string]string
+	photoChanged := true
 	if cardVersion(theirs) == version {
 		var base contactd.Contact
 		var b bytes.Buffer
-		if err := json.Unmarshal(k.Base, &base); err == nil && formats.WriteVCard(&b, &base, version) == nil {
+		if err := json.Unmarshal(k.Base, &base); err == nil && formats.WriteVCard(&b, &base, version, nil) == nil {
 			then = byName(splitCard(b.Bytes()))
+			photoChanged = photoTag(base.Photo) != photoTag(c.Photo)
 		}
 	}
-	changed := func(name string) bool { return then == nil || now[name] != then[name] }
+	changed := func(name string) bool {
+		if name == "PHOTO" {
+			return photoChanged
+		}
+		return then == nil || now[name] != then[name]
+	}
 	modelled := func(name string) bool {
 		_, ok := now[name]
 		_, was := then[name]
-		return ok || was || formats.Mapped(name)
+		return ok || was || name == "PHOTO" || formats.Mapped(name)
+	}
+	if photoChanged && c.Photo != nil {
+		img, err := photo(c)
+		if err != nil {
+			return nil, err
+		}
+		var b bytes.Buffer
+		if err := formats.WriteVCard(&b, c, version, img); err != nil {
+			return nil, err
+		}
+		for _, l := range splitCard(b.Bytes()) {
+			if l.name == "PHOTO" {
+				mine = append(mine, l)
+			}
+		}
 	}
 	// The groups of client lines that give way take their other lines along.
 	dropped := map[string]bool{}
@@ -114,8 +151,7 @@ func render(c *contactd.Contact, k *contactd.Card, version string) ([]byte, erro
 			dropped[l.group] = true
 		}
 	}
-	var out []string
-	out = append(out, "BEGIN:VCARD", "VERSION:"+version)
+	out := []string{"BEGIN:VCARD", "VERSION:" + version}
 	uid := ""
 	for _, l := range theirs {
 		switch {
@@ -149,6 +185,14 @@ func render(c *contactd.Contact, k *contactd.Card, version string) ([]byte, erro
 		b.WriteString("\r\n")
 	}
 	return formats.Fold(b.Bytes()), nil
+}
+
+// photoTag identifies a contact's photo ("" for none).
+func photoTag(p *contactd.Photo) string {
+	if p == nil {
+		return ""
+	}
+	return p.ETag
 }
 
 // own are the lines contactd writes itself on every card.

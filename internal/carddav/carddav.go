@@ -408,7 +408,7 @@ func (h *Handler) get(q *request) error {
 		return nil
 	}
 	version := negotiate(acceptVersion(q.r.Header.Get("Accept")), k)
-	data, err := render(c, k, version)
+	data, err := render(c, k, version, h.photos(q))
 	if err != nil {
 		return err
 	}
@@ -425,6 +425,17 @@ func (h *Handler) get(q *request) error {
 	_, err = q.w.Write(data)
 	return err
 }
+
+// photos reads the image of a contact's photo, for a card that carries it.
+func (h *Handler) photos(q *request) photoFunc {
+	return func(c *contactd.Contact) (*contactd.PhotoData, error) {
+		m, err := h.svc.PhotosOf(q.r.Context(), q.p, []*contactd.Contact{c})
+		return m[c.ID], err
+	}
+}
+
+// noPhoto leaves a card's image out (a query matches text, not images).
+func noPhoto(*contactd.Contact) (*contactd.PhotoData, error) { return nil, nil }
 
 // card reads the live contact at the request's card name.
 func (h *Handler) card(q *request) (*contactd.Contact, *contactd.Card, error) {

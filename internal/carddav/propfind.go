@@ -268,7 +268,7 @@ func (h *Handler) writeCard(m *msWriter, q *request, href string, version int64,
 	cardData := func(el element) []byte {
 		if data == nil && c != nil {
 			var err error
-			if data, err = render(c, k, negotiate(el.attr("version"), k)); err != nil {
+			if data, err = render(c, k, negotiate(el.attr("version"), k), h.photos(q)); err != nil {
 				h.log.Error("carddav render", "contact", c.ID, "err", err)
 			}
 		}

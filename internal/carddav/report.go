@@ -184,7 +184,7 @@ func (h *Handler) query(q *request, req *queryReq) error {
 	m := newMultistatus(q.w)
 	n := 0
 	emit := func(c *contactd.Contact, k *contactd.Card, name string) bool {
-		data, err := render(c, k, v4)
+		data, err := render(c, k, v4, noPhoto)
 		if err != nil {
 			return true
 		}

@@ -178,3 +178,64 @@ func TestRefusedCards(t *testing.T) {
 		}
 	})
 }
+
+// TestCardPhotos checks photos through cards: a card's PHOTO becomes the
+// contact's photo and comes back as written; a photo set through the API
+// replaces it on the card, as base64 in 3.0 and a data: URI in 4.0; a
+// card written without a photo removes the contact's.
+func TestCardPhotos(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		all := e.tokens["A"]["all"]
+		jpeg := "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/"
+		card := crlf("\nBEGIN:VCARD\nVERSION:3.0\nUID:p-1\nFN:Pia Photo\nPHOTO;ENCODING=b;TYPE=JPEG:" + jpeg + "\nEND:VCARD\n")
+		if r := e.put("A", "p-1.vcf", card); r.status != 201 {
+			t.Fatalf("PUT: %d %s", r.status, r.body)
+		}
+		st, page := e.api("GET", "/v1/contacts?q=pia", all, nil)
+		c := page["data"].([]any)[0].(map[string]any)
+		id := c["id"].(string)
+		ph, _ := c["photo"].(map[string]any)
+		if st != 200 || ph == nil || ph["contentType"] != "image/jpeg" {
+			t.Fatalf("the card's photo on the contact: %v", c)
+		}
+		g := e.dav("GET", bookPath+"p-1.vcf", all, "")
+		if !strings.Contains(strings.ReplaceAll(g.body, "\r\n ", ""), "PHOTO;ENCODING=b;TYPE=JPEG:"+jpeg+"\r\n") {
+			t.Errorf("the card's PHOTO line did not come back as written:\n%s", g.body)
+		}
+		// A photo set through the API replaces the card's.
+		png := "\x89PNG\r\n\x1a\nnew picture"
+		req, _ := http.NewRequest("PUT", e.srv.URL+"/v1/contacts/"+id+"/photo", strings.NewReader(png))
+		req.Header.Set("Authorization", "Bearer "+all)
+		req.Header.Set("Content-Type", "image/png")
+		if res, err := e.srv.Client().Do(req); err != nil || res.StatusCode != 200 {
+			t.Fatalf("PUT photo: %v %v", res, err)
+		}
+		g = e.dav("GET", bookPath+"p-1.vcf", all, "")
+		body := strings.ReplaceAll(g.body, "\r\n ", "")
+		if strings.Contains(body, jpeg) || !strings.Contains(body, "PHOTO;ENCODING=b;TYPE=PNG:iVBORw0KGgpuZXcgcGljdHVyZQ==") {
+			t.Errorf("GET after the API's photo:\n%s", g.body)
+		}
+		g = e.dav("GET", bookPath+"p-1.vcf", all, "", "Accept", "text/vcard; version=4.0")
+		if !strings.Contains(strings.ReplaceAll(g.body, "\r\n ", ""), "PHOTO:data:image/png;base64,iVBORw0KGgpuZXcgcGljdHVyZQ==") {
+			t.Errorf("GET as 4.0:\n%s", g.body)
+		}
+		// The card written again without a photo removes it.
+		if r := e.put("A", "p-1.vcf", crlf("\nBEGIN:VCARD\nVERSION:3.0\nUID:p-1\nFN:Pia Photo\nEND:VCARD\n")); r.status != 204 {
+			t.Fatalf("PUT without photo: %d %s", r.status, r.body)
+		}
+		if _, c := e.api("GET", "/v1/contacts/"+id, all, nil); c["photo"] != nil {
+			t.Errorf("the photo stayed: %v", c)
+		}
+		// A PHOTO that is not an image contactd keeps stays on the card only.
+		if r := e.put("A", "p-1.vcf", crlf("\nBEGIN:VCARD\nVERSION:3.0\nUID:p-1\nFN:Pia Photo\nPHOTO;VALUE=uri:https://example.com/pia.jpg\nEND:VCARD\n")); r.status != 204 {
+			t.Fatalf("PUT with a photo link: %d %s", r.status, r.body)
+		}
+		if _, c := e.api("GET", "/v1/contacts/"+id, all, nil); c["photo"] != nil {
+			t.Errorf("a link became a photo: %v", c)
+		}
+		if g := e.dav("GET", bookPath+"p-1.vcf", all, ""); !strings.Contains(g.body, "PHOTO;VALUE=uri:https://example.com/pia.jpg") {
+			t.Errorf("the link did not come back:\n%s", g.body)
+		}
+	})
+}

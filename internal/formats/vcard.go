@@ -10,6 +10,7 @@ package formats
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -88,7 +89,7 @@ func (vr *VCardReader) Next() (*Record, error) {
 // cardFields are the contact fields a card always sets: absent from the
 // card, they are empty.
 var cardFields = []string{"firstName", "middleName", "lastName", "suffix", "displayName", "nickName", "company",
-	"department", "jobTitle", "birthday", "notes", "phones", "emails", "addresses", "handles", "tags"}
+	"department", "jobTitle", "birthday", "notes", "phones", "emails", "addresses", "handles", "tags", "photo"}
 
 // optionalFields are the contact fields a card sets only with the
 // property that holds them: a card without them leaves them as they are.
@@ -116,6 +117,9 @@ func ReadCard(data []byte) (*contactd.ContactInput, []string, error) {
 		return nil, nil, fmt.Errorf("the body holds more than one vCard: a card is one contact")
 	}
 	in, _ := cardInput(vr.last, false)
+	if in.Photo == nil {
+		in.Photo = &contactd.PhotoData{} // a card without a photo contactd keeps removes the contact's
+	}
 	fields := slices.Clone(cardFields)
 	for k, f := range optionalFields {
 		if len(vr.last[k]) > 0 {
@@ -275,6 +279,10 @@ const escapedComma = "\ue000"
 // from a separator when it reads.
 const escapedSemicolon = "\ue001"
 
+// literalComma stands for a comma that go-vcard would escape but a URI
+// value (PHOTO's data: URI) must keep as it is.
+const literalComma = "\ue002"
+
 // component restores the semicolons of a structured value's component.
 func component(s string) string { return strings.ReplaceAll(s, escapedSemicolon, ";") }
 
@@ -315,9 +323,67 @@ func ownUID(card vcard.Card) bool {
 	return len(fs) == 1 && strings.HasPrefix(fs[0].Value, contactd.PrefixContact)
 }
 
-// binaryProps are kept neither in fields nor in properties: contactd does
-// not store photos or keys yet.
+// binaryProps are kept neither in fields nor in properties: contactd
+// keeps a photo (PHOTO, read apart), not logos, sounds or keys.
 var binaryProps = map[string]bool{"PHOTO": true, "LOGO": true, "SOUND": true, "KEY": true}
+
+// readPhoto reads the image of a card's PHOTO: base64 (ENCODING=b in 3.0,
+// BASE64 in 2.1) or a data: URI (4.0). A link to an image elsewhere is not
+// fetched.
+func readPhoto(f *vcard.Field) ([]byte, error) {
+	v := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, f.Value)
+	enc := strings.ToLower(f.Params.Get("ENCODING"))
+	switch {
+	case len(v) > 5 && strings.EqualFold(v[:5], "data:"):
+		meta, data, ok := strings.Cut(v[5:], ",")
+		if !ok || !strings.HasSuffix(strings.ToLower(meta), ";base64") {
+			return nil, fmt.Errorf("a data: URI that is not base64")
+		}
+		v = data
+	case enc == "b" || enc == "base64":
+	default:
+		return nil, fmt.Errorf("a link (%.60s), not an image: contactd does not fetch it", f.Value)
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		if b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(v, "=")); err != nil {
+			return nil, fmt.Errorf("its base64 does not decode")
+		}
+	}
+	if contactd.SniffPhoto(b) == "" {
+		return nil, fmt.Errorf("not a JPEG, PNG or WebP image")
+	}
+	if len(b) > contactd.MaxPhotoBytes {
+		return nil, fmt.Errorf("%d bytes, over the 1 MiB a photo may have", len(b))
+	}
+	return b, nil
+}
+
+// cardPhoto is the photo of a card: its preferred PHOTO's image, or why
+// there is none that contactd keeps ("" when the card has no PHOTO).
+func cardPhoto(card vcard.Card) ([]byte, string) {
+	fs := card[vcard.FieldPhoto]
+	if len(fs) == 0 {
+		return nil, ""
+	}
+	f := fs[0]
+	for _, g := range fs {
+		if preferred(g.Params) {
+			f = g
+			break
+		}
+	}
+	b, err := readPhoto(f)
+	if err != nil {
+		return nil, "PHOTO is not kept as the contact's photo: " + err.Error()
+	}
+	return b, ""
+}
 
 // cardInput maps a card to a contact input, with warnings for what the
 // contact does not hold as the card had it; with keep, that is kept in
@@ -431,7 +497,15 @@ func cardInput(card vcard.Card, keep bool) (*contactd.ContactInput, []string) {
 	if !keep {
 		unknown, extra = nil, map[string]any{}
 	}
+	if b, why := cardPhoto(card); b != nil {
+		in.Photo = &contactd.PhotoData{Data: b}
+	} else if why != "" && keep {
+		warn = append(warn, why)
+	}
 	for _, k := range unknown {
+		if k == vcard.FieldPhoto {
+			continue
+		}
 		if binaryProps[k] {
 			warn = append(warn, k+" is not kept: contactd does not store it")
 			continue
@@ -615,12 +689,13 @@ func vcardDate(s string) (string, bool) {
 	return "", false
 }
 
-// WriteVCard writes c as one vCard, of version "4.0" or "3.0". What
+// WriteVCard writes c as one vCard, of version "4.0" or "3.0", with its
+// photo when photo is given (a data: URI in 4.0, base64 in 3.0). What
 // neither version has a property for (the contact's flags, status,
 // owner, account and metadata) is left out; the external id and the
 // custom properties go in X-CONTACTD- properties, which contactd reads
 // back.
-func WriteVCard(w io.Writer, c *contactd.Contact, version string) error {
+func WriteVCard(w io.Writer, c *contactd.Contact, version string, photo *contactd.PhotoData) error {
 	v4 := version == "4.0"
 	card := vcard.Card{}
 	card.SetValue(vcard.FieldVersion, version)
@@ -701,6 +776,14 @@ func WriteVCard(w io.Writer, c *contactd.Contact, version string) error {
 		// One property a tag: go-vcard escapes the commas of a list.
 		add(vcard.FieldCategories, t, nil)
 	}
+	if photo != nil && len(photo.Data) > 0 {
+		b64 := base64.StdEncoding.EncodeToString(photo.Data)
+		if v4 {
+			add(vcard.FieldPhoto, "data:"+photo.ContentType+";base64"+literalComma+b64, nil)
+		} else {
+			add(vcard.FieldPhoto, b64, vcard.Params{"ENCODING": {"b"}, vcard.ParamType: {strings.ToUpper(strings.TrimPrefix(photo.ContentType, "image/"))}})
+		}
+	}
 	add("X-CONTACTD-EXTERNAL-ID", c.ExternalID, nil)
 	if len(c.Properties) > 0 {
 		add("X-CONTACTD-PROPERTIES", string(c.Properties), nil)
@@ -745,6 +828,7 @@ func writeDate(d string, v4 bool) string {
 // components escaped.
 func Fold(card []byte) []byte {
 	card = bytes.ReplaceAll(card, []byte(escapedSemicolon), []byte(`\;`))
+	card = bytes.ReplaceAll(card, []byte(literalComma), []byte(","))
 	var out bytes.Buffer
 	for _, line := range bytes.SplitAfter(card, []byte("\r\n")) {
 		body := bytes.TrimSuffix(line, []byte("\r\n"))

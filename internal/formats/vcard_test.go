@@ -191,7 +191,7 @@ func TestVCardRoundTrip(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			c := roundTripContact()
 			var buf bytes.Buffer
-			if err := WriteVCard(&buf, c, version); err != nil {
+			if err := WriteVCard(&buf, c, version, nil); err != nil {
 				t.Fatal(err)
 			}
 			for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\r\n"), "\r\n") {

@@ -247,7 +247,13 @@ func (s *Server) exportContacts(c *call) (*reply, error) {
 		version = cmp.Or(version, "4.0")
 		return &reply{status: http.StatusOK, contentType: "text/vcard; charset=utf-8", stream: func(w io.Writer) error {
 			bw := bufio.NewWriterSize(w, 32<<10)
-			if _, err := exp.Each(ctx, func(ct *contactd.Contact) error { return formats.WriteVCard(bw, ct, version) }); err != nil {
+			if _, err := exp.Each(ctx, func(ct *contactd.Contact) error {
+				photo, err := exp.Photo(ctx, ct)
+				if err != nil {
+					return err
+				}
+				return formats.WriteVCard(bw, ct, version, photo)
+			}); err != nil {
 				return err
 			}
 			return bw.Flush()

@@ -77,3 +77,40 @@ func TestPhotos(t *testing.T) {
 		}
 	})
 }
+
+// TestPhotoVCardRoundTrip checks that a vCard export carries the photo,
+// in 4.0 and 3.0, and that importing it gives the photo back.
+func TestPhotoVCardRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		id := e.create("A", map[string]any{"name": "Ann Lee", "email": "ann@example.com"})["id"].(string)
+		png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 300)...)
+		if r := e.do("PUT", "/v1/contacts/"+id+"/photo", tok, png, "Content-Type", "image/png"); r.status != 200 {
+			t.Fatalf("PUT photo: %d %s", r.status, r.body)
+		}
+		for _, version := range []string{"4.0", "3.0"} {
+			r := e.do("GET", "/v1/contacts/export?format=vcard&version="+version, tok, nil)
+			unfolded := strings.ReplaceAll(string(r.body), "\r\n ", "")
+			want := "PHOTO:data:image/png;base64,"
+			if version == "3.0" {
+				want = "PHOTO;ENCODING=b;TYPE=PNG:"
+			}
+			if r.status != 200 || !strings.Contains(unfolded, want) {
+				t.Fatalf("vCard %s export: %d\n%s", version, r.status, r.body)
+			}
+			// Imported into the other tenant, the card brings its photo.
+			job := e.importFile("B", "?format=vcard", "text/vcard", string(r.body))
+			if job["status"] != "succeeded" || job["created"] != float64(1) {
+				t.Fatalf("import of the %s export: %v", version, job)
+			}
+			list := e.do("GET", "/v1/contacts?q=ann", e.tokens["B"]["all"], nil).json(t)["data"].([]any)
+			got := list[len(list)-1].(map[string]any)
+			g := e.do("GET", "/v1/contacts/"+got["id"].(string)+"/photo", e.tokens["B"]["all"], nil)
+			if g.status != 200 || !bytes.Equal(g.body, png) {
+				t.Errorf("the imported %s card's photo: %d, %d bytes", version, g.status, len(g.body))
+			}
+			e.do("DELETE", "/v1/contacts/"+got["id"].(string)+"?permanent=true", e.tokens["B"]["all"], nil)
+		}
+	})
+}
