@@ -39,9 +39,16 @@ func splitCard(data []byte) []line {
 		if l == "" {
 			continue
 		}
-		if (l[0] == ' ' || l[0] == '\t') && len(out) > 0 {
-			out[len(out)-1].text += l[1:]
-			continue
+		if l[0] == ' ' || l[0] == '\t' {
+			if len(out) > 0 {
+				out[len(out)-1].text += l[1:]
+				continue
+			}
+			// A continuation with nothing to continue: a line of its own,
+			// which must not start a line of the answer with a space.
+			if l = strings.TrimLeft(l, " \t"); l == "" {
+				continue
+			}
 		}
 		out = append(out, parseLine(l))
 	}
