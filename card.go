@@ -46,6 +46,12 @@ type CardStore interface {
 	CardByName(ctx context.Context, tenantID, name string) (*Card, error)
 	// Cards returns the cards of those of the contacts that have one.
 	Cards(ctx context.Context, tenantID string, contactIDs []string) ([]Card, error)
+	// CardsByName returns the cards with those of the names that a card
+	// has, whatever their contacts' state.
+	CardsByName(ctx context.Context, tenantID string, names []string) ([]Card, error)
+	// CardContacts returns the contacts with those of the ids that exist,
+	// deleted or not, in no order.
+	CardContacts(ctx context.Context, tenantID string, ids []string) ([]*Contact, error)
 	// CardEntries returns up to limit live contacts with ids after
 	// afterID, in id order, each with its card's name ("" when it has no
 	// card).

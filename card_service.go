@@ -50,18 +50,19 @@ func (s *Service) CardContacts(ctx context.Context, p Principal, ids []string) (
 	if err := p.require(ScopeRead); err != nil {
 		return nil, nil, err
 	}
+	cs, err := s.store.CardContacts(ctx, p.TenantID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*Contact, len(cs))
+	for _, c := range cs {
+		if c.Live() {
+			byID[c.ID] = c
+		}
+	}
 	out := make([]*Contact, len(ids))
 	for i, id := range ids {
-		c, err := s.store.Contact(ctx, p.TenantID, id)
-		switch {
-		case ErrorCodeOf(err) == ENotFound:
-			continue
-		case err != nil:
-			return nil, nil, err
-		}
-		if c.Live() {
-			out[i] = c
-		}
+		out[i] = byID[id]
 	}
 	ks, err := s.store.Cards(ctx, p.TenantID, ids)
 	if err != nil {
@@ -72,6 +73,45 @@ func (s *Service) CardContacts(ctx context.Context, p Principal, ids []string) (
 		cards[ks[i].ContactID] = &ks[i]
 	}
 	return out, cards, nil
+}
+
+// ResolveCards is ResolveCard for many names at once: the contact id of
+// each name that has one. EForbidden.
+func (s *Service) ResolveCards(ctx context.Context, p Principal, names []string) (map[string]string, error) {
+	if err := p.require(ScopeRead); err != nil {
+		return nil, err
+	}
+	named, err := s.store.CardsByName(ctx, p.TenantID, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(names))
+	for _, k := range named {
+		out[k.Name] = k.ContactID
+	}
+	// The others are "<id>.vcf" of contacts whose card has no other name.
+	var ids []string
+	byID := map[string]string{}
+	for _, n := range names {
+		if _, ok := out[n]; ok {
+			continue
+		}
+		if id, ok := strings.CutSuffix(n, ".vcf"); ok && strings.HasPrefix(id, PrefixContact) && validCardName(n) {
+			ids = append(ids, id)
+			byID[id] = n
+		}
+	}
+	others, err := s.store.Cards(ctx, p.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range others {
+		delete(byID, k.ContactID) // its card has another name
+	}
+	for id, n := range byID {
+		out[n] = id
+	}
+	return out, nil
 }
 
 // CardEntries returns up to limit live contacts of the tenant after the

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/carddav"
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
 	"github.com/contactd/contactd/internal/metrics"
@@ -116,8 +117,12 @@ func serveContactd(db string) error {
 	if sm, ok := store.(interface{ SetMetrics(contactd.StoreMetrics) }); ok {
 		sm.SetMetrics(mt)
 	}
+	api := httpapi.New(svc, log, httpapi.Config{Version: "bench", Observer: mt})
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	carddav.New(svc, log, api.Limiter(), 0).Register(mux)
 	srv := &http.Server{
-		Handler:           httpapi.New(svc, log, httpapi.Config{Version: "bench", Observer: mt}),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -51,6 +51,7 @@ type config struct {
 	Export      bool          `json:"export"`
 	Import      int           `json:"import"`
 	Webhooks    int           `json:"webhooks"`
+	CardDAV     bool          `json:"carddav"`
 	Keep        bool          `json:"-"`
 	JSON        string        `json:"-"`
 	CPUProfile  string        `json:"-"`
@@ -82,7 +83,9 @@ type report struct {
 	Import *importResult `json:"import,omitempty"`
 	// Webhooks is the webhook pass.
 	Webhooks *webhookResult `json:"webhooks,omitempty"`
-	Started  time.Time      `json:"started"`
+	// CardDAV is the CardDAV pass (--carddav).
+	CardDAV *carddavResult `json:"carddav,omitempty"`
+	Started time.Time      `json:"started"`
 }
 
 type machine struct {
@@ -134,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run after the minimal server: "+strings.Join(allScenarios, ", "))
 	fs.IntVar(&cfg.Webhooks, "webhooks", 20000, "last, subscribe a receiver in this process to the first tenant's creations, create this many contacts in batches and wait for their deliveries (0: no webhook pass)")
 	fs.IntVar(&cfg.Import, "import", 20000, "after the scenarios, import a CSV file of this many new contacts (Google's layout) into the first tenant over HTTP (POST /v1/imports) and report the rate (0: no import)")
+	fs.BoolVar(&cfg.CardDAV, "carddav", false, "after the export, sync the first tenant's address book with vdirsyncer (a first sync, then one with no changes), and the same cards served by Radicale, when both are installed")
 	fs.BoolVar(&cfg.Export, "export", true, "after the scenarios, export the first tenant's contacts whole over HTTP (GET /v1/contacts/export) and report the rate")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (database and server logs)")
 	fs.StringVar(&cfg.JSON, "json", "", "also write the results as JSON to this file")
@@ -337,6 +341,10 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		rep.Export.PeakRSS, _ = memory(pid)
 		fmt.Fprintf(logw, "export: %d contacts, %.0f contacts/s\n", rep.Export.Contacts, rep.Export.ContactsPerSec)
 	}
+	if cfg.CardDAV {
+		rep.CardDAV = measureCardDAV(cc.Addr, tenants[0], dir, logw)
+		rep.CardDAV.PeakRSS, _ = memory(pid)
+	}
 	if cfg.Import > 0 {
 		file, err := writeImportFile(dir, g, runID, cfg.Import)
 		if err != nil {
@@ -457,6 +465,19 @@ func printTable(out io.Writer, rep *report) {
 			wh.Received, wh.Messages, wh.WritesPerSec, wh.Seconds, wh.PerSec, wh.MedianLagMs)
 		if !wh.valid() {
 			fmt.Fprintf(out, "\n!!! WEBHOOKS: %s: its figures are NOT VALID\n", wh.Error)
+		}
+	}
+	if cd := rep.CardDAV; cd != nil {
+		if cd.Error != "" {
+			fmt.Fprintf(out, "\n!!! CARDDAV: %s: no figures\n", cd.Error)
+		} else {
+			fmt.Fprintf(out, "CardDAV, %s, one tenant's %d cards: contactd first sync %.2f s, no-change sync %.2f s (contactd peak RSS %s); vdirsyncer alone between two directories of the same cards %.2f s and %.2f s",
+				cd.VdirsyncerVersion, cd.Cards, cd.FirstSyncSeconds, cd.NoChangeSeconds, mib(cd.PeakRSS), cd.FloorFirstSync, cd.FloorNoChange)
+			if cd.RadicaleError != "" {
+				fmt.Fprintf(out, "; Radicale not measured: %s\n", cd.RadicaleError)
+			} else {
+				fmt.Fprintf(out, "; %s on the same %d cards: first sync %.2f s, no-change sync %.2f s\n", cd.Radicale, cd.RadicaleCards, cd.RadicaleFirstSync, cd.RadicaleNoChange)
+			}
 		}
 	}
 	if e := rep.Export; e != nil {

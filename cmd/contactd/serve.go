@@ -137,12 +137,9 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	}
 	m.api = httpapi.New(svc, cfg.Log, httpapi.Config{Version: version, MaxImportBytes: cfg.MaxImportBytes, RequestTimeout: to.Request,
 		RateLimit: cfg.RateLimit, TokenConcurrency: cfg.TokenConcurrency, Observer: mt})
-	dav := carddav.New(svc, cfg.Log, m.api.Limiter(), to.Request)
 	mux := http.NewServeMux()
 	mux.Handle("/", m.api)
-	mux.Handle(carddav.Prefix+"/", dav)
-	mux.Handle(carddav.Prefix, dav)
-	mux.Handle(carddav.WellKnown, dav)
+	carddav.New(svc, cfg.Log, m.api.Limiter(), to.Request).Register(mux)
 	handler := http.Handler(mux)
 	m.MetricsAddr = m.Addr
 	if cfg.MetricsAddr == "" {

@@ -70,6 +70,13 @@ func New(svc *contactd.Service, log *slog.Logger, limiter Limiter, timeout time.
 	return &Handler{svc: svc, log: log, limiter: limiter, timeout: timeout}
 }
 
+// Register mounts the handler on mux at WellKnown and Prefix.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle(Prefix+"/", h)
+	mux.Handle(Prefix, h)
+	mux.Handle(WellKnown, h)
+}
+
 // kind is what a path names.
 type kind int
 

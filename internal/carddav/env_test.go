@@ -36,10 +36,8 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	api := httpapi.New(svc, log, httpapi.Config{Version: "test"})
 	t.Cleanup(api.Close)
 	mux := http.NewServeMux()
-	dav := carddav.New(svc, log, api.Limiter(), 0)
 	mux.Handle("/", api)
-	mux.Handle(carddav.Prefix+"/", dav)
-	mux.Handle(carddav.WellKnown, dav)
+	carddav.New(svc, log, api.Limiter(), 0).Register(mux)
 	e := &env{t: t, svc: svc, store: store, tenant: map[string]*contactd.Tenant{}, tokens: map[string]map[string]string{}}
 	ctx := context.Background()
 	for _, name := range []string{"A", "B"} {

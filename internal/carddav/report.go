@@ -39,25 +39,27 @@ func (h *Handler) multiget(q *request, req *multigetReq) error {
 	w := wantedOf(req.Prop, false, false)
 	ctx := q.r.Context()
 	type member struct {
-		href, id string
+		href, name, id string
 	}
 	members := make([]member, len(req.Hrefs))
-	var ids []string
+	var names []string
 	for i, href := range req.Hrefs {
 		members[i].href = strings.TrimSpace(href.Value)
-		name, ok := cardNameOf(members[i].href)
-		if !ok {
-			continue
+		if name, ok := cardNameOf(members[i].href); ok {
+			members[i].name = name
+			names = append(names, name)
 		}
-		id, _, err := h.svc.ResolveCard(ctx, q.p, name)
-		switch {
-		case contactd.ErrorCodeOf(err) == contactd.ENotFound:
-			continue
-		case err != nil:
-			return err
+	}
+	resolved, err := h.svc.ResolveCards(ctx, q.p, names)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for i := range members {
+		if id, ok := resolved[members[i].name]; ok && members[i].name != "" {
+			members[i].id = id
+			ids = append(ids, id)
 		}
-		members[i].id = id
-		ids = append(ids, id)
 	}
 	cs, cards, err := h.svc.CardContacts(ctx, q.p, ids)
 	if err != nil {

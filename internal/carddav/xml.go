@@ -127,8 +127,9 @@ func (r *report) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	return d.Skip()
 }
 
-// maxXMLBody bounds a PROPFIND or REPORT body (a multiget of many hrefs).
-const maxXMLBody = 8 << 20
+// maxXMLBody bounds a PROPFIND or REPORT body: a multiget of every card of
+// a large address book (vdirsyncer asks for them all in one).
+const maxXMLBody = 32 << 20
 
 // decodeBody decodes an XML request body into v; an empty body is
 // reported as io.EOF.

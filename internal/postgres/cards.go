@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,21 +21,27 @@ func (s *Store) CardByName(ctx context.Context, tenantID, name string) (*contact
 
 // Cards implements contactd.Store.
 func (s *Store) Cards(ctx context.Context, tenantID string, contactIDs []string) ([]contactd.Card, error) {
-	var out []contactd.Card
-	for ids := range slices.Chunk(contactIDs, 500) {
-		args := []any{tenantID}
-		for _, id := range ids {
-			args = append(args, id)
-		}
-		ks, err := collect(func(r pgx.Row) (contactd.Card, error) { return sqlq.ScanCard(r.Scan) })(
-			s.pool.Query(ctx, sqlq.Postgres.CardsOf(len(ids)), args...))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ks...)
-	}
-	return out, nil
+	return sqlq.InChunks(contactIDs, func(ids []string) ([]contactd.Card, error) {
+		return collect(scanCard)(s.pool.Query(ctx, sqlq.Postgres.CardsOf(len(ids)), sqlq.InArgs(tenantID, ids)...))
+	})
 }
+
+// CardsByName implements contactd.Store.
+func (s *Store) CardsByName(ctx context.Context, tenantID string, names []string) ([]contactd.Card, error) {
+	return sqlq.InChunks(names, func(ns []string) ([]contactd.Card, error) {
+		return collect(scanCard)(s.pool.Query(ctx, sqlq.Postgres.CardsNamed(len(ns)), sqlq.InArgs(tenantID, ns)...))
+	})
+}
+
+// CardContacts implements contactd.Store.
+func (s *Store) CardContacts(ctx context.Context, tenantID string, ids []string) ([]*contactd.Contact, error) {
+	return sqlq.InChunks(ids, func(ids []string) ([]*contactd.Contact, error) {
+		return collect(scanContact)(s.pool.Query(ctx, sqlq.Postgres.ContactsOf(contactColumns, len(ids)), sqlq.InArgs(tenantID, ids)...))
+	})
+}
+
+func scanCard(r pgx.Row) (contactd.Card, error) { return sqlq.ScanCard(r.Scan) }
+
 
 // CardEntries implements contactd.Store.
 func (s *Store) CardEntries(ctx context.Context, tenantID, afterID string, limit int) ([]contactd.CardEntry, error) {

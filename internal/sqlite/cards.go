@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/sqlq"
@@ -20,21 +19,28 @@ func (s *Store) CardByName(ctx context.Context, tenantID, name string) (*contact
 
 // Cards implements contactd.Store.
 func (s *Store) Cards(ctx context.Context, tenantID string, contactIDs []string) ([]contactd.Card, error) {
-	var out []contactd.Card
-	for ids := range slices.Chunk(contactIDs, 500) {
-		args := []any{tenantID}
-		for _, id := range ids {
-			args = append(args, id)
-		}
-		ks, err := collect(func(r rowScanner) (contactd.Card, error) { return sqlq.ScanCard(r.Scan) })(
-			s.read.QueryContext(ctx, sqlq.SQLite.CardsOf(len(ids)), args...))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ks...)
-	}
-	return out, nil
+	return sqlq.InChunks(contactIDs, func(ids []string) ([]contactd.Card, error) {
+		return collect(scanCard)(s.queryList(ctx, sqlq.SQLite.CardsOf(len(ids)), sqlq.InArgs(tenantID, ids)))
+	})
 }
+
+// CardsByName implements contactd.Store.
+func (s *Store) CardsByName(ctx context.Context, tenantID string, names []string) ([]contactd.Card, error) {
+	return sqlq.InChunks(names, func(ns []string) ([]contactd.Card, error) {
+		return collect(scanCard)(s.queryList(ctx, sqlq.SQLite.CardsNamed(len(ns)), sqlq.InArgs(tenantID, ns)))
+	})
+}
+
+// CardContacts implements contactd.Store.
+func (s *Store) CardContacts(ctx context.Context, tenantID string, ids []string) ([]*contactd.Contact, error) {
+	return sqlq.InChunks(ids, func(ids []string) ([]*contactd.Contact, error) {
+		return collect(scanContact)(s.queryList(ctx, sqlq.SQLite.ContactsOf(contactColumns, len(ids)), sqlq.InArgs(tenantID, ids)))
+	})
+}
+
+func scanCard(r rowScanner) (contactd.Card, error) { return sqlq.ScanCard(r.Scan) }
+
+
 
 // CardEntries implements contactd.Store.
 func (s *Store) CardEntries(ctx context.Context, tenantID, afterID string, limit int) ([]contactd.CardEntry, error) {
@@ -73,3 +79,4 @@ func (s *Store) Photo(ctx context.Context, tenantID, contactID string) (*contact
 	}
 	return &d, nil
 }
+

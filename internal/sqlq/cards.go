@@ -1,6 +1,7 @@
 package sqlq
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/contactd/contactd"
@@ -19,12 +20,51 @@ func (d *Dialect) CardByName() string {
 
 // CardsOf selects the cards of n contacts: (tenant, id…).
 func (d *Dialect) CardsOf(n int) string {
+	return "SELECT " + cardColumns + " FROM cards WHERE tenant_id = " + d.placeholder(1) + " AND contact_id IN (" + d.list(2, n) + ")"
+}
+
+// CardsNamed selects the cards with n names: (tenant, name…).
+func (d *Dialect) CardsNamed(n int) string {
+	return "SELECT " + cardColumns + " FROM cards WHERE tenant_id = " + d.placeholder(1) + " AND name IN (" + d.list(2, n) + ")"
+}
+
+// ContactsOf selects n contacts, as columns cols: (tenant, id…).
+func (d *Dialect) ContactsOf(cols string, n int) string {
+	return "SELECT " + cols + " FROM contacts c WHERE c.tenant_id = " + d.placeholder(1) + " AND c.id IN (" + d.list(2, n) + ")"
+}
+
+// list is n placeholders from the first-th.
+func (d *Dialect) list(first, n int) string {
 	ph := make([]string, n)
 	for i := range ph {
-		ph[i] = d.placeholder(i + 2)
+		ph[i] = d.placeholder(first + i)
 	}
-	return "SELECT " + cardColumns + " FROM cards WHERE tenant_id = " + d.placeholder(1) +
-		" AND contact_id IN (" + strings.Join(ph, ", ") + ")"
+	return strings.Join(ph, ", ")
+}
+
+// InChunks runs a query of many keys a chunk of them at a time (SQLite
+// bounds a statement's parameters), in chunks of one size, so that the
+// statement is prepared once.
+func InChunks[T any](keys []string, query func([]string) ([]T, error)) ([]T, error) {
+	var out []T
+	for chunk := range slices.Chunk(keys, 500) {
+		rows, err := query(chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// InArgs are the parameters of a query of a tenant's keys.
+func InArgs(tenantID string, keys []string) []any {
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, tenantID)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	return args
 }
 
 // CardEntries selects the live contacts after an id with their cards'

@@ -110,6 +110,21 @@ func testCards(t *testing.T, b Backend) {
 		t.Errorf("Cards: got %v, want %v", got, want)
 	}
 
+	// By names, and the contacts by ids (deleted ones too, not another
+	// tenant's).
+	byName, err := s.CardsByName(ctx, tn.ID, []string{"Ann Lee.vcf", "gone.vcf", "missing.vcf", "theirs.vcf"})
+	if err != nil || len(byName) != 2 {
+		t.Errorf("CardsByName: %+v, %v", byName, err)
+	}
+	cs, err := s.CardContacts(ctx, tn.ID, []string{a.ID, gone.ID, "ct_missing", o.ID})
+	found := map[string]bool{}
+	for _, c := range cs {
+		found[c.ID] = c.Live()
+	}
+	if err != nil || len(cs) != 2 || !found[a.ID] || found[gone.ID] {
+		t.Errorf("CardContacts: %v, %v", found, err)
+	}
+
 	// Entries: every live contact in id order, with its card's name, in pages.
 	var entries []contactd.CardEntry
 	after := ""
