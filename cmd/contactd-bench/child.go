@@ -120,7 +120,7 @@ func serveContactd(db string) error {
 	api := httpapi.New(svc, log, httpapi.Config{Version: "bench", Observer: mt})
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
-	carddav.New(svc, log, api.Limiter(), 0).Register(mux)
+	carddav.New(svc, log, carddav.Options{Limiter: api.Limiter(), Observer: mt}).Register(mux)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -59,6 +59,15 @@ func TestMetrics(t *testing.T) {
 			get(m.Addr, "/v1/contacts/"+id)
 		}
 		get(m.Addr, "/v1/contacts/ct_nosuch")
+		// CardDAV's requests, by resource, never by card name.
+		for _, path := range []string{"/dav/addressbooks/contacts/", "/dav/addressbooks/contacts/" + id + ".vcf"} {
+			req, _ := http.NewRequest("PROPFIND", "http://"+m.Addr+path, nil)
+			req.SetBasicAuth("me", token)
+			req.Header.Set("Depth", "0")
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
+		}
 		for _, method := range []string{"BREW", "WHEN"} { // any token is a method
 			req, _ := http.NewRequest(method, "http://"+m.Addr+"/v1/whatever", nil)
 			if res, err := http.DefaultClient.Do(req); err == nil {
@@ -76,6 +85,8 @@ func TestMetrics(t *testing.T) {
 			`contactd_http_request_duration_seconds_bucket{method="GET",route="/v1/contacts/{id}",le="+Inf"} 4`,
 			`contactd_http_requests_in_flight `,
 			`contactd_http_requests_total{method="OTHER",route="(unmatched)",status="405"} 2`,
+			`contactd_http_requests_total{method="PROPFIND",route="/dav/addressbooks/contacts/",status="207"} 1`,
+			`contactd_http_requests_total{method="PROPFIND",route="/dav/addressbooks/contacts/{name}",status="207"} 1`,
 			`contactd_store_query_duration_seconds_count{op="read",store="sqlite"}`,
 			`contactd_store_group_commit_writes_count`,
 			`contactd_token_cache_hits_total`,

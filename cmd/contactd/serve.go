@@ -139,7 +139,7 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 		RateLimit: cfg.RateLimit, TokenConcurrency: cfg.TokenConcurrency, Observer: mt})
 	mux := http.NewServeMux()
 	mux.Handle("/", m.api)
-	carddav.New(svc, cfg.Log, m.api.Limiter(), to.Request).Register(mux)
+	carddav.New(svc, cfg.Log, carddav.Options{Limiter: m.api.Limiter(), Timeout: to.Request, Observer: mt}).Register(mux)
 	handler := http.Handler(mux)
 	m.MetricsAddr = m.Addr
 	if cfg.MetricsAddr == "" {

@@ -49,25 +49,47 @@ type Limiter interface {
 	Allow(p contactd.Principal, h http.Header) (time.Duration, bool)
 }
 
+// Observer hears of each request, by resource kind (metrics; the API's
+// Observer).
+type Observer interface {
+	Started(route string)
+	Finished(route, method string, status int, d time.Duration)
+}
+
+// Options configure the handler; every field may be left out.
+type Options struct {
+	// Limiter applies rate limits to tokens and to failed sign-ins.
+	Limiter Limiter
+	// Timeout is the time budget of a request that is not a listing or a
+	// report (default 10 s); those stream as long as the client reads.
+	Timeout time.Duration
+	// Observer hears of every request.
+	Observer Observer
+}
+
 // Handler is the CardDAV server as an http.Handler, for WellKnown and
 // everything under Prefix.
 type Handler struct {
-	svc     *contactd.Service
-	log     *slog.Logger
-	limiter Limiter
-	// Timeout is the time budget of a request that is not a listing.
-	timeout time.Duration
+	svc  *contactd.Service
+	log  *slog.Logger
+	opts Options
 }
 
-// New returns the CardDAV handler of svc. limiter may be nil.
-func New(svc *contactd.Service, log *slog.Logger, limiter Limiter, timeout time.Duration) *Handler {
+// New returns the CardDAV handler of svc.
+func New(svc *contactd.Service, log *slog.Logger, opts Options) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
 	}
-	return &Handler{svc: svc, log: log, limiter: limiter, timeout: timeout}
+	return &Handler{svc: svc, log: log, opts: opts}
+}
+
+// routes name each kind of resource for the metrics.
+var routes = map[kind]string{
+	kindNone: "/dav (unmatched)", kindRoot: Prefix + "/", kindPrincipal: principalPath, kindHome: homePath,
+	kindBook: bookPath, kindCard: bookPath + "{name}",
 }
 
 // Register mounts the handler on mux at WellKnown and Prefix.
@@ -124,6 +146,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	status := 0
 	sw := &statusWriter{ResponseWriter: w}
+	k, name := resolvePath(r.URL.Path)
+	route := routes[k]
+	if r.URL.Path == WellKnown || r.URL.Path == WellKnown+"/" {
+		route = WellKnown
+	}
+	if o := h.opts.Observer; o != nil {
+		o.Started(route)
+		defer func() { o.Finished(route, r.Method, status, time.Since(start)) }()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -135,6 +166,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		status = sw.status
+		if r.Context().Err() != nil && status == 0 {
+			status = 499 // the client went away
+		}
 		h.log.Info("carddav", "method", r.Method, "path", r.URL.Path, "status", status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	}()
@@ -146,7 +180,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix+"/", http.StatusPermanentRedirect)
 		return
 	}
-	k, name := resolvePath(r.URL.Path)
 	if k == kindNone {
 		h.fail(w, r, contactd.Errorf(contactd.ENotFound, "no such resource: the address book is %s", bookPath))
 		return
@@ -164,7 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !(r.Method == "PROPFIND" && k == kindBook) && r.Method != "REPORT" {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.timeout)
+		ctx, cancel = context.WithTimeout(ctx, h.opts.Timeout)
 		defer cancel()
 	}
 	q := &request{w: w, r: r.WithContext(ctx), p: p, kind: k, name: name}
@@ -232,31 +265,34 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (contactd
 		w.Header().Set("WWW-Authenticate", `Basic realm="contactd", charset="UTF-8"`)
 		h.fail(w, r, &davError{status: http.StatusUnauthorized, message: msg})
 	}
-	if h.limiter != nil {
-		if wait, blocked := h.limiter.Blocked(r); blocked {
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-			h.fail(w, r, &davError{status: http.StatusTooManyRequests, message: "too many requests without a valid token from this address; wait before trying again"})
-			return contactd.Principal{}, false
+	// An address that keeps sending no valid token is slowed down; a
+	// valid token from it is not (as the API does).
+	refuse := func(msg string) {
+		if lm := h.opts.Limiter; lm != nil {
+			if wait, blocked := lm.Blocked(r); blocked {
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+				h.fail(w, r, &davError{status: http.StatusTooManyRequests, message: "too many requests without a valid token from this address; wait before trying again"})
+				return
+			}
+			lm.Failed(r)
 		}
+		challenge(msg)
 	}
 	if secret == "" {
-		challenge("sign in with any user name and an API token as the password")
+		refuse("sign in with any user name and an API token as the password")
 		return contactd.Principal{}, false
 	}
 	p, err := h.svc.Authenticate(r.Context(), secret)
 	if err != nil {
 		if contactd.ErrorCodeOf(err) == contactd.EUnauthorized {
-			if h.limiter != nil {
-				h.limiter.Failed(r)
-			}
-			challenge("the token is not valid: use an API token as the password")
+			refuse("the token is not valid: use an API token as the password")
 		} else {
 			h.fail(w, r, err)
 		}
 		return contactd.Principal{}, false
 	}
-	if h.limiter != nil {
-		if wait, ok := h.limiter.Allow(p, w.Header()); !ok {
+	if h.opts.Limiter != nil {
+		if wait, ok := h.opts.Limiter.Allow(p, w.Header()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 			h.fail(w, r, &davError{status: http.StatusTooManyRequests, message: "this token is over its rate limit"})
 			return contactd.Principal{}, false

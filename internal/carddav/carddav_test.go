@@ -3,6 +3,7 @@ package carddav_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,9 @@ import (
 	"github.com/emersion/go-webdav"
 	webdavcard "github.com/emersion/go-webdav/carddav"
 
+	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/carddav"
+	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/storetest"
 )
 
@@ -270,4 +274,54 @@ func nameless(card string) bool {
 		}
 	}
 	return true
+}
+
+// TestFailedSignInsAreLimited checks that CardDAV shares the API's limit
+// on requests without a valid token from one address: past it, 429 with
+// Retry-After, and a valid token still gets in.
+func TestFailedSignInsAreLimited(t *testing.T) {
+	store := storetest.Backends()[0].Open(t)
+	svc := contactd.NewService(store, nil)
+	api := httpapi.New(svc, nil, httpapi.Config{RateLimit: 100})
+	t.Cleanup(api.Close)
+	mux := http.NewServeMux()
+	carddav.New(svc, nil, carddav.Options{Limiter: api.Limiter()}).Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	ten, err := svc.CreateTenant(context.Background(), "t", "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := svc.CreateToken(context.Background(), contactd.TokenParams{TenantID: ten.ID, Name: "r", Kind: contactd.TokenService, Scopes: []contactd.Scope{contactd.ScopeRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	propfind := func(password string) *http.Response {
+		req, _ := http.NewRequest("PROPFIND", srv.URL+"/dav/addressbooks/contacts/", nil)
+		req.SetBasicAuth("me", password)
+		req.Header.Set("Depth", "0")
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	limited := false
+	for range 40 {
+		res := propfind("cdt_wrong")
+		if res.StatusCode == http.StatusTooManyRequests {
+			limited = res.Header.Get("Retry-After") != ""
+			break
+		}
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a wrong token: %d", res.StatusCode)
+		}
+	}
+	if !limited {
+		t.Errorf("40 wrong tokens from one address were never limited")
+	}
+	if res := propfind(token); res.StatusCode != http.StatusMultiStatus {
+		t.Errorf("a valid token after the limit: %d", res.StatusCode)
+	}
 }

@@ -37,7 +37,7 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	t.Cleanup(api.Close)
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
-	carddav.New(svc, log, api.Limiter(), 0).Register(mux)
+	carddav.New(svc, log, carddav.Options{Limiter: api.Limiter()}).Register(mux)
 	e := &env{t: t, svc: svc, store: store, tenant: map[string]*contactd.Tenant{}, tokens: map[string]map[string]string{}}
 	ctx := context.Background()
 	for _, name := range []string{"A", "B"} {

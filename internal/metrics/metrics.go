@@ -134,12 +134,13 @@ func (m *Metrics) Handler() http.Handler {
 // Started implements httpapi.Observer.
 func (m *Metrics) Started(string) { m.inFlight.Inc() }
 
-// Finished implements httpapi.Observer. A method outside HTTP's usual
-// ones counts as OTHER: any token is a method, and each would make series.
+// Finished implements httpapi.Observer. A method outside HTTP's and
+// WebDAV's usual ones counts as OTHER: any token is a method, and each
+// would make series.
 func (m *Metrics) Finished(route, method string, status int, d time.Duration) {
 	m.inFlight.Dec()
 	switch method {
-	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND", "PROPPATCH", "REPORT", "MKCOL":
 	default:
 		method = "OTHER"
 	}

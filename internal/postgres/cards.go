@@ -42,7 +42,6 @@ func (s *Store) CardContacts(ctx context.Context, tenantID string, ids []string)
 
 func scanCard(r pgx.Row) (contactd.Card, error) { return sqlq.ScanCard(r.Scan) }
 
-
 // CardEntries implements contactd.Store.
 func (s *Store) CardEntries(ctx context.Context, tenantID, afterID string, limit int) ([]contactd.CardEntry, error) {
 	return collect(func(r pgx.Row) (contactd.CardEntry, error) {

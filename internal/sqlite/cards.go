@@ -40,8 +40,6 @@ func (s *Store) CardContacts(ctx context.Context, tenantID string, ids []string)
 
 func scanCard(r rowScanner) (contactd.Card, error) { return sqlq.ScanCard(r.Scan) }
 
-
-
 // CardEntries implements contactd.Store.
 func (s *Store) CardEntries(ctx context.Context, tenantID, afterID string, limit int) ([]contactd.CardEntry, error) {
 	return collect(func(r rowScanner) (contactd.CardEntry, error) {
@@ -79,4 +77,3 @@ func (s *Store) Photo(ctx context.Context, tenantID, contactID string) (*contact
 	}
 	return &d, nil
 }
-
