@@ -294,19 +294,7 @@ func (s *Service) createCard(ctx context.Context, p Principal, r PutCardRequest)
 // cardOver returns the input that replaces cur's fields with a card's:
 // the fields the card sets from it, the others as they are.
 func cardOver(cur *Contact, r PutCardRequest) *ContactInput {
-	in := &ContactInput{
-		Kind: cur.Kind, ContactType: cur.ContactType, FirstName: cur.FirstName, MiddleName: cur.MiddleName,
-		LastName: cur.LastName, NickName: cur.NickName, Suffix: cur.Suffix, Company: cur.Company,
-		Department: cur.Department, JobTitle: cur.JobTitle, Birthday: cur.Birthday, Locale: cur.Locale,
-		Timezone: cur.Timezone, ProfileColor: cur.ProfileColor, Notes: cur.Notes, Phones: cur.Phones,
-		Emails: cur.Emails, Addresses: cur.Addresses, Handles: cur.Handles, Tags: cur.Tags,
-		AccountID: cur.AccountID, OwnerID: cur.OwnerID, ExternalID: cur.ExternalID, Status: cur.Status,
-		Properties: cur.Properties, Metadata: cur.Metadata, DoNotCall: cur.DoNotCall,
-		EmailOptOut: cur.EmailOptOut, SMSOptOut: cur.SMSOptOut, Unknown: cur.Unknown,
-	}
-	if cur.DisplayNameSet {
-		in.DisplayName = cur.DisplayName
-	}
+	in := inputOf(cur)
 	c := r.Input
 	for _, f := range r.Fields {
 		switch f {
@@ -332,6 +320,8 @@ func cardOver(cur *Contact, r PutCardRequest) *ContactInput {
 			in.JobTitle = c.JobTitle
 		case "birthday":
 			in.Birthday = c.Birthday
+		case "anniversary":
+			in.Anniversary = c.Anniversary
 		case "locale":
 			in.Locale = c.Locale
 		case "timezone":

@@ -24,6 +24,7 @@ type Contact struct {
 	Department   string          `json:"department,omitempty"`
 	JobTitle     string          `json:"jobTitle,omitempty"`
 	Birthday     string          `json:"birthday,omitempty"`
+	Anniversary  string          `json:"anniversary,omitempty"`
 	Locale       string          `json:"locale,omitempty"`
 	Timezone     string          `json:"timezone,omitempty"`
 	ProfileColor string          `json:"profileColor,omitempty"`

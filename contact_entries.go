@@ -176,8 +176,8 @@ func inputOf(c *Contact) *ContactInput {
 	in := &ContactInput{
 		Kind: c.Kind, ContactType: c.ContactType, FirstName: c.FirstName, MiddleName: c.MiddleName,
 		LastName: c.LastName, NickName: c.NickName, Suffix: c.Suffix, Company: c.Company,
-		Department: c.Department, JobTitle: c.JobTitle, Birthday: c.Birthday, Locale: c.Locale,
-		Timezone: c.Timezone, ProfileColor: c.ProfileColor, Notes: c.Notes, Phones: c.Phones, Emails: c.Emails,
+		Department: c.Department, JobTitle: c.JobTitle, Birthday: c.Birthday, Anniversary: c.Anniversary,
+		Locale: c.Locale, Timezone: c.Timezone, ProfileColor: c.ProfileColor, Notes: c.Notes, Phones: c.Phones, Emails: c.Emails,
 		Addresses: c.Addresses, Handles: c.Handles, Tags: c.Tags, AccountID: c.AccountID,
 		OwnerID: c.OwnerID, ExternalID: c.ExternalID, Status: c.Status, Properties: c.Properties,
 		Metadata: c.Metadata, DoNotCall: c.DoNotCall, EmailOptOut: c.EmailOptOut,

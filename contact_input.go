@@ -13,7 +13,8 @@ type ContactInput struct {
 	FirstName, MiddleName, LastName, NickName, Suffix string
 	DisplayName                                       string
 	Company, Department, JobTitle                     string
-	Birthday, Locale, Timezone, ProfileColor          string
+	Birthday, Anniversary, Locale, Timezone           string
+	ProfileColor                                      string
 	Notes                                             string
 	Phones                                            []Phone
 	Emails                                            []Email
@@ -53,7 +54,7 @@ func (d *decoder) contactInput(data []byte) *ContactInput {
 			"kind": &in.Kind, "contactType": &in.ContactType, "firstName": &in.FirstName,
 			"middleName": &in.MiddleName, "lastName": &in.LastName, "nickName": &in.NickName,
 			"suffix": &in.Suffix, "displayName": &in.DisplayName, "company": &in.Company,
-			"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday,
+			"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday, "anniversary": &in.Anniversary,
 			"locale": &in.Locale, "timezone": &in.Timezone, "profileColor": &in.ProfileColor,
 			"accountId": &in.AccountID, "ownerId": &in.OwnerID, "externalId": &in.ExternalID,
 			"status": &in.Status, "notes": &in.Notes, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,

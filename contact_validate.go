@@ -43,6 +43,7 @@ func buildContact(in *ContactInput, prev *Contact, region string) (*Contact, err
 	c.Department = b.text("department", in.Department, 128)
 	c.JobTitle = b.text("jobTitle", in.JobTitle, 128)
 	c.Birthday = b.birthday("birthday", in.Birthday)
+	c.Anniversary = b.birthday("anniversary", in.Anniversary)
 	c.Locale = b.locale("locale", in.Locale)
 	c.Timezone = b.timezone("timezone", in.Timezone)
 	c.ProfileColor = b.color("profileColor", in.ProfileColor)

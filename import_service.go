@@ -336,7 +336,7 @@ func inputPatch(in *ContactInput) map[string]any {
 	for k, v := range map[string]string{
 		"kind": in.Kind, "contactType": in.ContactType, "firstName": in.FirstName, "middleName": in.MiddleName,
 		"lastName": in.LastName, "nickName": in.NickName, "suffix": in.Suffix, "displayName": in.DisplayName,
-		"company": in.Company, "department": in.Department, "jobTitle": in.JobTitle, "birthday": in.Birthday,
+		"company": in.Company, "department": in.Department, "jobTitle": in.JobTitle, "birthday": in.Birthday, "anniversary": in.Anniversary,
 		"locale": in.Locale, "timezone": in.Timezone, "profileColor": in.ProfileColor, "notes": in.Notes,
 		"accountId": in.AccountID, "ownerId": in.OwnerID, "externalId": in.ExternalID, "status": in.Status,
 		"name": in.Name, "email": in.Email, "phone": in.Phone,

@@ -412,6 +412,8 @@ func propertyOf(loc string) string {
 		return "TITLE"
 	case "birthday":
 		return "BDAY"
+	case "anniversary":
+		return "ANNIVERSARY"
 	case "notes":
 		return "NOTE"
 	case "locale":

@@ -372,7 +372,17 @@ func (c *CSVReader) input(fields []string) (*contactd.ContactInput, []string) {
 			} else if g.value != "" {
 				own[cmpOr(g.label, fmt.Sprintf("custom %d", k[1]))] = g.value
 			}
-		default: // events and relations
+		case "event":
+			if strings.EqualFold(strings.TrimPrefix(g.label, "* "), "anniversary") && in.Anniversary == "" {
+				if d, ok := readDate(g.value); ok {
+					in.Anniversary = d
+					break
+				}
+			}
+			if g.value != "" {
+				extra[fmt.Sprintf("%s %d", g.kind, k[1])] = strings.TrimSpace(g.label + " " + g.value)
+			}
+		default: // relations
 			if g.value != "" {
 				extra[fmt.Sprintf("%s %d", g.kind, k[1])] = strings.TrimSpace(g.label + " " + g.value)
 			}
@@ -381,13 +391,19 @@ func (c *CSVReader) input(fields []string) (*contactd.ContactInput, []string) {
 	if len(birth) > 0 && in.Birthday == "" {
 		in.Birthday = birthFromParts(birth)
 	}
-	if in.Birthday != "" {
-		if d, ok := readDate(in.Birthday); ok {
-			in.Birthday = d
+	for _, d := range []struct {
+		name string
+		v    *string
+	}{{"birthday", &in.Birthday}, {"anniversary", &in.Anniversary}} {
+		if *d.v == "" {
+			continue
+		}
+		if date, ok := readDate(*d.v); ok {
+			*d.v = date
 		} else {
-			extra["birthday"] = in.Birthday
-			warn = append(warn, fmt.Sprintf("birthday %q is not a date contactd reads: kept in properties.csv", in.Birthday))
-			in.Birthday = ""
+			extra[d.name] = *d.v
+			warn = append(warn, fmt.Sprintf("%s %q is not a date contactd reads: kept in properties.csv", d.name, *d.v))
+			*d.v = ""
 		}
 	}
 	in.Emails = dedupe(in.Emails, func(e contactd.Email) string { return strings.ToLower(e.Address) })
@@ -422,7 +438,7 @@ func setField(in *contactd.ContactInput, field, v string) {
 	p := map[string]*string{
 		"name": &in.Name, "firstName": &in.FirstName, "middleName": &in.MiddleName, "lastName": &in.LastName,
 		"nickName": &in.NickName, "suffix": &in.Suffix, "displayName": &in.DisplayName, "company": &in.Company,
-		"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday, "notes": &in.Notes,
+		"department": &in.Department, "jobTitle": &in.JobTitle, "birthday": &in.Birthday, "anniversary": &in.Anniversary, "notes": &in.Notes,
 		"externalId": &in.ExternalID, "locale": &in.Locale, "timezone": &in.Timezone, "status": &in.Status,
 	}[field]
 	if p == nil {

@@ -25,7 +25,7 @@ type target struct {
 
 // fieldTargets are the contact fields a column may fill, by target name.
 var fieldTargets = []string{"name", "firstName", "middleName", "lastName", "nickName", "suffix", "displayName",
-	"company", "department", "jobTitle", "birthday", "notes", "externalId", "locale", "timezone", "status"}
+	"company", "department", "jobTitle", "birthday", "anniversary", "notes", "externalId", "locale", "timezone", "status"}
 
 // ParseTarget reads the target a mapping gives a column: a contact field
 // (firstName, company, notes, …), "tags" (labels, split at ",", ";" or
@@ -95,6 +95,7 @@ var knownColumns = map[string]string{
 	"organization 1 - department": "department", "job title": "jobTitle", "jobtitle": "jobTitle", "organization title": "jobTitle",
 	"organization 1 - title": "jobTitle", "position": "jobTitle", "role": "jobTitle",
 	"birthday": "birthday", "birth date": "birthday", "date of birth": "birthday", "dob": "birthday",
+	"anniversary": "anniversary", "wedding anniversary": "anniversary",
 	"notes": "notes", "note": "notes", "comments": "notes",
 	"labels": "tags", "group membership": "tags", "categories": "tags", "tags": "tags", "groups": "tags",
 	"external id": "externalId", "externalid": "externalId", "crm id": "externalId", "id": "externalId",

@@ -29,7 +29,8 @@ var googleAddressParts = []string{"Formatted", "Street", "City", "PO Box", "Regi
 
 // CSVHeader is the header row CSVWriter writes: Google Contacts' layout,
 // with CSVEmails e-mail, CSVPhones phone, CSVAddresses address and
-// CSVWebsites website groups and one custom field (the external id).
+// CSVWebsites website groups, one event (the anniversary) and one custom
+// field (the external id).
 func CSVHeader() []string {
 	h := append([]string(nil), googleColumns...)
 	for i := 1; i <= CSVEmails; i++ {
@@ -47,7 +48,7 @@ func CSVHeader() []string {
 	for i := 1; i <= CSVWebsites; i++ {
 		h = append(h, fmt.Sprintf("Website %d - Label", i), fmt.Sprintf("Website %d - Value", i))
 	}
-	return append(h, "Custom Field 1 - Label", "Custom Field 1 - Value")
+	return append(h, "Event 1 - Label", "Event 1 - Value", "Custom Field 1 - Label", "Custom Field 1 - Value")
 }
 
 // CSVWriter writes contacts as a Google Contacts CSV file, which Google
@@ -128,6 +129,10 @@ func (cw *CSVWriter) Write(c *contactd.Contact) error {
 		}
 		i += 2
 	}
+	if c.Anniversary != "" {
+		r[i], r[i+1] = "Anniversary", c.Anniversary
+	}
+	i += 2
 	if c.ExternalID != "" {
 		r[i], r[i+1] = "externalId", c.ExternalID
 	}

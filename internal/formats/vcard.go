@@ -89,7 +89,7 @@ func (vr *VCardReader) Next() (*Record, error) {
 // cardFields are the contact fields a card always sets: absent from the
 // card, they are empty.
 var cardFields = []string{"firstName", "middleName", "lastName", "suffix", "displayName", "nickName", "company",
-	"department", "jobTitle", "birthday", "notes", "phones", "emails", "addresses", "handles", "tags", "photo"}
+	"department", "jobTitle", "birthday", "anniversary", "notes", "phones", "emails", "addresses", "handles", "tags", "photo"}
 
 // optionalFields are the contact fields a card sets only with the
 // property that holds them: a card without them leaves them as they are.
@@ -97,6 +97,10 @@ var optionalFields = map[string]string{
 	vcard.FieldKind: "kind", vcard.FieldLanguage: "locale", vcard.FieldTimezone: "timezone",
 	"X-CONTACTD-EXTERNAL-ID": "externalId", "X-CONTACTD-PROPERTIES": "properties",
 }
+
+// anniversaryProps are the properties that hold an anniversary, in the
+// order they are read.
+var anniversaryProps = []string{vcard.FieldAnniversary, "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY", "X-MS-ANNIVERSARY"}
 
 // ReadCard reads the one vCard a CardDAV client wrote: the contact input
 // it describes and the contact fields it sets. What the contact model does
@@ -307,7 +311,8 @@ func toUTF8(b []byte, charset string) string {
 // kept in properties.vcard.
 var mappedProps = map[string]bool{
 	"BEGIN": true, "END": true, "VERSION": true, "FN": true, "N": true, "NICKNAME": true, "ORG": true,
-	"TITLE": true, "BDAY": true, "NOTE": true, "TEL": true, "EMAIL": true, "ADR": true, "CATEGORIES": true,
+	"TITLE": true, "BDAY": true, "ANNIVERSARY": true, "X-ANNIVERSARY": true, "X-EVOLUTION-ANNIVERSARY": true,
+	"X-MS-ANNIVERSARY": true, "NOTE": true, "TEL": true, "EMAIL": true, "ADR": true, "CATEGORIES": true,
 	"URL": true, "IMPP": true, "X-SOCIALPROFILE": true, "SOCIALPROFILE": true, "KIND": true, "LANG": true, "TZ": true,
 	"X-CONTACTD-EXTERNAL-ID": true, "X-CONTACTD-PROPERTIES": true, "PRODID": true,
 }
@@ -419,6 +424,20 @@ func cardInput(card vcard.Card, keep bool) (*contactd.ContactInput, []string) {
 			extra["birthday"] = b
 			warn = append(warn, fmt.Sprintf("BDAY %q is not a date contactd reads (YYYY-MM-DD or --MM-DD): kept in properties.vcard", b))
 		}
+	}
+	// ANNIVERSARY is vCard 4.0's; 3.0 clients write their own X- names.
+	for _, k := range anniversaryProps {
+		a := card.Value(k)
+		if a == "" {
+			continue
+		}
+		if d, ok := vcardDate(a); ok {
+			in.Anniversary = d
+		} else {
+			extra["anniversary"] = a
+			warn = append(warn, fmt.Sprintf("%s %q is not a date contactd reads (YYYY-MM-DD or --MM-DD): kept in properties.vcard", k, a))
+		}
+		break
 	}
 	switch strings.ToLower(card.Value(vcard.FieldKind)) {
 	case "org", "organization":
@@ -720,6 +739,11 @@ func WriteVCard(w io.Writer, c *contactd.Contact, version string, photo *contact
 	}
 	add(vcard.FieldTitle, c.JobTitle, nil)
 	add(vcard.FieldBirthday, writeDate(c.Birthday, v4), nil)
+	if v4 {
+		add(vcard.FieldAnniversary, writeDate(c.Anniversary, v4), nil)
+	} else {
+		add("X-ANNIVERSARY", c.Anniversary, nil)
+	}
 	add(vcard.FieldNote, c.Notes, nil)
 	add(vcard.FieldLanguage, c.Locale, nil)
 	add(vcard.FieldTimezone, c.Timezone, nil)

@@ -80,7 +80,7 @@ func TestVCard40Full(t *testing.T) {
 	want := &contactd.ContactInput{
 		FirstName: "John", MiddleName: "Quinlan", LastName: "Public", Suffix: "III", DisplayName: "Dr. John Q. Public, III",
 		NickName: "Johnny", Company: "Example Corp.", Department: "North Division, Marketing", JobTitle: "CEO",
-		Birthday: "1985-04-15", Notes: "This is a note about John.\nHe likes vCards.", Locale: "en", Timezone: "America/New_York",
+		Birthday: "1985-04-15", Anniversary: "2010-06-12", Notes: "This is a note about John.\nHe likes vCards.", Locale: "en", Timezone: "America/New_York",
 		Phones: []contactd.Phone{{Number: "+1-555-555-5555", Type: "other", Primary: true}, {Number: "+1-555-123-4567", Type: "mobile"}},
 		Emails: []contactd.Email{{Address: "john.public@example.com", Type: "work"}, {Address: "johnny@personal.example.org", Type: "personal", Primary: true}},
 		Addresses: []contactd.Address{
@@ -100,7 +100,7 @@ func TestVCard40Full(t *testing.T) {
 	if err := json.Unmarshal(props, &p); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"namePrefix", "ANNIVERSARY", "GENDER", "GEO", "ROLE", "RELATED", "UID", "REV", "FBURL", "CALURI", "CALADRURI"} {
+	for _, k := range []string{"namePrefix", "GENDER", "GEO", "ROLE", "RELATED", "UID", "REV", "FBURL", "CALURI", "CALADRURI"} {
 		if _, ok := p["vcard"][k]; !ok {
 			t.Errorf("properties.vcard lacks %s: %s", k, props)
 		}

@@ -234,14 +234,14 @@ func TestImportRoundTrip(t *testing.T) {
 		for i := range 12 {
 			e.create("A", map[string]any{"firstName": fmt.Sprintf("Round%02d", i), "lastName": "Trip", "company": "Acme",
 				"email": fmt.Sprintf("rt%d@example.org", i), "phone": fmt.Sprintf("+1 415 555 %04d", i), "notes": "a note",
-				"tags": []any{"rt"}, "externalId": fmt.Sprintf("rt-%d", i), "jobTitle": "Tester", "birthday": "--02-29",
+				"tags": []any{"rt"}, "externalId": fmt.Sprintf("rt-%d", i), "jobTitle": "Tester", "birthday": "--02-29", "anniversary": "2011-06-18",
 				"properties": map[string]any{"tier": i}, "addresses": []any{map[string]any{"type": "home", "city": "Paris", "country": "France"}}})
 		}
 		// The fields each format carries.
 		carried := map[string][]string{
-			"ndjson": {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "properties", "addresses", "displayName"},
-			"vcard":  {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "properties", "addresses", "displayName"},
-			"csv":    {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "addresses", "displayName"},
+			"ndjson": {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "properties", "addresses", "displayName"},
+			"vcard":  {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "properties", "addresses", "displayName"},
+			"csv":    {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "addresses", "displayName"},
 		}
 		comparable := func(c map[string]any, fields []string) string {
 			out := map[string]any{}
