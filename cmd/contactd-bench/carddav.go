@@ -105,27 +105,32 @@ password = %q
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return 0, 0, 0, err
 	}
-	discover := exec.Command("vdirsyncer", "-c", cfg, "discover")
-	discover.Stdin = strings.NewReader("y\ny\ny\n")
-	if out, err := discover.CombinedOutput(); err != nil {
-		return 0, 0, 0, fmt.Errorf("vdirsyncer discover: %v: %s", err, tail(out))
-	}
-	sync := func() (float64, error) {
-		start := time.Now()
-		out, err := exec.Command("vdirsyncer", "-c", cfg, "sync").CombinedOutput()
-		if err != nil {
-			return 0, fmt.Errorf("vdirsyncer sync: %v: %s", err, tail(out))
-		}
-		return time.Since(start).Seconds(), nil
-	}
-	first, err := sync()
+	first, again, err := syncTwice(cfg)
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	cards, _ := filepath.Glob(filepath.Join(files, "*", "*.vcf"))
 	fmt.Fprintf(logw, "carddav %s: first sync of %d cards in %.2f s\n", url, len(cards), first)
-	again, err := sync()
-	return len(cards), first, again, err
+	return len(cards), first, again, nil
+}
+
+// syncTwice runs vdirsyncer's discover with the configuration cfg, then
+// times its first sync and a second one, with nothing changed.
+func syncTwice(cfg string) (float64, float64, error) {
+	discover := exec.Command("vdirsyncer", "-c", cfg, "discover")
+	discover.Stdin = strings.NewReader("y\ny\ny\n")
+	if out, err := discover.CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("vdirsyncer discover: %v: %s", err, tail(out))
+	}
+	var times [2]float64
+	for i := range times {
+		start := time.Now()
+		if out, err := exec.Command("vdirsyncer", "-c", cfg, "sync").CombinedOutput(); err != nil {
+			return 0, 0, fmt.Errorf("vdirsyncer sync: %v: %s", err, tail(out))
+		}
+		times[i] = time.Since(start).Seconds()
+	}
+	return times[0], times[1], nil
 }
 
 // floorSync times vdirsyncer syncing the cards in cards into an empty
@@ -166,20 +171,7 @@ fileext = ".vcf"
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return 0, 0, err
 	}
-	discover := exec.Command("vdirsyncer", "-c", cfg, "discover")
-	discover.Stdin = strings.NewReader("y\ny\ny\n")
-	if out, err := discover.CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("discover: %v: %s", err, tail(out))
-	}
-	var times [2]float64
-	for i := range times {
-		start := time.Now()
-		if out, err := exec.Command("vdirsyncer", "-c", cfg, "sync").CombinedOutput(); err != nil {
-			return 0, 0, fmt.Errorf("sync: %v: %s", err, tail(out))
-		}
-		times[i] = time.Since(start).Seconds()
-	}
-	return times[0], times[1], nil
+	return syncTwice(cfg)
 }
 
 // radicaleSync serves the cards in cards from a new Radicale (filesystem
