@@ -123,10 +123,24 @@ func resolvePath(p string) (kind, string) {
 	case bookPath, strings.TrimSuffix(bookPath, "/"):
 		return kindBook, ""
 	}
-	if name, ok := strings.CutPrefix(p, bookPath); ok && name != "" && !strings.Contains(name, "/") {
+	if name, ok := strings.CutPrefix(p, bookPath); ok && name != "" && !strings.Contains(name, "/") && printable(name) {
 		return kindCard, name
 	}
 	return kindNone, ""
+}
+
+// printable reports a name no store could choke on: UTF-8 without
+// control characters (NUL among them).
+func printable(name string) bool {
+	if !utf8.ValidString(name) {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // cardHref is the path of a card.

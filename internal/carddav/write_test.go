@@ -239,3 +239,29 @@ func TestCardPhotos(t *testing.T) {
 		}
 	})
 }
+
+// TestHostileNames checks that names no store could keep (invalid UTF-8,
+// NUL, control characters, a slash) are answered 404 or refused, never
+// a server error, on both stores.
+func TestHostileNames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		all := e.tokens["A"]["all"]
+		for _, name := range []string{"%00.vcf", "a%00b.vcf", "%ff%fe.vcf", "tab%09.vcf", "a%2Fb.vcf", "ct_%00.vcf"} {
+			for _, m := range []string{"GET", "PUT", "DELETE", "PROPFIND"} {
+				r := e.dav(m, bookPath+name, all, crlf("\nBEGIN:VCARD\nVERSION:3.0\nFN:X\nEND:VCARD\n"), "Content-Type", "text/vcard")
+				if r.status >= 500 || r.status < 400 {
+					t.Errorf("%s %s: %d %s", m, name, r.status, r.body)
+				}
+			}
+		}
+		r := e.dav("REPORT", bookPath, all, `<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop><d:href>`+bookPath+`a%00b.vcf</d:href><d:href>`+bookPath+`%ff.vcf</d:href></card:addressbook-multiget>`)
+		if r.status != 207 || strings.Count(r.body, "404 Not Found") != 2 {
+			t.Errorf("multiget of hostile names: %d %s", r.status, r.body)
+		}
+		q := e.dav("REPORT", bookPath, all, `<card:addressbook-query xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop><card:filter><card:prop-filter name="EMAIL"><card:text-match match-type="equals">a&#1;b@example.com</card:text-match></card:prop-filter></card:filter></card:addressbook-query>`)
+		if q.status >= 500 {
+			t.Errorf("query with a control character: %d %s", q.status, q.body)
+		}
+	})
+}
