@@ -20,7 +20,7 @@ import (
 // mounts them, over a fresh store with two tenants, A and B, and a token
 // for each scope in each ("all" has every scope).
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *contactd.Service
 	store  contactd.Store
 	srv    *httptest.Server
@@ -28,7 +28,7 @@ type env struct {
 	tokens map[string]map[string]string
 }
 
-func newEnv(t *testing.T, b storetest.Backend) *env {
+func newEnv(t testing.TB, b storetest.Backend) *env {
 	t.Helper()
 	store := b.Open(t)
 	log := slog.New(slog.DiscardHandler)
