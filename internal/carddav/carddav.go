@@ -92,11 +92,14 @@ var routes = map[kind]string{
 	kindBook: bookPath, kindCard: bookPath + "{name}",
 }
 
-// Register mounts the handler on mux at WellKnown and Prefix.
+// Register mounts the handler on mux at WellKnown and Prefix, and for
+// PROPFIND of the server's root, where clients given the server's address
+// ask for the principal.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle(Prefix+"/", h)
 	mux.Handle(Prefix, h)
 	mux.Handle(WellKnown, h)
+	mux.Handle("PROPFIND /{$}", h)
 }
 
 // kind is what a path names.
@@ -114,7 +117,7 @@ const (
 // resolvePath tells what a path names, and for a card its name.
 func resolvePath(p string) (kind, string) {
 	switch p {
-	case Prefix, Prefix + "/":
+	case "/", Prefix, Prefix + "/":
 		return kindRoot, ""
 	case principalPath, strings.TrimSuffix(principalPath, "/"):
 		return kindPrincipal, ""

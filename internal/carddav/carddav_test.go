@@ -54,6 +54,11 @@ func TestDiscovery(t *testing.T) {
 		if books[0].MaxResourceSize != 1<<20 || len(books[0].SupportedAddressData) != 2 {
 			t.Errorf("address book: %+v", books[0])
 		}
+		// A client given the server's address asks its root.
+		root := e.client(e.tokens["A"]["contacts:read"], "/")
+		if p, err := root.FindCurrentUserPrincipal(ctx); err != nil || p != "/dav/principal/" {
+			t.Errorf("principal from the server's root: %q, %v", p, err)
+		}
 		// The well-known address redirects, keeping the method.
 		req, _ := http.NewRequest("PROPFIND", e.srv.URL+"/.well-known/carddav", nil)
 		res, err := http.DefaultTransport.RoundTrip(req)
