@@ -192,9 +192,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w = sw
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.URL.Path == WellKnown || r.URL.Path == WellKnown+"/" {
-		// RFC 6764 §5: the context path. 308 keeps the method and body, so
-		// a client's PROPFIND carries on there.
-		http.Redirect(w, r, Prefix+"/", http.StatusPermanentRedirect)
+		// RFC 6764 §5: the context path, with a 301 as that RFC lists and
+		// as clients expect (TbSync, which Radicale's comments name, fails
+		// on others); a client that turns the PROPFIND into a GET may also
+		// PROPFIND the server's root, which is answered too.
+		http.Redirect(w, r, Prefix+"/", http.StatusMovedPermanently)
 		return
 	}
 	if k == kindNone {

