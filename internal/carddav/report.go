@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-vcard"
@@ -34,51 +35,67 @@ func (h *Handler) report(q *request) error {
 		message: "the address book answers addressbook-multiget, addressbook-query and sync-collection, not " + req.XMLName.Local}
 }
 
-// multiget answers addressbook-multiget: each card asked for, or 404.
+// multiget answers addressbook-multiget: each card asked for, or 404. The
+// hrefs are answered a thousand at a time, so that a multiget of a whole
+// large address book (vdirsyncer asks for every card at once) holds a
+// thousand contacts in memory, not all of them.
 func (h *Handler) multiget(q *request, req *multigetReq) error {
 	w := wantedOf(req.Prop, false, false)
 	ctx := q.r.Context()
-	type member struct {
-		href, name, id string
-	}
-	members := make([]member, len(req.Hrefs))
-	var names []string
-	for i, href := range req.Hrefs {
-		members[i].href = strings.TrimSpace(href.Value)
-		if name, ok := cardNameOf(members[i].href); ok {
-			members[i].name = name
-			names = append(names, name)
+	var m *msWriter
+	for chunk := range slices.Chunk(req.Hrefs, entryPage) {
+		hrefs := make([]string, len(chunk))
+		names := make([]string, len(chunk))
+		var known []string
+		for i, href := range chunk {
+			hrefs[i] = strings.TrimSpace(href.Value)
+			if name, ok := cardNameOf(hrefs[i]); ok {
+				names[i] = name
+				known = append(known, name)
+			}
+		}
+		resolved, err := h.svc.ResolveCards(ctx, q.p, known)
+		var ids []string
+		if err == nil {
+			for _, n := range known {
+				if id, ok := resolved[n]; ok {
+					ids = append(ids, id)
+				}
+			}
+		}
+		var cs []*contactd.Contact
+		var cards map[string]*contactd.Card
+		if err == nil {
+			cs, cards, err = h.svc.CardContacts(ctx, q.p, ids)
+		}
+		if err != nil {
+			if m == nil {
+				return err // nothing written yet: answered as an error
+			}
+			h.log.Error("carddav multiget", "err", err)
+			m.err = err
+			return nil
+		}
+		byID := make(map[string]*contactd.Contact, len(cs))
+		for _, c := range cs {
+			if c != nil {
+				byID[c.ID] = c
+			}
+		}
+		if m == nil {
+			m = newMultistatus(q.w)
+		}
+		for i, href := range hrefs {
+			c := byID[resolved[names[i]]]
+			if names[i] == "" || c == nil {
+				m.status(href, http.StatusNotFound)
+				continue
+			}
+			h.writeCard(m, q, href, c.Version, c, cards[c.ID], w)
 		}
 	}
-	resolved, err := h.svc.ResolveCards(ctx, q.p, names)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for i := range members {
-		if id, ok := resolved[members[i].name]; ok && members[i].name != "" {
-			members[i].id = id
-			ids = append(ids, id)
-		}
-	}
-	cs, cards, err := h.svc.CardContacts(ctx, q.p, ids)
-	if err != nil {
-		return err
-	}
-	byID := make(map[string]*contactd.Contact, len(cs))
-	for _, c := range cs {
-		if c != nil {
-			byID[c.ID] = c
-		}
-	}
-	m := newMultistatus(q.w)
-	for _, mb := range members {
-		c := byID[mb.id]
-		if c == nil {
-			m.status(mb.href, http.StatusNotFound)
-			continue
-		}
-		h.writeCard(m, q, mb.href, c.Version, c, cards[c.ID], w)
+	if m == nil {
+		m = newMultistatus(q.w)
 	}
 	return m.close("")
 }
