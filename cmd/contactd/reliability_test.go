@@ -96,7 +96,18 @@ func TestKillLosesNoAcknowledgedWrite(t *testing.T) {
 					}
 				})
 			}
-			time.Sleep(700 * time.Millisecond)
+			// Kill it mid-stream, once enough writes are acknowledged (however
+			// slow the machine, with the race detector on): a fixed wait
+			// left too few under a loaded CI.
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				mu.Lock()
+				enough := len(writes) >= 20
+				mu.Unlock()
+				if enough {
+					break
+				}
+			}
+			time.Sleep(100 * time.Millisecond) // patches in flight, too
 			n.cmd.Process.Kill()
 			n.cmd.Wait()
 			close(stop)
