@@ -130,3 +130,35 @@ func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {
 	}
 	return plan
 }
+
+// TestCardPlans: the CardDAV listing walks the contacts' primary key in
+// order (no sort, whatever the size of the book), and the card lookups
+// read the cards' keys.
+func TestCardPlans(t *testing.T) {
+	s := openTemp(t)
+	for _, tc := range []struct {
+		name, query string
+		args        []any
+		want        []string
+	}{
+		{"entries", sqlq.SQLite.CardEntries(), []any{"tn_x", "", 1000}, []string{"SEARCH c USING ", "SEARCH k USING PRIMARY KEY (tenant_id=? AND contact_id=?)"}},
+		{"one name", sqlq.SQLite.CardByName(), []any{"tn_x", "a.vcf"}, []string{"SEARCH cards USING INDEX cards_name (tenant_id=? AND name=?)"}},
+		{"by name", sqlq.SQLite.CardsNamed(2), []any{"tn_x", "a.vcf", "b.vcf"}, []string{"SEARCH cards USING INDEX cards_name (tenant_id=? AND name=?)"}},
+		{"by contact", sqlq.SQLite.CardsOf(2), []any{"tn_x", "ct_a", "ct_b"}, []string{"SEARCH cards USING PRIMARY KEY (tenant_id=? AND contact_id=?)"}},
+		{"contacts", sqlq.SQLite.ContactsOf(contactColumns, 2), []any{"tn_x", "ct_a", "ct_b"}, []string{"SEARCH c USING "}},
+	} {
+		plan := queryPlan(t, s, tc.query, tc.args...)
+		joined := strings.Join(plan, "\n")
+		if strings.Contains(joined, "TEMP B-TREE") || strings.Contains(joined, "SCAN ") {
+			t.Errorf("%s: a sort or a scan:\n%s", tc.name, joined)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(joined, w) {
+				t.Errorf("%s: the plan lacks %q:\n%s", tc.name, w, joined)
+			}
+		}
+		if tc.name == "contacts" && !strings.Contains(joined, "(tenant_id=? AND id=?)") {
+			t.Errorf("contacts by id: %s", joined)
+		}
+	}
+}
