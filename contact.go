@@ -55,6 +55,7 @@ type Contact struct {
 	UpdatedBy    string          `json:"updatedBy,omitempty"`
 	DeletedAt    *time.Time      `json:"deletedAt,omitempty"`
 	DeletedBy    string          `json:"deletedBy,omitempty"`
+	MergedInto   string          `json:"mergedInto,omitempty"`
 
 	// DisplayNameSet records that DisplayName was given rather than
 	// derived, so that a derived name follows later edits of the names.
@@ -117,12 +118,13 @@ var (
 	AddressTypes  = []string{"home", "work", "billing", "shipping", "other"}
 	HandleTypes   = []string{"whatsapp", "telegram", "sip", "x", "linkedin", "url", "other"}
 	Sources       = []string{"manual", "import", "api", "sync", "carddav"}
-	ChangeTypes   = []string{"created", "updated", "deleted", "restored", "erased", "blocked", "unblocked"}
+	ChangeTypes   = []string{"created", "updated", "deleted", "restored", "erased", "blocked", "unblocked", "merged", "unmerged"}
 	systemTypes   = []string{"corporate", "service"}
 	readOnlyField = map[string]bool{
 		"id": true, "version": true, "source": true, "createdAt": true, "createdBy": true,
 		"updatedAt": true, "updatedBy": true, "deletedAt": true, "deletedBy": true,
 		"blockedAt": true, "blockedBy": true, "blockReason": true, "photo": true,
+		"mergedInto": true,
 	}
 )
 
@@ -301,6 +303,9 @@ type WriteContactsParams struct {
 	// DryRun makes the writes and rolls them back, returning what they
 	// would have met.
 	DryRun bool
+	// Merge, when set, is what a merge or an unmerge writes besides the
+	// contacts, in the same transaction.
+	Merge *MergeWrite
 	// Progress, when set, is called with the writes' errors before the
 	// transaction commits, and gives the import progress to write in it
 	// (ImportStore.UpdateImport's rules: EConflict, and nothing written,

@@ -30,10 +30,16 @@ func (s *Service) Contact(ctx context.Context, p Principal, sel Selector, opt Ge
 		return nil, err
 	}
 	c, err := s.resolve(ctx, p, sel)
+	if ErrorCodeOf(err) == ENotFound && sel.ExternalID != "" {
+		return s.mergedByExternalID(ctx, p, sel.ExternalID)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !c.Live() && !opt.IncludeDeleted {
+		if c.MergedInto != "" {
+			return s.survivor(ctx, p, c)
+		}
 		return nil, notFound(sel)
 	}
 	return c, nil
@@ -47,6 +53,22 @@ func (s *Service) ContactJSON(ctx context.Context, p Principal, id string, opt G
 		return nil, err
 	}
 	d, err := s.store.ContactDoc(ctx, p.TenantID, id)
+	if err == nil && d.Deleted && !opt.IncludeDeleted {
+		var merged struct {
+			MergedInto string `json:"mergedInto"`
+		}
+		if json.Unmarshal(d.JSON, &merged) == nil && merged.MergedInto != "" {
+			sv, err := s.survivor(ctx, p, &Contact{ID: id, MergedInto: merged.MergedInto})
+			if err != nil {
+				return nil, err
+			}
+			d, err := s.store.ContactDoc(ctx, p.TenantID, sv.ID)
+			if d != nil {
+				d.ID = sv.ID
+			}
+			return d, err
+		}
+	}
 	if ErrorCodeOf(err) == ENotFound || (err == nil && d.Deleted && !opt.IncludeDeleted) {
 		return nil, notFound(Selector{ID: id})
 	}
@@ -434,7 +456,7 @@ func (s *Service) RestoreContact(ctx context.Context, p Principal, id string) (*
 		return nil, err
 	}
 	return s.write(ctx, p, Selector{ID: id}, Precondition{}, true, nil, func(c *Contact, _ string) (*Contact, string, error) {
-		c.DeletedAt, c.DeletedBy = nil, ""
+		c.DeletedAt, c.DeletedBy, c.MergedInto = nil, "", ""
 		return c, "restored", nil
 	})
 }

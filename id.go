@@ -21,6 +21,7 @@ const (
 	PrefixImport   = "imp_"
 	PrefixWebhook  = "wh_"
 	PrefixDelivery = "dlv_"
+	PrefixMerge    = "mrg_"
 )
 
 var (

@@ -31,6 +31,8 @@ type Store interface {
 	IdempotencyStore
 	ImportStore
 	WebhookStore
+	DuplicateStore
+	MergeStore
 
 	// Secret returns the deployment's secret stored under name, storing
 	// fresh first when there is none, so that every node of a deployment

@@ -22,9 +22,6 @@ var WebhookEvents = func() []string {
 	for _, t := range ChangeTypes {
 		evs = append(evs, EventOf(t))
 	}
-	if !slices.Contains(evs, "contact.merged") { // (merging is to come)
-		evs = append(evs, "contact.merged")
-	}
 	return evs
 }()
 

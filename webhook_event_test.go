@@ -12,7 +12,7 @@ import (
 
 func TestWebhookEvents(t *testing.T) {
 	want := []string{"contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.erased",
-		"contact.blocked", "contact.unblocked", "contact.merged"}
+		"contact.blocked", "contact.unblocked", "contact.merged", "contact.unmerged"}
 	for _, ev := range want {
 		if !slices.Contains(contactd.WebhookEvents, ev) {
 			t.Errorf("WebhookEvents lacks %s", ev)

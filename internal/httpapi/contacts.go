@@ -358,11 +358,18 @@ func (s *Server) getContact(sel selectorFunc) func(*call) (*reply, error) {
 			if err != nil {
 				return nil, err
 			}
+			if d.ID != "" && d.ID != by.ID {
+				survivorAt(c, d.ID)
+			}
 			return &reply{status: http.StatusOK, raw: append(d.JSON[:len(d.JSON):len(d.JSON)], '\n'), contentType: "application/json", etag: d.ETag()}, nil
 		}
-		ct, err := s.svc.Contact(c.r.Context(), c.p, sel(c), contactd.GetOptions{IncludeDeleted: incl})
+		by := sel(c)
+		ct, err := s.svc.Contact(c.r.Context(), c.p, by, contactd.GetOptions{IncludeDeleted: incl})
 		if err != nil {
 			return nil, err
+		}
+		if by.ID != "" && ct.ID != by.ID {
+			survivorAt(c, ct.ID)
 		}
 		rep := contactReply(http.StatusOK, ct)
 		if fields == nil && names == nil {

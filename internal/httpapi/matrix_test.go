@@ -61,7 +61,8 @@ var scopeNames = func() []string {
 var testPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01")
 
 type routeCase struct {
-	// body is the request body, or a func() any making a fresh one.
+	// body is the request body, or a func() any making a fresh one, or a
+	// func(target) any making it for the route's target.
 	body  any
 	query string
 	// setup prepares tenant A's fresh contact (with A's all-scope token).
@@ -79,9 +80,12 @@ func (rc routeCase) headers(more ...string) []string {
 	return append([]string{"Content-Type", rc.contentType}, more...)
 }
 
-func (rc routeCase) reqBody() any {
-	if f, ok := rc.body.(func() any); ok {
+func (rc routeCase) reqBody(tg target) any {
+	switch f := rc.body.(type) {
+	case func() any:
 		return f()
+	case func(target) any:
+		return f(tg)
 	}
 	return rc.body
 }
@@ -445,7 +449,7 @@ func runScopeMatrix(t *testing.T, e *env, obs *observer) {
 					continue
 				}
 				tok := e.tokens["A"][sc]
-				r := m.do(key, true, rt.Method, u+rc.query, tok, rc.reqBody(), rc.headers()...)
+				r := m.do(key, true, rt.Method, u+rc.query, tok, rc.reqBody(tg), rc.headers()...)
 				problem(t, r, http.StatusForbidden, fmt.Sprintf("%s with only %s", key, sc))
 				// A missing scope is reported before anything else is
 				// looked at: the body, the query, the headers.
@@ -459,7 +463,7 @@ func runScopeMatrix(t *testing.T, e *env, obs *observer) {
 			m.unchanged("A", tg.ID, before, key+" without its scope")
 			for _, tok := range []string{rt.Scope, "all"} {
 				tg := m.prepared(rc)
-				r := m.do(key, true, rt.Method, fill(t, rt.Path, tg)+rc.query, e.tokens["A"][tok], rc.reqBody(), rc.headers()...)
+				r := m.do(key, true, rt.Method, fill(t, rt.Path, tg)+rc.query, e.tokens["A"][tok], rc.reqBody(tg), rc.headers()...)
 				if r.status != rc.ok {
 					t.Errorf("%s with %s: status %d, want %d: %s", key, tok, r.status, rc.ok, r.body)
 				}
@@ -500,7 +504,7 @@ func runAuthMatrix(t *testing.T, e *env, obs *observer) {
 			m := mx{e: e, t: t, obs: obs}
 			if rt.Scope == "" {
 				for _, b := range bad {
-					r := m.do(key, b.name == "no Authorization", rt.Method, rt.Path+rc.query, "", rc.reqBody(), rc.headers(b.headers...)...)
+					r := m.do(key, b.name == "no Authorization", rt.Method, rt.Path+rc.query, "", rc.reqBody(target{}), rc.headers(b.headers...)...)
 					if r.status != rc.ok {
 						t.Errorf("%s with %s: status %d, want %d", key, b.name, r.status, rc.ok)
 					}
@@ -511,7 +515,7 @@ func runAuthMatrix(t *testing.T, e *env, obs *observer) {
 			before := m.snapshot("A", tg.ID)
 			u := fill(t, rt.Path, tg) + rc.query
 			for _, b := range bad {
-				r := m.do(key, false, rt.Method, u, "", rc.reqBody(), rc.headers(b.headers...)...)
+				r := m.do(key, false, rt.Method, u, "", rc.reqBody(target{}), rc.headers(b.headers...)...)
 				problem(t, r, http.StatusUnauthorized, key+" with "+b.name)
 				if h := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer") {
 					t.Errorf("%s with %s: WWW-Authenticate %q, want a Bearer challenge", key, b.name, h)
@@ -606,7 +610,7 @@ func runIsolationMatrix(t *testing.T, e *env, obs *observer) {
 					queries = append(queries, "?includeDeleted=true")
 				}
 				for _, q := range queries {
-					r := m.do(key, true, rt.Method, u+q, bTok, rc.reqBody(), rc.headers()...)
+					r := m.do(key, true, rt.Method, u+q, bTok, rc.reqBody(tg), rc.headers()...)
 					if key != upsertKey {
 						problem(t, r, http.StatusNotFound, "tenant B: "+key+q+" on tenant A's contact")
 						continue

@@ -46,7 +46,8 @@ var readOnly = map[string]bool{
 	"Contact.id": true, "Contact.version": true, "Contact.source": true, "Contact.createdAt": true,
 	"Contact.createdBy": true, "Contact.updatedAt": true, "Contact.updatedBy": true, "Contact.deletedAt": true,
 	"Contact.deletedBy": true, "Contact.blockedAt": true, "Contact.blockedBy": true, "Contact.blockReason": true,
-	"Phone.id": true, "Phone.e164": true, "Email.id": true, "Address.id": true, "Handle.id": true,
+	"Contact.mergedInto": true,
+	"Phone.id":           true, "Phone.e164": true, "Email.id": true, "Address.id": true, "Handle.id": true,
 }
 
 // limits documents string lengths, by Go type and JSON field name.
@@ -73,6 +74,7 @@ var docs = map[string]string{
 	"Photo.contentType":    "image/jpeg, image/png or image/webp, read from the image's bytes.",
 	"Photo.size":           "The image's size in bytes (at most 1 MiB).",
 	"Photo.etag":           "The image's ETag: it changes when the image does.",
+	"Contact.mergedInto":   "On a contact merged into another (deleted by the merge): the survivor's id. GET of the merged id answers with the survivor.",
 	"Contact.locale":       "A BCP 47 language tag; en_US is accepted and stored as en-US.",
 	"Contact.timezone":     "An IANA time zone name such as America/New_York.",
 	"Contact.profileColor": "#RRGGBB.",
@@ -503,6 +505,7 @@ var tagDocs = map[string]string{
 	"Accounts":        "The organizations contacts belong to (accountId), and the contacts of each.",
 	"Contacts":        "Create, read, change and delete contacts, by id, email or external id.",
 	"Contact entries": "Edit one phone, email or address of a contact.",
+	"Duplicates":      "Find contacts that may be one, merge them with a preview, and undo a merge.",
 	"Changes":         "The per-tenant change log: a contact's history and the tenant's change feed.",
 	"Meta":            "Health, readiness and this documentation; no token needed.",
 	"Tokens":          "The tenant's API tokens (contacts:admin).",

@@ -513,3 +513,24 @@ func Withheld(raw string) bool {
 	}
 	return withheldWords[b.String()] || strings.TrimSpace(s) == ""
 }
+
+// Split returns the country calling code and the national significant
+// number of a number in E.164 form ("+14155550100" → "1", "4155550100"),
+// or two empty strings when it is not one. Calling codes are prefix-free,
+// so the first one to name a region is the number's.
+func Split(e164 string) (cc, national string) {
+	if !isE164(e164) {
+		return "", ""
+	}
+	digits := e164[1:]
+	for n := 1; n <= 3 && n < len(digits); n++ {
+		code, err := strconv.Atoi(digits[:n])
+		if err != nil {
+			return "", ""
+		}
+		if phonenumbers.GetRegionCodeForCountryCode(code) != phonenumbers.UNKNOWN_REGION {
+			return digits[:n], digits[n:]
+		}
+	}
+	return "", ""
+}

@@ -83,6 +83,10 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		if _, err := tx.Exec(ctx, `DELETE FROM changes WHERE tenant_id = $1 AND contact_id = $2`, tenantID, id); err != nil {
 			return err
 		}
+		// The merges into it hold what it was: they go with it.
+		if _, err := tx.Exec(ctx, `DELETE FROM contact_merges WHERE tenant_id = $1 AND target_id = $2`, tenantID, id); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, sqlq.Postgres.EraseCard(), tenantID, id); err != nil {
 			return err
 		}

@@ -178,6 +178,9 @@ func replaceRow(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Con
 	} {
 		b.Queue(q, tenantID, c.ID)
 	}
+	for _, q := range sqlq.Postgres.ClearDuplicates() {
+		b.Queue(q, tenantID, c.ID)
+	}
 	return tx.SendBatch(ctx, &b).Close()
 }
 
@@ -314,7 +317,11 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 
 // rowSet collects rows to insert, by table.
 type rowSet struct {
-	contacts, emails, phones, tags, terms, changes [][]any
+	contacts, emails, phones, tags, terms, dupKeys, changes [][]any
+	// tenantID and paired are the tenant and the contacts whose duplicate
+	// pairs are recorded once their keys are in.
+	tenantID string
+	paired   []string
 	// photos are the statements that store the contacts' photos.
 	photos []statement
 }
@@ -343,6 +350,10 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, int16(t.Weight), c.Live(), c.DisplayName})
 	}
+	if keys := sqlq.DupKeyRows(tenantID, c); len(keys) > 0 {
+		r.dupKeys = append(r.dupKeys, keys...)
+		r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
+	}
 }
 
 // insert writes the rows, table by table: COPY for many rows of a table,
@@ -363,7 +374,7 @@ func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
 		rows  [][]any
 	}{
 		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones},
-		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"changes", r.changes},
+		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"contact_dup_keys", r.dupKeys}, {"changes", r.changes},
 	} {
 		if len(t.rows) < copyThreshold {
 			for _, row := range t.rows {
@@ -381,17 +392,21 @@ func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
 	for _, st := range r.photos {
 		b.Queue(st.q, st.args...)
 	}
+	for ids := range slices.Chunk(r.paired, 500) {
+		b.Queue(sqlq.Postgres.PairDuplicates(len(ids)), sqlq.InArgs(r.tenantID, ids)...)
+	}
 	return flush()
 }
 
 // copyColumns are the columns copyRows and insertSQL write, per table.
 var copyColumns = map[string][]string{
-	"contacts":       sqlq.ContactColumns,
-	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
-	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
-	"contact_tags":   {"tenant_id", "contact_id", "tag", "live", "updated_at"},
-	"contact_terms":  {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
-	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
+	"contacts":         sqlq.ContactColumns,
+	"contact_emails":   {"tenant_id", "contact_id", "address", "live"},
+	"contact_phones":   {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
+	"contact_tags":     {"tenant_id", "contact_id", "tag", "live", "updated_at"},
+	"contact_terms":    {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
+	"contact_dup_keys": sqlq.DupKeyColumns,
+	"changes":          {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
 }
 
 // copyThreshold is the number of rows of a table from which COPY beats

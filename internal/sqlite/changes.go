@@ -83,6 +83,10 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		if err := x.exec(`DELETE FROM changes WHERE tenant_id = ? AND contact_id = ?`, tenantID, id); err != nil {
 			return err
 		}
+		// The merges into it hold what it was: they go with it.
+		if err := x.exec(`DELETE FROM contact_merges WHERE tenant_id = ? AND target_id = ?`, tenantID, id); err != nil {
+			return err
+		}
 		if err := x.exec(sqlq.SQLite.EraseCard(), tenantID, id); err != nil {
 			return err
 		}

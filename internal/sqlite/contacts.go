@@ -157,6 +157,16 @@ func (x *txExec) replaceRow(tenantID string, c *contactd.Contact, doc []byte, pr
 			return err
 		}
 	}
+	return x.clearDuplicates(tenantID, c.ID)
+}
+
+// clearDuplicates removes a contact's duplicate keys and pairs.
+func (x *txExec) clearDuplicates(tenantID, id string) error {
+	for _, q := range sqlq.SQLite.ClearDuplicates() {
+		if err := x.exec(q, tenantID, id); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -391,7 +401,11 @@ func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParam
 
 // rowSet collects rows to insert, by table.
 type rowSet struct {
-	contacts, emails, phones, tags, terms, changes [][]any
+	contacts, emails, phones, tags, terms, dupKeys, changes [][]any
+	// tenantID and paired are the tenant and the contacts whose duplicate
+	// pairs are recorded once their keys are in.
+	tenantID string
+	paired   []string
 	// photos are the statements that store the contacts' photos.
 	photos []statement
 }
@@ -421,6 +435,10 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight, live, c.DisplayName})
 	}
+	if keys := sqlq.DupKeyRows(tenantID, c); len(keys) > 0 {
+		r.dupKeys = append(r.dupKeys, keys...)
+		r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
+	}
 }
 
 // write inserts the rows, table by table, and indexes the new numbers'
@@ -438,9 +456,14 @@ func (r *rowSet) write(x *txExec) error {
 		rows  [][]any
 	}{
 		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones},
-		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"changes", r.changes},
+		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"contact_dup_keys", r.dupKeys}, {"changes", r.changes},
 	} {
 		if err := x.insertRows(t.table, t.rows); err != nil {
+			return err
+		}
+	}
+	for ids := range slices.Chunk(r.paired, maxRowsPerInsert) {
+		if err := x.exec(sqlq.SQLite.PairDuplicates(len(ids)), sqlq.InArgs(r.tenantID, ids)...); err != nil {
 			return err
 		}
 	}
@@ -457,14 +480,15 @@ func (r *rowSet) write(x *txExec) error {
 
 // insertColumns are the columns insertRows writes, per table.
 var insertColumns = map[string][]string{
-	"contacts":       sqlq.ContactColumns,
-	"contact_emails": {"tenant_id", "contact_id", "address", "live"},
-	"contact_phones": {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
-	"contact_tags":   {"tenant_id", "contact_id", "tag", "live", "updated_at"},
-	"contact_terms":  {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
-	"changes":        {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
-	"tags":           {"tenant_id", "id", "name", "name_key", "created_at", "updated_at"},
-	"import_errors":  {"tenant_id", "import_id", "seq", "doc"},
+	"contacts":         sqlq.ContactColumns,
+	"contact_emails":   {"tenant_id", "contact_id", "address", "live"},
+	"contact_phones":   {"tenant_id", "contact_id", "phone_id", "e164", "is_primary", "live"},
+	"contact_tags":     {"tenant_id", "contact_id", "tag", "live", "updated_at"},
+	"contact_terms":    {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
+	"contact_dup_keys": sqlq.DupKeyColumns,
+	"changes":          {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
+	"tags":             {"tenant_id", "id", "name", "name_key", "created_at", "updated_at"},
+	"import_errors":    {"tenant_id", "import_id", "seq", "doc"},
 }
 
 // maxRowsPerInsert bounds the rows of one multi-row INSERT.

@@ -2,6 +2,7 @@ package sqlq
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/contactd/contactd"
 )
@@ -21,6 +22,9 @@ type BatchWriter interface {
 	Replace(w contactd.WriteContactParams) error
 	// UpdateImport writes an import's progress (ImportStore.UpdateImport).
 	UpdateImport(pr *contactd.ImportProgress) error
+	// WriteMerge writes what a merge or unmerge writes besides the
+	// contacts (Dialect.MergeStatements).
+	WriteMerge(m *contactd.MergeWrite) error
 }
 
 // ErrRefused ends a batch's transaction without committing it: an atomic
@@ -38,6 +42,11 @@ func ApplyBatch(p contactd.WriteContactsParams, w BatchWriter) ([]error, error) 
 	errs, err := applyBatch(p, w)
 	if err != nil {
 		return errs, err
+	}
+	if p.Merge != nil && slices.IndexFunc(errs, func(e error) bool { return e != nil }) < 0 {
+		if err := w.WriteMerge(p.Merge); err != nil {
+			return errs, err
+		}
 	}
 	if p.Progress != nil {
 		if pr := p.Progress(errs); pr != nil {

@@ -1,0 +1,55 @@
+-- +goose Up
+-- Duplicate candidates. Each contact's blocking keys (contactd.DuplicateKeys:
+-- its national numbers, emails as delivered, external id, and name within
+-- its company or email domain), written with the contact; every two
+-- contacts that share a key are a candidate pair (a < b), recorded when
+-- either is written. Pairs dismissed as not duplicates stay dismissed.
+-- Contacts written before this migration have no keys until the tenant is
+-- rescanned (POST /v1/contacts/duplicates/rescan).
+CREATE TABLE contact_dup_keys (
+    tenant_id  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key, contact_id),
+    FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX contact_dup_keys_contact ON contact_dup_keys (tenant_id, contact_id);
+
+CREATE TABLE contact_dup_pairs (
+    tenant_id TEXT NOT NULL,
+    a         TEXT NOT NULL,
+    b         TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, a, b),
+    FOREIGN KEY (tenant_id, a) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, b) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX contact_dup_pairs_b ON contact_dup_pairs (tenant_id, b);
+
+CREATE TABLE contact_dup_dismissals (
+    tenant_id TEXT NOT NULL,
+    a         TEXT NOT NULL,
+    b         TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, a, b),
+    FOREIGN KEY (tenant_id, a) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, b) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- Merges, for undo: the survivor (target_id) and the record of what the
+-- merge did (contactd.Merge as JSON: the survivor as it was, the sources'
+-- versions, where each field came from). undone_at is set by an unmerge.
+CREATE TABLE contact_merges (
+    tenant_id  TEXT NOT NULL REFERENCES tenants (id),
+    id         TEXT NOT NULL,
+    target_id  TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    undone_at  TEXT,
+    PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX contact_merges_target ON contact_merges (tenant_id, target_id, id);
+
+-- +goose Down
+DROP TABLE contact_merges;
+DROP TABLE contact_dup_dismissals;
+DROP TABLE contact_dup_pairs;
+DROP TABLE contact_dup_keys;
