@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"Accounts", testAccounts},
 		{"Tags", testTags},
 		{"Segments", testSegments},
+		{"Duplicates", testDuplicates},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

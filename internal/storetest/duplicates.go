@@ -1,0 +1,239 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/contactd/contactd"
+)
+
+var dupSeq atomic.Int64
+
+// loner returns a new contact that shares no duplicate key with any other
+// contact newContact or loner makes: its own name, numbers and emails, no
+// company.
+func loner(mods ...func(*contactd.Contact)) *contactd.Contact {
+	n := dupSeq.Add(1)
+	c := newContact(func(c *contactd.Contact) {
+		c.FirstName, c.LastName, c.Company = fmt.Sprintf("Loner%d", n), fmt.Sprintf("Solo%d", n), ""
+		c.DisplayName = c.FirstName + " " + c.LastName
+		c.Phones = []contactd.Phone{{ID: contactd.NewID(contactd.PrefixPhone), Number: "x", E164: fmt.Sprintf("+1212555%04d", n%10000), Type: "mobile", Primary: true}}
+	})
+	for _, m := range mods {
+		m(c)
+	}
+	return c
+}
+
+// sharing sets a contact's one number.
+func sharing(e164 string) func(*contactd.Contact) {
+	return func(c *contactd.Contact) {
+		c.Phones = []contactd.Phone{{ID: contactd.NewID(contactd.PrefixPhone), Number: e164, E164: e164, Type: "mobile", Primary: true}}
+	}
+}
+
+func wantPartners(t *testing.T, s contactd.Store, tenantID, id string, want ...string) {
+	t.Helper()
+	got, err := s.DuplicatePartners(t.Context(), tenantID, id, 1000)
+	if err != nil {
+		t.Fatalf("DuplicatePartners: %v", err)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+		t.Errorf("DuplicatePartners(%s) = %v, want %v", id, got, want)
+	}
+}
+
+func testDuplicates(t *testing.T, b Backend) {
+	t.Run("a write pairs contacts that share a key, in its tenant", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		tn, other := newTenant(t, s), newTenant(t, s)
+		num := fmt.Sprintf("+1646555%04d", dupSeq.Add(1)%10000)
+		a, c := loner(sharing(num)), loner(sharing(num))
+		mustWrite(t, s, tn.ID, a, 0)
+		wantPartners(t, s, tn.ID, a.ID)
+		mustWrite(t, s, tn.ID, c, 0)
+		mustWrite(t, s, other.ID, loner(sharing(num)), 0)
+		wantPartners(t, s, tn.ID, a.ID, c.ID)
+		wantPartners(t, s, tn.ID, c.ID, a.ID)
+		pairs, err := s.DuplicatePairs(t.Context(), tn.ID, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := min(a.ID, c.ID), max(a.ID, c.ID)
+		if !slices.Equal(pairs, []contactd.IDPair{{A: lo, B: hi}}) {
+			t.Errorf("DuplicatePairs = %v, want [{%s %s}]", pairs, lo, hi)
+		}
+		if pairs, _ := s.DuplicatePairs(t.Context(), tn.ID, lo, 10); len(pairs) != 0 {
+			t.Errorf("DuplicatePairs after %s = %v, want none", lo, pairs)
+		}
+		// A new number unpairs them; a deletion keeps only the external
+		// id's key.
+		moved := next(c)
+		sharing(fmt.Sprintf("+1646556%04d", dupSeq.Add(1)%10000))(moved)
+		mustWrite(t, s, tn.ID, moved, c.Version)
+		wantPartners(t, s, tn.ID, a.ID)
+		twin := loner(sharing(num))
+		mustWrite(t, s, tn.ID, twin, 0)
+		wantPartners(t, s, tn.ID, a.ID, twin.ID)
+		mustWrite(t, s, tn.ID, softDeleted(twin), twin.Version)
+		wantPartners(t, s, tn.ID, a.ID)
+		again := loner(func(x *contactd.Contact) { x.ExternalID = twin.ExternalID })
+		mustWrite(t, s, tn.ID, again, 0)
+		wantPartners(t, s, tn.ID, again.ID, twin.ID)
+		got, err := s.ContactsWithKey(t.Context(), tn.ID, "x:"+twin.ExternalID, 10)
+		if err != nil || len(got) != 2 {
+			t.Errorf("ContactsWithKey = %d contacts, %v; want the deleted and the new", len(got), err)
+		}
+	})
+
+	t.Run("bulk inserts and batches pair", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		tn := newTenant(t, s)
+		num := fmt.Sprintf("+1718555%04d", dupSeq.Add(1)%10000)
+		first := loner(sharing(num))
+		mustWrite(t, s, tn.ID, first, 0)
+		var batch []contactd.WriteContactParams
+		var ids []string
+		for range 3 {
+			c := loner(sharing(num))
+			ids = append(ids, c.ID)
+			batch = append(batch, contactd.WriteContactParams{TenantID: tn.ID, Contact: c,
+				Change: &contactd.Change{TenantID: tn.ID, Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()}})
+		}
+		if err := s.InsertContacts(t.Context(), contactd.InsertContactsParams{TenantID: tn.ID, Contacts: batch}); err != nil {
+			t.Fatal(err)
+		}
+		wantPartners(t, s, tn.ID, first.ID, ids...)
+		wantPartners(t, s, tn.ID, ids[0], append([]string{first.ID}, ids[1:]...)...)
+		c := loner(sharing(num))
+		errs, err := s.WriteContacts(t.Context(), contactd.WriteContactsParams{TenantID: tn.ID, Writes: []contactd.WriteContactParams{{TenantID: tn.ID, Contact: c,
+			Change: &contactd.Change{TenantID: tn.ID, Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()}}}})
+		if err != nil || errs[0] != nil {
+			t.Fatal(err, errs)
+		}
+		wantPartners(t, s, tn.ID, c.ID, append([]string{first.ID}, ids...)...)
+	})
+
+	t.Run("a key shared by too many contacts stops pairing", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		tn := newTenant(t, s)
+		num := fmt.Sprintf("+1917555%04d", dupSeq.Add(1)%10000)
+		var batch []contactd.WriteContactParams
+		for range contactd.MaxDuplicateBlock {
+			c := loner(sharing(num))
+			batch = append(batch, contactd.WriteContactParams{TenantID: tn.ID, Contact: c,
+				Change: &contactd.Change{TenantID: tn.ID, Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()}})
+		}
+		if err := s.InsertContacts(t.Context(), contactd.InsertContactsParams{TenantID: tn.ID, Contacts: batch}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.DuplicatePartners(t.Context(), tn.ID, batch[0].Contact.ID, 1000)
+		if len(got) != contactd.MaxDuplicateBlock-1 {
+			t.Fatalf("a block of %d: %d partners, want %d", contactd.MaxDuplicateBlock, len(got), contactd.MaxDuplicateBlock-1)
+		}
+		extra := loner(sharing(num))
+		mustWrite(t, s, tn.ID, extra, 0)
+		wantPartners(t, s, tn.ID, extra.ID)
+	})
+
+	t.Run("dismissals, erasure and indexing again", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		tn := newTenant(t, s)
+		num := fmt.Sprintf("+1332555%04d", dupSeq.Add(1)%10000)
+		a, c, d := loner(sharing(num)), loner(sharing(num)), loner(sharing(num))
+		for _, x := range []*contactd.Contact{a, c, d} {
+			mustWrite(t, s, tn.ID, x, 0)
+		}
+		if err := s.DismissDuplicates(t.Context(), tn.ID, []string{a.ID, c.ID}); err != nil {
+			t.Fatal(err)
+		}
+		wantPartners(t, s, tn.ID, a.ID, d.ID)
+		wantPartners(t, s, tn.ID, c.ID, d.ID)
+		if err := s.IndexDuplicates(t.Context(), tn.ID, []string{a.ID, c.ID, d.ID}); err != nil {
+			t.Fatal(err)
+		}
+		wantPartners(t, s, tn.ID, a.ID, d.ID)
+		if pairs, _ := s.DuplicatePairs(t.Context(), tn.ID, "", 10); len(pairs) != 2 {
+			t.Errorf("pairs after a dismissal: %v, want 2", pairs)
+		}
+		wantCode(t, s.DismissDuplicates(t.Context(), tn.ID, []string{a.ID, "ct_nosuch"}), contactd.ENotFound, "dismissing an unknown contact")
+		other := newTenant(t, s)
+		wantCode(t, s.DismissDuplicates(t.Context(), other.ID, []string{a.ID, d.ID}), contactd.ENotFound, "dismissing another tenant's contacts")
+		if err := s.EraseContact(t.Context(), tn.ID, d.ID, erasedChange(tn.ID, d)); err != nil {
+			t.Fatal(err)
+		}
+		wantPartners(t, s, tn.ID, a.ID)
+		if err := s.EraseContact(t.Context(), tn.ID, a.ID, erasedChange(tn.ID, a)); err != nil {
+			t.Fatalf("erasing a contact with a dismissal: %v", err)
+		}
+	})
+
+	t.Run("a merge is recorded with its writes and undone", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		tn := newTenant(t, s)
+		target, src := loner(), loner()
+		mustWrite(t, s, tn.ID, target, 0)
+		mustWrite(t, s, tn.ID, src, 0)
+		sg := mustCreateSegment(t, s, newSegment(tn.ID, "merged in", contactd.SegmentStatic, ""))
+		if _, err := s.AddSegmentMembers(t.Context(), contactd.SegmentMembersParams{TenantID: tn.ID, SegmentID: sg.ID, ContactIDs: []string{src.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.LastMerge(t.Context(), tn.ID, target.ID)
+		wantCode(t, err, contactd.ENotFound, "LastMerge before any")
+		gone := softDeleted(src)
+		gone.MergedInto = target.ID
+		after := next(target)
+		rec := &contactd.Merge{ID: contactd.NewID(contactd.PrefixMerge), TargetID: target.ID, SourceIDs: []string{src.ID}, Before: target, After: after,
+			SourceVersions: map[string]int64{src.ID: gone.Version}, Provenance: map[string]any{"firstName": target.ID}, Actor: "storetest", At: now()}
+		change := func(c *contactd.Contact) *contactd.Change {
+			return &contactd.Change{TenantID: tn.ID, Type: "merged", ContactID: c.ID, Version: c.Version, Actor: "storetest", At: now()}
+		}
+		errs, err := s.WriteContacts(t.Context(), contactd.WriteContactsParams{TenantID: tn.ID, Atomic: true, Writes: []contactd.WriteContactParams{
+			{TenantID: tn.ID, Contact: gone, PrevVersion: src.Version, Change: change(gone)},
+			{TenantID: tn.ID, Contact: after, PrevVersion: target.Version, Change: change(after)},
+		}, Merge: &contactd.MergeWrite{Merge: rec, Join: []string{sg.ID}}})
+		if err != nil || slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+			t.Fatal(err, errs)
+		}
+		got, err := s.LastMerge(t.Context(), tn.ID, target.ID)
+		if err != nil || got.ID != rec.ID || got.Before.ID != target.ID || got.SourceVersions[src.ID] != gone.Version {
+			t.Fatalf("LastMerge = %+v, %v", got, err)
+		}
+		if segs, _ := s.SegmentsOfContact(t.Context(), tn.ID, target.ID); len(segs) != 1 {
+			t.Errorf("the survivor's segments: %v, want the source's", segs)
+		}
+		// A merge whose write is refused records nothing.
+		stale := &contactd.Merge{ID: contactd.NewID(contactd.PrefixMerge), TargetID: target.ID, At: now(), Before: target, After: after}
+		errs, err = s.WriteContacts(t.Context(), contactd.WriteContactsParams{TenantID: tn.ID, Atomic: true, Writes: []contactd.WriteContactParams{
+			{TenantID: tn.ID, Contact: next(after), PrevVersion: target.Version, Change: change(after)},
+		}, Merge: &contactd.MergeWrite{Merge: stale}})
+		if err != nil || contactd.ErrorCodeOf(errs[0]) != contactd.EPreconditionFailed {
+			t.Fatalf("a stale merge: %v %v", err, errs)
+		}
+		if got, _ := s.LastMerge(t.Context(), tn.ID, target.ID); got == nil || got.ID != rec.ID {
+			t.Errorf("a refused merge was recorded: %+v", got)
+		}
+		at := now()
+		rec.UndoneAt = &at
+		back := next(after)
+		errs, err = s.WriteContacts(t.Context(), contactd.WriteContactsParams{TenantID: tn.ID, Atomic: true, Writes: []contactd.WriteContactParams{
+			{TenantID: tn.ID, Contact: back, PrevVersion: after.Version, Change: change(back)},
+		}, Merge: &contactd.MergeWrite{Merge: rec, Leave: []string{sg.ID}}})
+		if err != nil || errs[0] != nil {
+			t.Fatal(err, errs)
+		}
+		_, err = s.LastMerge(t.Context(), tn.ID, target.ID)
+		wantCode(t, err, contactd.ENotFound, "LastMerge after the undo")
+		if segs, _ := s.SegmentsOfContact(t.Context(), tn.ID, target.ID); len(segs) != 0 {
+			t.Errorf("the survivor's segments after the undo: %v, want none", segs)
+		}
+	})
+}
