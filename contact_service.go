@@ -30,9 +30,6 @@ func (s *Service) Contact(ctx context.Context, p Principal, sel Selector, opt Ge
 		return nil, err
 	}
 	c, err := s.resolve(ctx, p, sel)
-	if ErrorCodeOf(err) == ENotFound && sel.ExternalID != "" {
-		return s.mergedByExternalID(ctx, p, sel.ExternalID)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +94,10 @@ func (s *Service) resolve(ctx context.Context, p Principal, sel Selector) (*Cont
 		c, err = s.store.ContactByEmail(ctx, p.TenantID, strings.ToLower(strings.TrimSpace(sel.Email)))
 	case sel.ExternalID != "":
 		c, err = s.store.ContactByExternalID(ctx, p.TenantID, sel.ExternalID)
+		if ErrorCodeOf(err) == ENotFound {
+			// A contact merged into another: its external id names the survivor.
+			c, err = s.mergedByExternalID(ctx, p, sel.ExternalID)
+		}
 	default:
 		return nil, Errorf(ENotFound, "no contact selected")
 	}
@@ -241,6 +242,14 @@ func (s *Service) UpsertContact(ctx context.Context, p Principal, externalID str
 	for attempt := 0; ; attempt++ {
 		_, err := s.store.ContactByExternalID(ctx, p.TenantID, externalID)
 		if ErrorCodeOf(err) == ENotFound {
+			if sv, merr := s.mergedByExternalID(ctx, p, externalID); merr == nil {
+				// Replacing the survivor with the merged contact's record
+				// would undo the merge, creating it would make the duplicate
+				// again: the client is told where the contact went.
+				msg := fmt.Sprintf("the external id %s belonged to a contact merged into %s: write that contact (PATCH /v1/contacts/%s), or unmerge it first", externalID, sv.ID, sv.ID)
+				return nil, false, &Error{Code: EConflict, Message: msg, ConflictingID: sv.ID, ConflictingField: "externalId",
+					Fields: []FieldError{{Location: "externalId", Message: msg, Value: externalID}}}
+			}
 			if pc.set() {
 				return nil, false, Errorf(EPreconditionFailed, "no contact has the external id %q", externalID)
 			}

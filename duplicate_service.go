@@ -3,6 +3,7 @@ package contactd
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -387,4 +388,22 @@ func (s *Service) mergedByExternalID(ctx context.Context, p Principal, externalI
 		}
 	}
 	return nil, notFound(Selector{ExternalID: externalID})
+}
+
+// liveWithKey returns the one live contact with a duplicate key; ENotFound
+// when none has it, EConflict (naming field) when several do.
+func (s *Service) liveWithKey(ctx context.Context, p Principal, key, field, value string) (*Contact, error) {
+	cs, err := s.store.ContactsWithKey(ctx, p.TenantID, key, 10)
+	if err != nil {
+		return nil, err
+	}
+	cs = slices.DeleteFunc(cs, func(c *Contact) bool { return !c.Live() })
+	switch len(cs) {
+	case 0:
+		return nil, Errorf(ENotFound, "no contact has the %s %q", field, value)
+	case 1:
+		return cs[0], nil
+	}
+	return nil, &Error{Code: EConflict, Message: fmt.Sprintf("several contacts have the %s %s: give the record an externalId that says which", field, value),
+		ConflictingID: cs[0].ID, ConflictingField: field}
 }

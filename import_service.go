@@ -291,6 +291,15 @@ func (s *Service) importOp(ctx context.Context, p Principal, mode string, in *Co
 	}
 	if id := strings.TrimSpace(in.ExternalID); id != "" {
 		c, err := s.store.ContactByExternalID(ctx, p.TenantID, id)
+		if ErrorCodeOf(err) == ENotFound {
+			// A contact merged into another: the record updates the
+			// survivor, which keeps its own external id.
+			if c, err = s.mergedByExternalID(ctx, p, id); err == nil {
+				op, by, _, _ := match(c, nil, "externalId")
+				delete(op.Patch, "externalId")
+				return op, by, nil
+			}
+		}
 		if op, by, ok, err := match(c, err, "externalId"); ok || err != nil {
 			return op, by, err
 		}
@@ -301,6 +310,10 @@ func (s *Service) importOp(ctx context.Context, p Principal, mode string, in *Co
 	}
 	for _, e := range emails {
 		c, err := s.store.ContactByEmail(ctx, p.TenantID, strings.ToLower(strings.TrimSpace(e.Address)))
+		if ErrorCodeOf(err) == ENotFound {
+			// The address as its domain delivers it, as duplicates are found.
+			c, err = s.liveWithKey(ctx, p, "e:"+CanonicalEmail(e.Address), "email", e.Address)
+		}
 		if op, by, ok, err := match(c, err, "email"); ok || err != nil {
 			return op, by, err
 		}

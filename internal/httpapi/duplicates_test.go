@@ -258,3 +258,52 @@ func TestDuplicatesAndMerge(t *testing.T) {
 		}
 	})
 }
+
+// TestImportUpsertMatchesAsDuplicates: in upsert mode a record matches an
+// address as its domain delivers it, and a merged contact's external id
+// leads to the survivor, as duplicates are found.
+func TestImportUpsertMatchesAsDuplicates(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		gmail := e.create("A", map[string]any{"firstName": "Jo", "email": "j.smith@gmail.com"})
+		survivor := e.create("A", map[string]any{"firstName": "Kim", "externalId": "crm-8", "phone": "+14155550123"})
+		merged := e.create("A", map[string]any{"firstName": "Kim", "externalId": "crm-9", "phone": "+14155550123"})
+		wantStatus(t, e.do("POST", "/v1/contacts/merge", tok, map[string]any{"targetId": jStr(survivor["id"]), "sourceIds": []string{jStr(merged["id"])}}), http.StatusOK)
+		file := `{"email":"JSmith+news@googlemail.com","company":"Gmail"}` + "\n" + `{"externalId":"crm-9","jobTitle":"Merged"}` + "\n"
+		job := e.importFile("A", "?format=ndjson&mode=upsert", "application/x-ndjson", file)
+		wantCounts(t, job, map[string]float64{"processed": 2, "created": 0, "updated": 2, "failed": 0})
+		if c := e.do("GET", "/v1/contacts/"+jStr(gmail["id"]), tok, nil).json(t); c["company"] != "Gmail" {
+			t.Errorf("the address as delivered did not match: %v", c)
+		}
+		if c := e.do("GET", "/v1/contacts/"+jStr(survivor["id"]), tok, nil).json(t); c["jobTitle"] != "Merged" || c["externalId"] != "crm-8" {
+			t.Errorf("the merged external id did not lead to the survivor: %v", c)
+		}
+	})
+}
+
+// TestMergedExternalID: the external id of a merged contact names the
+// survivor for reads and patches; a PUT of it is refused, naming the
+// survivor, rather than making the duplicate again.
+func TestMergedExternalID(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		sv := e.create("A", map[string]any{"firstName": "Kim", "externalId": "crm-8", "email": "kim@acme.com"})
+		gone := e.create("A", map[string]any{"firstName": "Kim", "externalId": "crm-9", "email": "kim@acme.com.invalid", "phone": "+14155550177"})
+		wantStatus(t, e.do("POST", "/v1/contacts/merge", tok, map[string]any{"targetId": jStr(sv["id"]), "sourceIds": []string{jStr(gone["id"])}, "force": true}), http.StatusOK)
+		r := e.do("PATCH", "/v1/contacts/by-external-id/crm-9", tok, map[string]any{"jobTitle": "Lead"})
+		wantStatus(t, r, http.StatusOK)
+		if m := r.json(t); m["id"] != sv["id"] || m["externalId"] != "crm-8" {
+			t.Errorf("PATCH by a merged external id: %s", r.body)
+		}
+		r = e.do("PUT", "/v1/contacts/by-external-id/crm-9", tok, map[string]any{"firstName": "Kim"})
+		problem(t, r, http.StatusConflict, "PUT by a merged external id")
+		if !strings.Contains(string(r.body), jStr(sv["id"])) {
+			t.Errorf("the refusal does not name the survivor: %s", r.body)
+		}
+		problem(t, e.do("GET", "/v1/contacts/by-external-id/crm-9", e.tokens["B"]["all"], nil), http.StatusNotFound, "tenant B")
+	})
+}
