@@ -1,6 +1,7 @@
 package contactd
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -206,63 +207,71 @@ func nameContexts(c *Contact) []string {
 	return out
 }
 
-// DuplicateKeys returns a contact's blocking keys: two contacts that share
-// one are a candidate pair. A live contact has a key per national number
-// (its same number in any region), per email as delivered, for its
-// external id, and for its name within each of its contexts (company,
-// email domain): the name's first and last words, each with the other's
-// initial, so that "J. Smith", "John Smith" and "Smith, John" meet. A
-// deleted contact keeps only its external id's key (a contact created
-// again in place of a deleted one, or the survivor of a merge).
-func DuplicateKeys(c *Contact) []string {
-	var keys []string
-	add := func(k string) {
+// DupKey is a blocking key of a contact. Two contacts that share a key
+// are a candidate pair unless both hold it weakly: a full name holds the
+// key of its surname and given initial weakly, so that it meets "J. Smith"
+// but not every other J-something Smith of its company.
+type DupKey struct {
+	Key  string
+	Weak bool
+}
+
+// DuplicateKeys returns a contact's blocking keys. A live contact has a
+// key per national number (its same number in any region), per email as
+// delivered, for its external id, and for its name within each of its
+// contexts (company, email domain other than free mail): its first and
+// last words in either order ("Smith, John" meets "John Smith") and, for
+// initials, its surname with its given name's initial (held weakly by a
+// full name, strongly by a name given as an initial). A deleted contact
+// keeps only its external id's key (to meet a contact created again in
+// place of a deleted one, or to lead to the survivor of a merge).
+func DuplicateKeys(c *Contact) []DupKey {
+	var keys []DupKey
+	add := func(k string, weak bool) {
 		if len(k) > 255 {
 			k = truncateBytes(k, 255)
 		}
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
+		if !slices.ContainsFunc(keys, func(x DupKey) bool { return x.Key == k }) {
+			keys = append(keys, DupKey{k, weak})
 		}
 	}
 	if c.ExternalID != "" {
-		add("x:" + c.ExternalID)
+		add("x:"+c.ExternalID, false)
 	}
 	if !c.Live() {
-		return keys // a merged contact's leads a client holding it to the survivor
+		return keys
 	}
 	for _, ph := range c.Phones {
 		if _, n := phone.Split(ph.E164); len(n) >= 6 {
-			add("n:" + n)
+			add("n:"+n, false)
 		}
 	}
 	for _, e := range c.Emails {
-		add("e:" + CanonicalEmail(e.Address))
+		add("e:"+CanonicalEmail(e.Address), false)
 	}
 	if c.Kind == "organization" {
-		if o := orgName(cmpOr(c.Company, c.DisplayName)); o != "" {
-			add("o:" + o)
+		if o := orgName(cmp.Or(c.Company, c.DisplayName)); o != "" {
+			add("o:"+o, false)
 		}
 		return keys
 	}
-	if name := personName(c); len(name) >= 2 {
-		first, last := name[0], name[len(name)-1]
-		for _, ctx := range nameContexts(c) {
-			if first != initial(first) {
-				add("m:" + first + "|" + initial(last) + "|" + ctx)
-			}
-			if last != initial(last) {
-				add("m:" + last + "|" + initial(first) + "|" + ctx)
-			}
+	name := personName(c)
+	if len(name) < 2 {
+		return keys
+	}
+	first, last := name[0], name[len(name)-1]
+	for _, ctx := range nameContexts(c) {
+		switch fi, li := first == initial(first), last == initial(last); {
+		case !fi && !li:
+			add("m:"+min(first, last)+"|"+max(first, last)+"|"+ctx, false)
+			add("i:"+last+"|"+initial(first)+"|"+ctx, true)
+		case fi && !li:
+			add("i:"+last+"|"+first+"|"+ctx, false)
+		case li && !fi:
+			add("i:"+first+"|"+last+"|"+ctx, false) // "Smith J."
 		}
 	}
 	return keys
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // nameMatch compares two names' tokens: "exact" when they hold the same
@@ -408,8 +417,8 @@ func phoneReasons(a, b *Contact, sameName, named bool) []Reason {
 // name, or people of similar names who share a company or an email domain.
 func nameReason(a, b *Contact, names string) (Reason, bool) {
 	if a.Kind == "organization" && b.Kind == "organization" {
-		oa := orgName(cmpOr(a.Company, a.DisplayName))
-		if oa != "" && oa == orgName(cmpOr(b.Company, b.DisplayName)) {
+		oa := orgName(cmp.Or(a.Company, a.DisplayName))
+		if oa != "" && oa == orgName(cmp.Or(b.Company, b.DisplayName)) {
 			return Reason{Type: ReasonName, Value: b.DisplayName, score: scoreOrganizationName}, true
 		}
 		return Reason{}, false

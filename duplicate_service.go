@@ -1,6 +1,7 @@
 package contactd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -273,12 +274,10 @@ func (g *grouper) group(first string) (*DuplicateGroup, error) {
 		grp.Contacts = append(grp.Contacts, g.contacts[id])
 	}
 	slices.SortFunc(grp.Pairs, func(a, b DuplicatePair) int {
-		return cmpStrings(a.A+"\x00"+a.B, b.A+"\x00"+b.B)
+		return cmp.Or(strings.Compare(a.A, b.A), strings.Compare(a.B, b.B))
 	})
 	return grp, nil
 }
-
-func cmpStrings(a, b string) int { return strings.Compare(a, b) }
 
 // DismissDuplicates marks contacts as not duplicates of one another: no
 // pair of them is a candidate again. EInvalid, ENotFound, EForbidden.

@@ -56,6 +56,7 @@ func TestComparePair(t *testing.T) {
 		{"same name, no shared company or domain", person("John", "Smith", "Acme", nil), person("John", "Smith", "Globex", nil), nil, 0, 0},
 		{"same name at a free mail domain", person("John", "Smith", "", nil, "a@gmail.com"), person("John", "Smith", "", nil, "b@gmail.com"), nil, 0, 0},
 		{"other given name at one company", person("John", "Smith", "Acme", nil), person("Jane", "Smith", "Acme", nil), nil, 0, 0},
+		{"reordered initial", person("Smith", "J.", "Acme", nil), person("John", "Smith", "Acme", nil), []string{ReasonName}, 0.55, 0.55},
 		{"organizations of one name", org("Globex Corporation"), org("globex"), []string{ReasonName}, 0.7, 0.7},
 		{"external id of a deleted contact", withExt(person("Ann", "Lee", "", nil), "crm-1"), deleted(withExt(person("Ann", "Lee", "", nil), "crm-1")),
 			[]string{ReasonExternalID}, 0.95, 0.95},
@@ -80,9 +81,11 @@ func TestComparePair(t *testing.T) {
 			// Every candidate pair is found through a key the two share:
 			// the stores pair contacts by their keys alone.
 			ka, kb := DuplicateKeys(tc.a), DuplicateKeys(tc.b)
-			shared := slices.ContainsFunc(ka, func(k string) bool { return slices.Contains(kb, k) })
+			shared := slices.ContainsFunc(ka, func(k DupKey) bool {
+				return slices.ContainsFunc(kb, func(o DupKey) bool { return o.Key == k.Key && !(k.Weak && o.Weak) })
+			})
 			if len(m.Reasons) > 0 && !shared {
-				t.Fatalf("candidates share no key: %q and %q", ka, kb)
+				t.Fatalf("candidates share no key: %v and %v", ka, kb)
 			}
 		})
 	}
@@ -92,16 +95,16 @@ func TestDuplicateKeysOfMergedContact(t *testing.T) {
 	c := person("Ann", "Lee", "Acme", []string{"+14155550100"}, "ann@lee.io")
 	c.ExternalID = "crm-1"
 	if len(DuplicateKeys(c)) < 4 {
-		t.Fatalf("keys = %q", DuplicateKeys(c))
+		t.Fatalf("keys = %v", DuplicateKeys(c))
 	}
 	now := time.Now()
 	c.DeletedAt = &now
-	if k := DuplicateKeys(c); !slices.Equal(k, []string{"x:crm-1"}) {
-		t.Fatalf("deleted contact's keys = %q, want only its external id's", k)
+	if k := DuplicateKeys(c); !slices.Equal(k, []DupKey{{Key: "x:crm-1"}}) {
+		t.Fatalf("deleted contact's keys = %v, want only its external id's", k)
 	}
 	c.MergedInto = "ct_x"
-	if k := DuplicateKeys(c); !slices.Equal(k, []string{"x:crm-1"}) {
-		t.Fatalf("merged contact's keys = %q, want only its external id's", k)
+	if k := DuplicateKeys(c); !slices.Equal(k, []DupKey{{Key: "x:crm-1"}}) {
+		t.Fatalf("merged contact's keys = %v, want only its external id's", k)
 	}
 }
 
@@ -133,9 +136,32 @@ func FuzzDuplicateKeys(f *testing.F) {
 			t.Fatalf("score %v", m.Score)
 		}
 		for _, k := range DuplicateKeys(a) {
-			if k == "" || len(k) > 255 {
-				t.Fatalf("key %q", k)
+			if k.Key == "" || len(k.Key) > 255 {
+				t.Fatalf("key %q", k.Key)
 			}
 		}
 	})
+}
+
+// TestInitialKeysAreWeak: two full names of one initial at one company
+// hold their initial's key weakly, so they are not paired through it;
+// a name given as an initial pairs with both.
+func TestInitialKeysAreWeak(t *testing.T) {
+	pairs := func(a, b *Contact) bool {
+		for _, k := range DuplicateKeys(a) {
+			for _, o := range DuplicateKeys(b) {
+				if k.Key == o.Key && !(k.Weak && o.Weak) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	james, jack, j := person("James", "Smith", "Acme", nil), person("Jack", "Smith", "Acme", nil), person("J", "Smith", "Acme", nil)
+	if pairs(james, jack) {
+		t.Errorf("James and Jack Smith share a key: %v, %v", DuplicateKeys(james), DuplicateKeys(jack))
+	}
+	if !pairs(j, james) || !pairs(j, jack) {
+		t.Errorf("J Smith does not meet James and Jack: %v", DuplicateKeys(j))
+	}
 }

@@ -171,3 +171,54 @@ func keys(m map[string]FieldChange) []string {
 	}
 	return out
 }
+
+// FuzzMerge decodes a merge request and computes the survivor of two
+// contacts under its field choices: a request is refused with field
+// errors or gives a valid contact, whose every field has a provenance.
+func FuzzMerge(f *testing.F) {
+	for _, s := range []string{
+		`{"targetId":"ct_a","sourceIds":["ct_b"]}`,
+		`{"targetId":"ct_a","sourceIds":["ct_b"],"dryRun":true,"fields":{"jobTitle":"ct_b","company":"Acme","phones":"ct_b"}}`,
+		`{"targetId":"ct_a","sourceIds":["ct_b"],"fields":{"emails":[{"address":"x@y.z"}],"tags":null,"properties":{"a":1}}}`,
+		`{"targetId":"ct_a","sourceIds":["ct_a"]}`,
+		`{"targetId":"ct_a","sourceIds":[],"force":"yes"}`,
+		`{"targetId":"ct_a","sourceIds":["ct_b"],"fields":{"id":"ct_b","displayName":"ct_b"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	build := func(doc string) *Contact {
+		in, err := DecodeContactInput([]byte(doc))
+		if err != nil {
+			f.Fatal(err)
+		}
+		c, err := buildContact(in, nil, "US")
+		if err != nil {
+			f.Fatal(err)
+		}
+		return c
+	}
+	a := build(`{"firstName":"Ann","lastName":"Lee","phones":[{"number":"+14155550100","primary":true}],"emails":[{"address":"ann@lee.io"}],"tags":["vip"],"properties":{"tier":"gold"}}`)
+	b := build(`{"firstName":"Annie","jobTitle":"CTO","phones":[{"number":"(415) 555-0100"},{"number":"+14155550111"}],"emails":[{"address":"ANN@lee.io"},{"address":"a@b.c"}],"tags":["VIP","lead"],"properties":{"tier":"x","n":2}}`)
+	a.ID, b.ID = "ct_a", "ct_b"
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := DecodeMerge(data)
+		if err != nil {
+			requireInvalid(t, err, data)
+			return
+		}
+		doc, prov, err := merged(a, []*Contact{b}, in.Fields)
+		if err != nil {
+			requireInvalid(t, err, data)
+			return
+		}
+		c, err := (&Service{}).contactFromDoc(doc, a, "US")
+		if err != nil {
+			requireInvalid(t, err, data)
+			return
+		}
+		fixListProvenance(c, prov, []*Contact{a, b})
+		if len(c.Phones) > 0 && len(prov["phones"].([]string)) != len(c.Phones) {
+			t.Fatalf("phones %v, provenance %v", c.Phones, prov["phones"])
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package contactd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,7 +150,7 @@ func entryKey(field string, e any) string {
 	str := func(k string) string { s, _ := m[k].(string); return s }
 	switch field {
 	case "phones":
-		return cmpOr(str("e164"), str("number")) + ";" + str("extension")
+		return cmp.Or(str("e164"), str("number")) + ";" + str("extension")
 	case "emails":
 		return CanonicalEmail(str("address"))
 	case "addresses":

@@ -59,7 +59,7 @@ type config struct {
 	ProfileOf   string        `json:"-"`
 }
 
-var allScenarios = []string{"lookup", "get", "list", "search", "create", "batch"}
+var allScenarios = []string{"lookup", "get", "list", "search", "create", "batch", "candidates", "duplicates"}
 
 // batchConns is how many connections the batch scenario sends its
 // batches over: a CRM sync or an import tool pushing batches a few at a
@@ -619,6 +619,19 @@ func (m *mix) scenario(name string) scenario {
 			t := m.tenant(seq)
 			s := pick(r, t.Sample)
 			return request{method: "GET", path: "/v1/contacts/" + s.ID, token: t.Token, want: []byte(s.ID)}
+		}}
+	case "candidates":
+		// The duplicate candidates of one contact, as a contact page
+		// shows them.
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			t := m.tenant(seq)
+			s := pick(r, t.Sample)
+			return request{method: "GET", path: "/v1/contacts/" + s.ID + "/duplicates", token: t.Token, want: []byte(`{"data":[`)}
+		}}
+	case "duplicates":
+		// The first page of duplicate groups, as a clean-up page opens.
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			return request{method: "GET", path: "/v1/contacts/duplicates?limit=50", token: m.tenant(seq).Token, want: []byte(`"data":[{`)}
 		}}
 	case "list":
 		// A page of the contacts with a tag, most recently updated first:

@@ -350,7 +350,7 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, int16(t.Weight), c.Live(), c.DisplayName})
 	}
-	if keys := sqlq.DupKeyRows(tenantID, c); len(keys) > 0 {
+	if keys := sqlq.DupKeyRows(tenantID, c, func(b bool) any { return b }); len(keys) > 0 {
 		r.dupKeys = append(r.dupKeys, keys...)
 		r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
 	}

@@ -65,7 +65,7 @@ func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []stri
 			for _, q := range sqlq.Postgres.ClearDuplicates() {
 				b.Queue(q, tenantID, c.ID)
 			}
-			if keys := sqlq.DupKeyRows(tenantID, c); len(keys) > 0 {
+			if keys := sqlq.DupKeyRows(tenantID, c, func(b bool) any { return b }); len(keys) > 0 {
 				r.dupKeys = append(r.dupKeys, keys...)
 				r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
 			}

@@ -66,7 +66,7 @@ func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []stri
 			if err := x.clearDuplicates(tenantID, c.ID); err != nil {
 				return err
 			}
-			if keys := sqlq.DupKeyRows(tenantID, c); len(keys) > 0 {
+			if keys := sqlq.DupKeyRows(tenantID, c, func(b bool) any { return boolInt(b) }); len(keys) > 0 {
 				r.dupKeys = append(r.dupKeys, keys...)
 				r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
 			}

@@ -14,14 +14,15 @@ import (
 // (contact_dup_dismissals).
 
 // DupKeyColumns are the columns of contact_dup_keys a write inserts.
-var DupKeyColumns = []string{"tenant_id", "key", "contact_id"}
+var DupKeyColumns = []string{"tenant_id", "key", "contact_id", "weak"}
 
-// DupKeyRows are the rows of a contact's blocking keys.
-func DupKeyRows(tenantID string, c *contactd.Contact) [][]any {
+// DupKeyRows are the rows of a contact's blocking keys, with weak as the
+// store writes a boolean.
+func DupKeyRows(tenantID string, c *contactd.Contact, weak func(bool) any) [][]any {
 	keys := contactd.DuplicateKeys(c)
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
-		rows[i] = []any{tenantID, k, c.ID}
+		rows[i] = []any{tenantID, k.Key, c.ID, weak(k.Weak)}
 	}
 	return rows
 }
@@ -38,8 +39,9 @@ func (d *Dialect) ClearDuplicates() []string {
 }
 
 // PairDuplicates records as pairs the n contacts given and every contact
-// sharing one of their keys, but through a key more than
-// contactd.MaxDuplicateBlock contacts share: (tenant, contact…).
+// sharing one of their keys, but where both hold it weakly and through a
+// key more than contactd.MaxDuplicateBlock contacts share: (tenant,
+// contact…).
 func (d *Dialect) PairDuplicates(n int) string {
 	lt := "k.contact_id" + d.bytewise + " < o.contact_id" + d.bytewise
 	return "INSERT INTO contact_dup_pairs (tenant_id, a, b)" +
@@ -47,6 +49,7 @@ func (d *Dialect) PairDuplicates(n int) string {
 		" CASE WHEN " + lt + " THEN k.contact_id ELSE o.contact_id END," +
 		" CASE WHEN " + lt + " THEN o.contact_id ELSE k.contact_id END" +
 		" FROM contact_dup_keys k JOIN contact_dup_keys o ON o.tenant_id = k.tenant_id AND o.key = k.key AND o.contact_id <> k.contact_id" +
+		" AND NOT (k.weak AND o.weak)" +
 		" WHERE k.tenant_id = " + d.placeholder(1) + " AND k.contact_id IN (" + d.list(2, n) + ")" +
 		" AND (SELECT count(*) FROM (SELECT 1 FROM contact_dup_keys s WHERE s.tenant_id = k.tenant_id AND s.key = k.key LIMIT " +
 		strconv.Itoa(contactd.MaxDuplicateBlock+1) + ") s) <= " + strconv.Itoa(contactd.MaxDuplicateBlock) +

@@ -2,14 +2,15 @@
 -- Duplicate candidates. Each contact's blocking keys (contactd.DuplicateKeys:
 -- its national numbers, emails as delivered, external id, and name within
 -- its company or email domain), written with the contact; every two
--- contacts that share a key are a candidate pair (a < b), recorded when
--- either is written. Pairs dismissed as not duplicates stay dismissed.
+-- contacts that share a key, unless both hold it weakly, are a candidate
+-- pair (a < b), recorded when either is written. Pairs dismissed as not duplicates stay dismissed.
 -- Contacts written before this migration have no keys until the tenant is
 -- rescanned (POST /v1/contacts/duplicates/rescan).
 CREATE TABLE contact_dup_keys (
     tenant_id  TEXT NOT NULL,
     key        TEXT NOT NULL,
     contact_id TEXT NOT NULL,
+    weak       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, key, contact_id),
     FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
