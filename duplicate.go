@@ -437,29 +437,45 @@ func nameReason(a, b *Contact, names string) (Reason, bool) {
 	return Reason{Type: ReasonName, Value: b.DisplayName, score: s}, true
 }
 
-// DuplicateStore is the part of the Store that keeps duplicate candidates.
-// A store indexes each contact's DuplicateKeys whenever it writes the
-// contact, and records as a candidate pair every two contacts that share a
-// key (unless more than MaxDuplicateBlock contacts share it).
+// DuplicateStore is the part of the Store that keeps duplicate keys. A
+// store writes each contact's DuplicateKeys whenever it writes the contact
+// (and removes those of the version it replaces), and keeps the list of
+// blocks: the keys that two contacts share, not both weakly.
 type DuplicateStore interface {
-	// DuplicatePartners returns the ids of the contacts paired with id,
-	// but for the pairs dismissed, in id order, up to limit.
-	DuplicatePartners(ctx context.Context, tenantID, id string, limit int) ([]string, error)
-	// DuplicatePairs returns candidate pairs (A < B) not dismissed whose A
-	// is after the given id, ordered by A then B, up to limit.
-	DuplicatePairs(ctx context.Context, tenantID, after string, limit int) ([]IDPair, error)
+	// DuplicateMembers returns, for each of the keys, the contacts that
+	// have it, up to MaxDuplicateBlock+1 of them (a key that more share
+	// is no block).
+	DuplicateMembers(ctx context.Context, tenantID string, keys []string) (map[string][]DupMember, error)
+	// DuplicateBlocks returns up to limit blocks whose key follows after,
+	// in key order, with their members (as DuplicateMembers).
+	DuplicateBlocks(ctx context.Context, tenantID, after string, limit int) ([]DupBlock, error)
+	// Dismissals returns the dismissed pairs that have one of the ids.
+	Dismissals(ctx context.Context, tenantID string, ids []string) ([]IDPair, error)
 	// DismissDuplicates records every pair of the given contacts as not
 	// duplicates. ENotFound naming an id that is no contact of the tenant.
 	DismissDuplicates(ctx context.Context, tenantID string, ids []string) error
-	// ContactsWithKey returns up to limit contacts that have a blocking
-	// key, deleted or not.
+	// ContactsWithKey returns up to limit contacts that have a key,
+	// deleted or not.
 	ContactsWithKey(ctx context.Context, tenantID, key string, limit int) ([]*Contact, error)
-	// IndexDuplicates writes the keys and pairs of contacts again, as a
-	// write of each would (after the rules have changed, or for contacts
-	// written before the keys were kept), without a new version: it reads
-	// them in its transaction, after locking the tenant's writes, so that
-	// it writes the keys of their current versions.
-	IndexDuplicates(ctx context.Context, tenantID string, ids []string) error
+	// IndexDuplicates writes the keys of contacts again, as a write of
+	// each would (after the rules have changed, or for contacts written
+	// before the keys were kept), without a new version: it reads them in
+	// its transaction, after locking the tenant's writes, so that it
+	// writes the keys of their current versions. With first set it first
+	// removes every key and block of the tenant (a rescan's first page).
+	IndexDuplicates(ctx context.Context, tenantID string, ids []string, first bool) error
+}
+
+// DupMember is a contact that has a key, and whether it holds it weakly.
+type DupMember struct {
+	ID   string
+	Weak bool
+}
+
+// DupBlock is a key two contacts share, and the contacts that have it.
+type DupBlock struct {
+	Key     string
+	Members []DupMember
 }
 
 // IDPair is two contact ids, A < B.

@@ -25,10 +25,10 @@ type DuplicatePair struct {
 	Reasons []Reason `json:"reasons"`
 }
 
-// DuplicateGroup is a set of contacts each of which may be a duplicate of
-// another of the set: the contacts joined by candidate pairs.
+// DuplicateGroup is the contacts that share one blocking key and may be
+// duplicates, with their pairs.
 type DuplicateGroup struct {
-	ID       string          `json:"id" doc:"The group's first contact id; the group's place in the list."`
+	ID       string          `json:"id" doc:"The group's first contact id."`
 	Score    float64         `json:"score" doc:"The highest score of the group's pairs."`
 	Reasons  []string        `json:"reasons" doc:"The reasons of the group's pairs."`
 	Contacts []*Contact      `json:"contacts"`
@@ -73,8 +73,54 @@ func (dp DuplicateParams) keeps(m PairMatch) bool {
 	return len(dp.Reasons) == 0 || slices.ContainsFunc(m.Reasons, func(r Reason) bool { return slices.Contains(dp.Reasons, r.Type) })
 }
 
-// maxPartners bounds the candidates of one contact that are compared.
-const maxPartners = 500
+// partners returns the contacts that share a key with c (not both
+// weakly) through a block of at most MaxDuplicateBlock contacts, but for
+// the pairs dismissed.
+func (s *Service) partners(ctx context.Context, p Principal, c *Contact) ([]string, error) {
+	keys := DuplicateKeys(c)
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.Key
+	}
+	blocks, err := s.store.DuplicateMembers(ctx, p.TenantID, names)
+	if err != nil {
+		return nil, err
+	}
+	dismissed, err := s.dismissedOf(ctx, p, []string{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, k := range keys {
+		ms := blocks[k.Key]
+		if len(ms) > MaxDuplicateBlock {
+			continue
+		}
+		for _, m := range ms {
+			if m.ID != c.ID && !(k.Weak && m.Weak) && !dismissed[pairOf(c.ID, m.ID)] && !slices.Contains(out, m.ID) {
+				out = append(out, m.ID)
+			}
+		}
+	}
+	return out, nil
+}
+
+func pairOf(a, b string) IDPair {
+	if b < a {
+		a, b = b, a
+	}
+	return IDPair{A: a, B: b}
+}
+
+// dismissedOf returns the dismissed pairs that have one of ids.
+func (s *Service) dismissedOf(ctx context.Context, p Principal, ids []string) (map[IDPair]bool, error) {
+	pairs, err := s.store.Dismissals(ctx, p.TenantID, ids)
+	out := make(map[IDPair]bool, len(pairs))
+	for _, pr := range pairs {
+		out[pr] = true
+	}
+	return out, err
+}
 
 // DuplicatesOf returns the candidates of one live contact, most likely
 // first. ENotFound, EForbidden.
@@ -86,7 +132,10 @@ func (s *Service) DuplicatesOf(ctx context.Context, p Principal, id string, dp D
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.store.DuplicatePartners(ctx, p.TenantID, c.ID, maxPartners)
+	if c.ID != id {
+		return nil, notFound(Selector{ID: id}) // merged: the survivor's are its own
+	}
+	ids, err := s.partners(ctx, p, c)
 	if err != nil {
 		return nil, err
 	}
@@ -101,23 +150,16 @@ func (s *Service) DuplicatesOf(ctx context.Context, p Principal, id string, dp D
 		}
 	}
 	slices.SortFunc(out, func(a, b Candidate) int {
-		if a.Score != b.Score {
-			if a.Score > b.Score {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.Contact.ID, b.Contact.ID)
+		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.Contact.ID, b.Contact.ID))
 	})
 	return out, nil
 }
 
-// maxGroup bounds the contacts of one group.
-const maxGroup = 100
-
-// DuplicateGroups returns a page of groups of candidates, in the order of
-// their first contact's id. A group is the contacts joined by candidate
-// pairs that pass the filters (at most 100). EInvalid (cursor), EForbidden.
+// DuplicateGroups returns a page of groups of candidates. A group is the
+// contacts that share one blocking key (a number, an email, a name at a
+// company…) and are candidates by the filters, with their pairs; two
+// contacts that share several keys appear in the group of each. Groups
+// come in the order of their keys. EInvalid (cursor), EForbidden.
 func (s *Service) DuplicateGroups(ctx context.Context, p Principal, dp DuplicateParams) (*Page[*DuplicateGroup], error) {
 	if err := p.require(ScopeRead); err != nil {
 		return nil, err
@@ -131,39 +173,34 @@ func (s *Service) DuplicateGroups(ctx context.Context, p Principal, dp Duplicate
 	if dp.Cursor != "" {
 		pos, err := s.decodeCursor(ctx, p, scope, dp.Cursor)
 		if err != nil || len(pos.Values) != 1 {
-			return nil, invalidField(dp.at("cursor"), "is not a cursor of this list")
+			return nil, errBadCursor
 		}
 		after = pos.Values[0]
 	}
-	g := grouper{s: s, ctx: ctx, p: p, dp: dp, contacts: map[string]*Contact{}}
 	page := &Page[*DuplicateGroup]{Data: []*DuplicateGroup{}, Limit: limit}
-	const batch = 200
-	done, more := false, false
-	for !done && !more && len(page.Data) < limit {
-		pairs, err := s.store.DuplicatePairs(ctx, p.TenantID, after, batch)
+	more := false
+	for len(page.Data) < limit {
+		n := max(limit-len(page.Data), 20)
+		blocks, err := s.store.DuplicateBlocks(ctx, p.TenantID, after, n)
 		if err != nil {
 			return nil, err
 		}
-		done = len(pairs) < batch
-		for _, pr := range pairs {
-			if pr.A == after {
-				continue // the rest of a contact's pairs: its group is made
-			}
-			if len(page.Data) == limit {
-				more = true
-				break
-			}
-			after = pr.A
-			grp, err := g.group(pr.A)
-			if err != nil {
-				return nil, err
-			}
-			if grp != nil {
-				page.Data = append(page.Data, grp)
-			}
+		groups, last, err := s.groupsOf(ctx, p, dp, blocks, limit-len(page.Data))
+		if err != nil {
+			return nil, err
+		}
+		page.Data = append(page.Data, groups...)
+		if last != "" {
+			after = last
+		}
+		if len(blocks) < n {
+			break
+		}
+		if len(page.Data) == limit {
+			more = true
 		}
 	}
-	if more || (!done && len(page.Data) == limit) {
+	if more {
 		cur, err := s.encodeCursor(ctx, p, scope, cursorPos{Values: []string{after}})
 		if err != nil {
 			return nil, err
@@ -173,110 +210,86 @@ func (s *Service) DuplicateGroups(ctx context.Context, p Principal, dp Duplicate
 	return page, nil
 }
 
-// limit is the page size of ListParams, checked.
-func (lp ListParams) limit() (int, error) {
-	switch {
-	case lp.Limit == 0:
-		return 50, nil
-	case lp.Limit < 1 || lp.Limit > 1000:
-		return 0, invalidField(lp.at("limit"), "must be from 1 to 1000")
-	}
-	return lp.Limit, nil
-}
-
-// grouper gathers the groups of a page, reading each contact once.
-type grouper struct {
-	s        *Service
-	ctx      context.Context
-	p        Principal
-	dp       DuplicateParams
-	contacts map[string]*Contact
-}
-
-func (g *grouper) contact(ids ...string) error {
-	var missing []string
-	for _, id := range ids {
-		if _, ok := g.contacts[id]; !ok {
-			missing = append(missing, id)
+// groupsOf makes the groups of blocks, up to want of them, and returns
+// the key of the last block it looked at.
+func (s *Service) groupsOf(ctx context.Context, p Principal, dp DuplicateParams, blocks []DupBlock, want int) ([]*DuplicateGroup, string, error) {
+	var ids []string
+	for _, b := range blocks {
+		for _, m := range b.Members {
+			if !slices.Contains(ids, m.ID) {
+				ids = append(ids, m.ID)
+			}
 		}
 	}
-	if len(missing) == 0 {
+	cs, err := s.store.CardContacts(ctx, p.TenantID, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	byID := make(map[string]*Contact, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	dismissed, err := s.dismissedOf(ctx, p, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []*DuplicateGroup
+	last := ""
+	for _, b := range blocks {
+		if len(out) == want {
+			break
+		}
+		last = b.Key
+		if g := group(b, byID, dismissed, dp); g != nil {
+			out = append(out, g)
+		}
+	}
+	return out, last, nil
+}
+
+// group compares the members of a block two by two.
+func group(b DupBlock, byID map[string]*Contact, dismissed map[IDPair]bool, dp DuplicateParams) *DuplicateGroup {
+	if len(b.Members) > MaxDuplicateBlock {
+		return nil // a key too many share: no block
+	}
+	ms := slices.Clone(b.Members)
+	slices.SortFunc(ms, func(x, y DupMember) int { return strings.Compare(x.ID, y.ID) })
+	g := &DuplicateGroup{}
+	in := map[string]bool{}
+	reasons := map[string]bool{}
+	for i, x := range ms {
+		for _, y := range ms[i+1:] {
+			cx, cy := byID[x.ID], byID[y.ID]
+			if (x.Weak && y.Weak) || cx == nil || cy == nil || dismissed[IDPair{A: x.ID, B: y.ID}] {
+				continue
+			}
+			m := ComparePair(cx, cy)
+			if !dp.keeps(m) {
+				continue
+			}
+			g.Pairs = append(g.Pairs, DuplicatePair{A: x.ID, B: y.ID, Score: m.Score, Reasons: m.Reasons})
+			g.Score = max(g.Score, m.Score)
+			in[x.ID], in[y.ID] = true, true
+			for _, r := range m.Reasons {
+				reasons[r.Type] = true
+			}
+		}
+	}
+	if len(g.Pairs) == 0 {
 		return nil
 	}
-	cs, err := g.s.store.CardContacts(g.ctx, g.p.TenantID, missing)
-	for _, c := range cs {
-		g.contacts[c.ID] = c
-	}
-	for _, id := range missing {
-		if _, ok := g.contacts[id]; !ok {
-			g.contacts[id] = nil // erased meanwhile
+	for _, m := range ms {
+		if in[m.ID] {
+			g.Contacts = append(g.Contacts, byID[m.ID])
 		}
 	}
-	return err
-}
-
-// group returns the group whose first contact is first, or nil when
-// first's pairs that pass the filters lead to a contact before it (its
-// group came earlier) or to none.
-func (g *grouper) group(first string) (*DuplicateGroup, error) {
-	grp := &DuplicateGroup{ID: first}
-	members := []string{first}
-	seen := map[string]bool{first: true}
-	reasons := map[string]bool{}
-	for i := 0; i < len(members) && len(members) < maxGroup; i++ {
-		id := members[i]
-		partners, err := g.s.store.DuplicatePartners(g.ctx, g.p.TenantID, id, maxPartners)
-		if err != nil {
-			return nil, err
-		}
-		if err := g.contact(append(partners, id)...); err != nil {
-			return nil, err
-		}
-		c := g.contacts[id]
-		if c == nil {
-			continue
-		}
-		for _, o := range partners {
-			oc := g.contacts[o]
-			if oc == nil {
-				continue
-			}
-			m := ComparePair(c, oc)
-			if !g.dp.keeps(m) {
-				continue
-			}
-			if o < first {
-				return nil, nil
-			}
-			if id < o {
-				grp.Pairs = append(grp.Pairs, DuplicatePair{A: id, B: o, Score: m.Score, Reasons: m.Reasons})
-				grp.Score = max(grp.Score, m.Score)
-				for _, r := range m.Reasons {
-					reasons[r.Type] = true
-				}
-			}
-			if !seen[o] && len(members) < maxGroup {
-				seen[o] = true
-				members = append(members, o)
-			}
-		}
-	}
-	if len(members) < 2 {
-		return nil, nil
-	}
+	g.ID = g.Contacts[0].ID
 	for _, r := range DuplicateReasons {
 		if reasons[r] {
-			grp.Reasons = append(grp.Reasons, r)
+			g.Reasons = append(g.Reasons, r)
 		}
 	}
-	slices.Sort(members)
-	for _, id := range members {
-		grp.Contacts = append(grp.Contacts, g.contacts[id])
-	}
-	slices.SortFunc(grp.Pairs, func(a, b DuplicatePair) int {
-		return cmp.Or(strings.Compare(a.A, b.A), strings.Compare(a.B, b.B))
-	})
-	return grp, nil
+	return g
 }
 
 // DismissDuplicates marks contacts as not duplicates of one another: no
@@ -302,35 +315,38 @@ func (s *Service) DismissDuplicates(ctx context.Context, p Principal, ids []stri
 
 // RescanResult is the answer of a rescan.
 type RescanResult struct {
-	Scanned int `json:"scanned" doc:"Contacts whose keys were written again."`
+	Scanned int `json:"scanned" doc:"Contacts whose keys were written again, deleted ones included."`
 }
 
-// RescanDuplicates writes the duplicate keys and pairs of every contact of
-// the tenant again: for contacts written before contactd kept them, or
-// after the rules changed. It needs contacts:admin.
+// RescanDuplicates writes the duplicate keys of every contact of the
+// tenant again, deleted ones included, a page at a time: for contacts
+// written before contactd kept them, or after the rules changed. It needs
+// contacts:admin.
 func (s *Service) RescanDuplicates(ctx context.Context, p Principal) (*RescanResult, error) {
 	if err := p.require(ScopeAdmin); err != nil {
 		return nil, err
 	}
 	res := &RescanResult{}
-	after := ""
+	q := ContactQuery{Query: Query{TenantID: p.TenantID, Sort: []SortKey{{Field: "id"}}, Limit: 500}, IncludeDeleted: true}
 	for {
-		entries, err := s.store.CardEntries(ctx, p.TenantID, after, 500)
+		docs, err := s.store.ContactDocs(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		if len(entries) == 0 {
-			return res, nil
+		ids := make([]string, len(docs))
+		for i, d := range docs {
+			ids[i] = d.ID
 		}
-		ids := make([]string, len(entries))
-		for i, e := range entries {
-			ids[i] = e.ContactID
-		}
-		if err := s.store.IndexDuplicates(ctx, p.TenantID, ids); err != nil {
-			return nil, err
+		if len(ids) > 0 || q.After == nil {
+			if err := s.store.IndexDuplicates(ctx, p.TenantID, ids, q.After == nil); err != nil {
+				return nil, err
+			}
 		}
 		res.Scanned += len(ids)
-		after = ids[len(ids)-1]
+		if len(ids) < q.Limit {
+			return res, nil
+		}
+		q.After = []any{ids[len(ids)-1]}
 	}
 }
 

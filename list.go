@@ -259,19 +259,26 @@ type listing struct {
 	filter   filter.Node
 }
 
+// limit is the page size the parameters ask for, checked.
+func (lp ListParams) limit() (int, error) {
+	switch {
+	case lp.Limit == 0:
+		return DefaultLimit, nil
+	case lp.Limit < 1 || lp.Limit > MaxLimit:
+		return 0, invalidField(lp.at("limit"), "must be between 1 and %d", MaxLimit)
+	}
+	return lp.Limit, nil
+}
+
 // startList checks the filter, paging, sort and projection parameters of
 // a list request and decodes its cursor. scope identifies the list and its query
 // (filter, search, …), so that a cursor only continues the list it was
 // made for; rank says the list is ordered by relevance (no sort given).
 func startList[T any](ctx context.Context, s *Service, p Principal, k *listKind[T], lp ListParams, scope string, rank bool) (*listing, error) {
 	l := &listing{params: lp, scope: k.name + "\x00" + compactJSON(lp.Filter) + "\x00" + scope, rank: rank}
-	switch {
-	case lp.Limit == 0:
-		l.limit = DefaultLimit
-	case lp.Limit < 1 || lp.Limit > MaxLimit:
-		return nil, invalidField(lp.at("limit"), "must be between 1 and %d", MaxLimit)
-	default:
-		l.limit = lp.Limit
+	var err error
+	if l.limit, err = lp.limit(); err != nil {
+		return nil, err
 	}
 	if err := checkFields(k.fields, lp.Fields, lp.at("fields")); err != nil {
 		return nil, err
@@ -279,7 +286,6 @@ func startList[T any](ctx context.Context, s *Service, p Principal, k *listKind[
 	if k.schema == nil && len(bytes.TrimSpace(lp.Filter)) > 0 {
 		return nil, invalidField(lp.at("filter"), "%s take no filter", k.name)
 	}
-	var err error
 	if l.filter, err = parseFilter(k.schema, lp.Filter, lp.at("filter"), p.Region); err != nil {
 		return nil, err
 	}

@@ -73,12 +73,22 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		old, err := scanContact(tx.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE`, tenantID, id))
+		if contactd.ErrorCodeOf(err) == contactd.ENotFound {
+			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		var drops pgx.Batch
+		for _, st := range sqlq.Postgres.DropKeys(tenantID, id, contactd.DuplicateKeys(old), pgBool) {
+			drops.Queue(st.Query, st.Args...)
+		}
+		if err := tx.SendBatch(ctx, &drops).Close(); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM changes WHERE tenant_id = $1 AND contact_id = $2`, tenantID, id); err != nil {
 			return err

@@ -134,15 +134,16 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 				return err
 			}
 		}
+		var old *contactd.Contact
 		if p.PrevVersion == 0 {
 			if _, err := tx.Exec(ctx, insertSQL("contacts"), contactRow(p.TenantID, c, doc)...); err != nil {
 				return err
 			}
-		} else if err := replaceRow(ctx, tx, p.TenantID, c, doc, p.PrevVersion); err != nil {
+		} else if old, err = replaceRow(ctx, tx, p.TenantID, c, doc, p.PrevVersion); err != nil {
 			return err
 		}
 		var r rowSet
-		r.addEntries(p.TenantID, c, p.Terms)
+		r.addEntries(p.TenantID, old, c, p.Terms)
 		if err := r.insert(ctx, tx); err != nil {
 			return err
 		}
@@ -160,14 +161,22 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 }
 
 // replaceRow replaces a contact's row if it is still at version prev, and
-// removes its side rows, for the new ones to be written.
-func replaceRow(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact, doc []byte, prev int64) error {
+// removes its side rows, for the new ones to be written. It returns the
+// version it replaced, whose duplicate keys the new version's replace.
+func replaceRow(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Contact, doc []byte, prev int64) (*contactd.Contact, error) {
+	old, err := scanContact(tx.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE`, tenantID, c.ID))
+	if contactd.ErrorCodeOf(err) == contactd.ENotFound {
+		return nil, contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
 	tag, err := tx.Exec(ctx, sqlq.Postgres.UpdateContact(), append(contactRow(tenantID, c, doc), prev)...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if tag.RowsAffected() == 0 {
-		return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+		return nil, contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
 	}
 	var b pgx.Batch
 	for _, q := range []string{
@@ -178,11 +187,11 @@ func replaceRow(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Con
 	} {
 		b.Queue(q, tenantID, c.ID)
 	}
-	for _, q := range sqlq.Postgres.ClearDuplicates() {
-		b.Queue(q, tenantID, c.ID)
-	}
-	return tx.SendBatch(ctx, &b).Close()
+	return old, tx.SendBatch(ctx, &b).Close()
 }
+
+// pgBool is a boolean as PostgreSQL takes it.
+func pgBool(b bool) any { return b }
 
 // WriteContacts implements contactd.Store, with sqlq.ApplyBatch.
 func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParams) ([]error, error) {
@@ -237,7 +246,7 @@ func (b *batchWriter) Insert(ws []contactd.WriteContactParams) error {
 	chs := make([]*contactd.Change, len(ws))
 	for i, w := range ws {
 		r.contacts = append(r.contacts, contactRow(b.tenantID, w.Contact, b.docs[w.Contact]))
-		r.addEntries(b.tenantID, w.Contact, w.Terms)
+		r.addEntries(b.tenantID, nil, w.Contact, w.Terms)
 		chs[i] = w.Change
 	}
 	sqlq.NumberChanges(b.tenantID, last, chs)
@@ -262,11 +271,12 @@ func (b *batchWriter) Replace(w contactd.WriteContactParams) error {
 			return err
 		}
 	}
-	if err := replaceRow(b.ctx, b.tx, b.tenantID, c, b.docs[c], w.PrevVersion); err != nil {
+	old, err := replaceRow(b.ctx, b.tx, b.tenantID, c, b.docs[c], w.PrevVersion)
+	if err != nil {
 		return err
 	}
 	var r rowSet
-	r.addEntries(b.tenantID, c, w.Terms)
+	r.addEntries(b.tenantID, old, c, w.Terms)
 	if err := r.insert(b.ctx, b.tx); err != nil {
 		return err
 	}
@@ -285,7 +295,7 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 			return err
 		}
 		r.contacts = append(r.contacts, contactRow(p.TenantID, c, doc))
-		r.addEntries(p.TenantID, c, w.Terms)
+		r.addEntries(p.TenantID, nil, c, w.Terms)
 	}
 	return interpretError(s.inTx(ctx, func(tx pgx.Tx) error {
 		last, uniquePhones, err := lockTenant(ctx, tx, p.TenantID, len(p.Contacts))
@@ -318,10 +328,9 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 // rowSet collects rows to insert, by table.
 type rowSet struct {
 	contacts, emails, phones, tags, terms, dupKeys, changes [][]any
-	// tenantID and paired are the tenant and the contacts whose duplicate
-	// pairs are recorded once their keys are in.
-	tenantID string
-	paired   []string
+	// dropKeys remove the duplicate keys the written versions no longer
+	// have; they run before the inserts.
+	dropKeys []statement
 	// photos are the statements that store the contacts' photos.
 	photos []statement
 }
@@ -332,9 +341,10 @@ type statement struct {
 	args []any
 }
 
-// addEntries adds the side-table rows of a contact: emails, phones, tags
-// and full-text terms.
-func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) {
+// addEntries adds the side-table rows of a contact: emails, phones, tags,
+// full-text terms, and the duplicate keys it gains over old (the version
+// it replaces; nil for a new contact), removing those it loses.
+func (r *rowSet) addEntries(tenantID string, old, c *contactd.Contact, terms []contactd.Term) {
 	if q, args := sqlq.Postgres.PhotoWrite(tenantID, c); q != "" {
 		r.photos = append(r.photos, statement{q, args})
 	}
@@ -350,10 +360,11 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, int16(t.Weight), c.Live(), c.DisplayName})
 	}
-	if keys := sqlq.DupKeyRows(tenantID, c, func(b bool) any { return b }); len(keys) > 0 {
-		r.dupKeys = append(r.dupKeys, keys...)
-		r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
+	drop, add := sqlq.KeyChanges(old, c)
+	for _, st := range sqlq.Postgres.DropKeys(tenantID, c.ID, drop, pgBool) {
+		r.dropKeys = append(r.dropKeys, statement{st.Query, st.Args})
 	}
+	r.dupKeys = append(r.dupKeys, sqlq.DupKeyRows(tenantID, c.ID, add, pgBool)...)
 }
 
 // insert writes the rows, table by table: COPY for many rows of a table,
@@ -368,6 +379,9 @@ func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
 		err := tx.SendBatch(ctx, &b).Close()
 		b = pgx.Batch{}
 		return err
+	}
+	for _, st := range r.dropKeys {
+		b.Queue(st.q, st.args...)
 	}
 	for _, t := range []struct {
 		table string
@@ -392,8 +406,8 @@ func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
 	for _, st := range r.photos {
 		b.Queue(st.q, st.args...)
 	}
-	for ids := range slices.Chunk(r.paired, 500) {
-		b.Queue(sqlq.Postgres.PairDuplicates(len(ids)), sqlq.InArgs(r.tenantID, ids)...)
+	for rows := range slices.Chunk(r.dupKeys, 500) {
+		b.Queue(sqlq.Postgres.MarkBlocks(len(rows)), slices.Concat(rows...)...)
 	}
 	return flush()
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,23 +9,51 @@ import (
 	"github.com/contactd/contactd/internal/sqlq"
 )
 
-// DuplicatePartners implements contactd.Store.
-func (s *Store) DuplicatePartners(ctx context.Context, tenantID, id string, limit int) ([]string, error) {
-	ids, err := collect(scanString)(s.pool.Query(ctx, sqlq.Postgres.DuplicatePartners(), tenantID, id, id))
+// DuplicateMembers implements contactd.Store.
+func (s *Store) DuplicateMembers(ctx context.Context, tenantID string, keys []string) (map[string][]contactd.DupMember, error) {
+	out := make(map[string][]contactd.DupMember, len(keys))
+	for _, k := range keys {
+		ms, err := collect(scanMember)(s.pool.Query(ctx, sqlq.Postgres.BlockMembers(), tenantID, k))
+		if err != nil {
+			return nil, err
+		}
+		out[k] = ms
+	}
+	return out, nil
+}
+
+func scanMember(r pgx.Row) (contactd.DupMember, error) {
+	var m contactd.DupMember
+	err := r.Scan(&m.ID, &m.Weak)
+	return m, err
+}
+
+// DuplicateBlocks implements contactd.Store.
+func (s *Store) DuplicateBlocks(ctx context.Context, tenantID, after string, limit int) ([]contactd.DupBlock, error) {
+	keys, err := collect(scanString)(s.pool.Query(ctx, sqlq.Postgres.Blocks(), tenantID, after, limit))
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(ids)
-	return ids[:min(len(ids), limit)], nil
+	members, err := s.DuplicateMembers(ctx, tenantID, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]contactd.DupBlock, len(keys))
+	for i, k := range keys {
+		out[i] = contactd.DupBlock{Key: k, Members: members[k]}
+	}
+	return out, nil
 }
 
-// DuplicatePairs implements contactd.Store.
-func (s *Store) DuplicatePairs(ctx context.Context, tenantID, after string, limit int) ([]contactd.IDPair, error) {
-	return collect(func(r pgx.Row) (contactd.IDPair, error) {
-		var p contactd.IDPair
-		err := r.Scan(&p.A, &p.B)
-		return p, err
-	})(s.pool.Query(ctx, sqlq.Postgres.DuplicatePairs(), tenantID, after, limit))
+// Dismissals implements contactd.Store.
+func (s *Store) Dismissals(ctx context.Context, tenantID string, ids []string) ([]contactd.IDPair, error) {
+	return sqlq.InChunks(ids, func(ids []string) ([]contactd.IDPair, error) {
+		return collect(func(r pgx.Row) (contactd.IDPair, error) {
+			var p contactd.IDPair
+			err := r.Scan(&p.A, &p.B)
+			return p, err
+		})(s.pool.Query(ctx, sqlq.Postgres.Dismissals(len(ids)), sqlq.InArgs(tenantID, ids)...))
+	})
 }
 
 // DismissDuplicates implements contactd.Store.
@@ -48,10 +75,17 @@ func (s *Store) DismissDuplicates(ctx context.Context, tenantID string, ids []st
 }
 
 // IndexDuplicates implements contactd.Store.
-func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []string) error {
+func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []string, first bool) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := lockTenantSeq(ctx, tx, tenantID); err != nil {
 			return err
+		}
+		if first {
+			for _, q := range sqlq.Postgres.ClearDuplicateKeys() {
+				if _, err := tx.Exec(ctx, q, tenantID); err != nil {
+					return err
+				}
+			}
 		}
 		cs, err := sqlq.InChunks(ids, func(ids []string) ([]*contactd.Contact, error) {
 			return collect(scanContact)(tx.Query(ctx, sqlq.Postgres.ContactsOf(contactColumns, len(ids)), sqlq.InArgs(tenantID, ids)...))
@@ -59,22 +93,23 @@ func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []stri
 		if err != nil {
 			return err
 		}
-		var b pgx.Batch
 		var r rowSet
 		for _, c := range cs {
-			for _, q := range sqlq.Postgres.ClearDuplicates() {
-				b.Queue(q, tenantID, c.ID)
+			// The keys as the contact has them now, written anew (a write
+			// since the rescan began may have written them already).
+			keys := contactd.DuplicateKeys(c)
+			for _, st := range sqlq.Postgres.DropKeys(tenantID, c.ID, keys, pgBool) {
+				r.dropKeys = append(r.dropKeys, statement{st.Query, st.Args})
 			}
-			if keys := sqlq.DupKeyRows(tenantID, c, func(b bool) any { return b }); len(keys) > 0 {
-				r.dupKeys = append(r.dupKeys, keys...)
-				r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
-			}
-		}
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-			return err
+			r.dupKeys = append(r.dupKeys, sqlq.DupKeyRows(tenantID, c.ID, keys, pgBool)...)
 		}
 		return r.insert(ctx, tx)
 	})
+}
+
+// ContactsWithKey implements contactd.Store.
+func (s *Store) ContactsWithKey(ctx context.Context, tenantID, key string, limit int) ([]*contactd.Contact, error) {
+	return collect(scanContact)(s.pool.Query(ctx, sqlq.Postgres.ContactsWithKey(contactColumns), tenantID, key, limit))
 }
 
 // LastMerge implements contactd.Store.
@@ -96,9 +131,4 @@ func (b *batchWriter) WriteMerge(m *contactd.MergeWrite) error {
 		batch.Queue(st.Query, st.Args...)
 	}
 	return b.tx.SendBatch(b.ctx, &batch).Close()
-}
-
-// ContactsWithKey implements contactd.Store.
-func (s *Store) ContactsWithKey(ctx context.Context, tenantID, key string, limit int) ([]*contactd.Contact, error) {
-	return collect(scanContact)(s.pool.Query(ctx, sqlq.Postgres.ContactsWithKey(contactColumns), tenantID, key, limit))
 }

@@ -73,12 +73,20 @@ func (s *Store) EraseContact(ctx context.Context, tenantID, id string, change *c
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		old, err := scanContact(x.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.tenant_id = ? AND c.id = ?`, tenantID, id))
+		if contactd.ErrorCodeOf(err) == contactd.ENotFound {
+			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return contactd.Errorf(contactd.ENotFound, "contact %q not found", id)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
+			return err
+		}
+		for _, st := range sqlq.SQLite.DropKeys(tenantID, id, contactd.DuplicateKeys(old), sqliteBool) {
+			if err := x.exec(st.Query, st.Args...); err != nil {
+				return err
+			}
 		}
 		if err := x.exec(`DELETE FROM changes WHERE tenant_id = ? AND contact_id = ?`, tenantID, id); err != nil {
 			return err

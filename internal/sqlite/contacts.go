@@ -116,15 +116,16 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 				return err
 			}
 		}
+		var old *contactd.Contact
 		if p.PrevVersion == 0 {
 			if err := x.insertRows("contacts", [][]any{contactRow(p.TenantID, c, doc)}); err != nil {
 				return err
 			}
-		} else if err := x.replaceRow(p.TenantID, c, doc, p.PrevVersion); err != nil {
+		} else if old, err = x.replaceRow(p.TenantID, c, doc, p.PrevVersion); err != nil {
 			return err
 		}
 		var r rowSet
-		r.addEntries(p.TenantID, c, p.Terms)
+		r.addEntries(p.TenantID, old, c, p.Terms)
 		if err := r.write(x); err != nil {
 			return err
 		}
@@ -138,14 +139,22 @@ func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams)
 }
 
 // replaceRow replaces a contact's row if it is still at version prev, and
-// removes its side rows, for the new ones to be written.
-func (x *txExec) replaceRow(tenantID string, c *contactd.Contact, doc []byte, prev int64) error {
+// removes its side rows, for the new ones to be written. It returns the
+// version it replaced, whose duplicate keys the new version's replace.
+func (x *txExec) replaceRow(tenantID string, c *contactd.Contact, doc []byte, prev int64) (*contactd.Contact, error) {
+	old, err := scanContact(x.QueryRowContext(x.ctx, `SELECT `+contactColumns+` FROM contacts c WHERE c.tenant_id = ? AND c.id = ?`, tenantID, c.ID))
+	if contactd.ErrorCodeOf(err) == contactd.ENotFound {
+		return nil, contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
 	res, err := x.tx.ExecContext(x.ctx, sqlq.SQLite.UpdateContact(), append(contactRow(tenantID, c, doc), prev)...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
+		return nil, contactd.Errorf(contactd.EPreconditionFailed, "contact %q was changed by another request", c.ID)
 	}
 	for _, q := range []string{
 		`DELETE FROM contact_emails WHERE tenant_id = ? AND contact_id = ?`,
@@ -154,21 +163,14 @@ func (x *txExec) replaceRow(tenantID string, c *contactd.Contact, doc []byte, pr
 		`DELETE FROM contact_terms WHERE tenant_id = ? AND contact_id = ?`,
 	} {
 		if err := x.exec(q, tenantID, c.ID); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return x.clearDuplicates(tenantID, c.ID)
+	return old, nil
 }
 
-// clearDuplicates removes a contact's duplicate keys and pairs.
-func (x *txExec) clearDuplicates(tenantID, id string) error {
-	for _, q := range sqlq.SQLite.ClearDuplicates() {
-		if err := x.exec(q, tenantID, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// sqliteBool is a boolean as SQLite stores it.
+func sqliteBool(b bool) any { return boolInt(b) }
 
 // WriteContacts implements contactd.Store, with sqlq.ApplyBatch.
 func (s *Store) WriteContacts(ctx context.Context, p contactd.WriteContactsParams) ([]error, error) {
@@ -250,11 +252,12 @@ func (b *batchWriter) Replace(w contactd.WriteContactParams) error {
 			return err
 		}
 	}
-	if err := b.x.replaceRow(b.tenantID, c, b.docs[c], w.PrevVersion); err != nil {
+	old, err := b.x.replaceRow(b.tenantID, c, b.docs[c], w.PrevVersion)
+	if err != nil {
 		return err
 	}
 	var r rowSet
-	r.addEntries(b.tenantID, c, w.Terms)
+	r.addEntries(b.tenantID, old, c, w.Terms)
 	if err := r.write(b.x); err != nil {
 		return err
 	}
@@ -389,7 +392,7 @@ func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParam
 	var r rowSet
 	for i, p := range batch {
 		r.contacts = append(r.contacts, contactRow(tenantID, p.Contact, docs[i]))
-		r.addEntries(tenantID, p.Contact, p.Terms)
+		r.addEntries(tenantID, nil, p.Contact, p.Terms)
 		row, err := changeRow(p.Change)
 		if err != nil {
 			return err
@@ -402,10 +405,9 @@ func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParam
 // rowSet collects rows to insert, by table.
 type rowSet struct {
 	contacts, emails, phones, tags, terms, dupKeys, changes [][]any
-	// tenantID and paired are the tenant and the contacts whose duplicate
-	// pairs are recorded once their keys are in.
-	tenantID string
-	paired   []string
+	// dropKeys remove the duplicate keys the written versions no longer
+	// have; they run before the inserts.
+	dropKeys []statement
 	// photos are the statements that store the contacts' photos.
 	photos []statement
 }
@@ -416,9 +418,10 @@ type statement struct {
 	args []any
 }
 
-// addEntries adds the side-table rows of a contact: emails, phones, tags
-// and full-text terms.
-func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contactd.Term) {
+// addEntries adds the side-table rows of a contact: emails, phones, tags,
+// full-text terms, and the duplicate keys it gains over old (the version
+// it replaces; nil for a new contact), removing those it loses.
+func (r *rowSet) addEntries(tenantID string, old, c *contactd.Contact, terms []contactd.Term) {
 	if q, args := sqlq.SQLite.PhotoWrite(tenantID, c); q != "" {
 		r.photos = append(r.photos, statement{q, args})
 	}
@@ -435,15 +438,21 @@ func (r *rowSet) addEntries(tenantID string, c *contactd.Contact, terms []contac
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight, live, c.DisplayName})
 	}
-	if keys := sqlq.DupKeyRows(tenantID, c, func(b bool) any { return boolInt(b) }); len(keys) > 0 {
-		r.dupKeys = append(r.dupKeys, keys...)
-		r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
+	drop, add := sqlq.KeyChanges(old, c)
+	for _, st := range sqlq.SQLite.DropKeys(tenantID, c.ID, drop, sqliteBool) {
+		r.dropKeys = append(r.dropKeys, statement{st.Query, st.Args})
 	}
+	r.dupKeys = append(r.dupKeys, sqlq.DupKeyRows(tenantID, c.ID, add, sqliteBool)...)
 }
 
 // write inserts the rows, table by table, and indexes the new numbers'
 // digits.
 func (r *rowSet) write(x *txExec) error {
+	for _, st := range r.dropKeys {
+		if err := x.exec(st.q, st.args...); err != nil {
+			return err
+		}
+	}
 	var firstPhone int64
 	if len(r.phones) > 0 {
 		var err error
@@ -462,8 +471,8 @@ func (r *rowSet) write(x *txExec) error {
 			return err
 		}
 	}
-	for ids := range slices.Chunk(r.paired, maxRowsPerInsert) {
-		if err := x.exec(sqlq.SQLite.PairDuplicates(len(ids)), sqlq.InArgs(r.tenantID, ids)...); err != nil {
+	for rows := range slices.Chunk(r.dupKeys, maxRowsPerInsert) {
+		if err := x.exec(sqlq.SQLite.MarkBlocks(len(rows)), slices.Concat(rows...)...); err != nil {
 			return err
 		}
 	}

@@ -3,29 +3,56 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/sqlq"
 )
 
-// DuplicatePartners implements contactd.Store.
-func (s *Store) DuplicatePartners(ctx context.Context, tenantID, id string, limit int) ([]string, error) {
-	ids, err := collect(scanString)(s.queryList(ctx, sqlq.SQLite.DuplicatePartners(), []any{tenantID, id, id}))
+// DuplicateMembers implements contactd.Store.
+func (s *Store) DuplicateMembers(ctx context.Context, tenantID string, keys []string) (map[string][]contactd.DupMember, error) {
+	out := make(map[string][]contactd.DupMember, len(keys))
+	for _, k := range keys {
+		ms, err := collect(scanMember)(s.queryList(ctx, sqlq.SQLite.BlockMembers(), []any{tenantID, k}))
+		if err != nil {
+			return nil, err
+		}
+		out[k] = ms
+	}
+	return out, nil
+}
+
+func scanMember(r rowScanner) (contactd.DupMember, error) {
+	var m contactd.DupMember
+	err := r.Scan(&m.ID, &m.Weak)
+	return m, err
+}
+
+// DuplicateBlocks implements contactd.Store.
+func (s *Store) DuplicateBlocks(ctx context.Context, tenantID, after string, limit int) ([]contactd.DupBlock, error) {
+	keys, err := collect(scanString)(s.queryList(ctx, sqlq.SQLite.Blocks(), []any{tenantID, after, limit}))
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(ids)
-	return ids[:min(len(ids), limit)], nil
+	members, err := s.DuplicateMembers(ctx, tenantID, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]contactd.DupBlock, len(keys))
+	for i, k := range keys {
+		out[i] = contactd.DupBlock{Key: k, Members: members[k]}
+	}
+	return out, nil
 }
 
-// DuplicatePairs implements contactd.Store.
-func (s *Store) DuplicatePairs(ctx context.Context, tenantID, after string, limit int) ([]contactd.IDPair, error) {
-	return collect(func(r rowScanner) (contactd.IDPair, error) {
-		var p contactd.IDPair
-		err := r.Scan(&p.A, &p.B)
-		return p, err
-	})(s.queryList(ctx, sqlq.SQLite.DuplicatePairs(), []any{tenantID, after, limit}))
+// Dismissals implements contactd.Store.
+func (s *Store) Dismissals(ctx context.Context, tenantID string, ids []string) ([]contactd.IDPair, error) {
+	return sqlq.InChunks(ids, func(ids []string) ([]contactd.IDPair, error) {
+		return collect(func(r rowScanner) (contactd.IDPair, error) {
+			var p contactd.IDPair
+			err := r.Scan(&p.A, &p.B)
+			return p, err
+		})(s.queryList(ctx, sqlq.SQLite.Dismissals(len(ids)), sqlq.InArgs(tenantID, ids)))
+	})
 }
 
 // DismissDuplicates implements contactd.Store.
@@ -49,11 +76,18 @@ func (s *Store) DismissDuplicates(ctx context.Context, tenantID string, ids []st
 }
 
 // IndexDuplicates implements contactd.Store.
-func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []string) error {
+func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []string, first bool) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		x := &txExec{ctx: ctx, tx: tx, s: s}
 		if _, _, err := s.lockTenant(ctx, x, tenantID, 0); err != nil {
 			return err
+		}
+		if first {
+			for _, q := range sqlq.SQLite.ClearDuplicateKeys() {
+				if err := x.exec(q, tenantID); err != nil {
+					return err
+				}
+			}
 		}
 		cs, err := sqlq.InChunks(ids, func(ids []string) ([]*contactd.Contact, error) {
 			return collect(scanContact)(x.QueryContext(ctx, sqlq.SQLite.ContactsOf(contactColumns, len(ids)), sqlq.InArgs(tenantID, ids)...))
@@ -63,16 +97,21 @@ func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []stri
 		}
 		var r rowSet
 		for _, c := range cs {
-			if err := x.clearDuplicates(tenantID, c.ID); err != nil {
-				return err
+			// The keys as the contact has them now, written anew (a write
+			// since the rescan began may have written them already).
+			keys := contactd.DuplicateKeys(c)
+			for _, st := range sqlq.SQLite.DropKeys(tenantID, c.ID, keys, sqliteBool) {
+				r.dropKeys = append(r.dropKeys, statement{st.Query, st.Args})
 			}
-			if keys := sqlq.DupKeyRows(tenantID, c, func(b bool) any { return boolInt(b) }); len(keys) > 0 {
-				r.dupKeys = append(r.dupKeys, keys...)
-				r.tenantID, r.paired = tenantID, append(r.paired, c.ID)
-			}
+			r.dupKeys = append(r.dupKeys, sqlq.DupKeyRows(tenantID, c.ID, keys, sqliteBool)...)
 		}
 		return r.write(x)
 	})
+}
+
+// ContactsWithKey implements contactd.Store.
+func (s *Store) ContactsWithKey(ctx context.Context, tenantID, key string, limit int) ([]*contactd.Contact, error) {
+	return collect(scanContact)(s.queryList(ctx, sqlq.SQLite.ContactsWithKey(contactColumns), []any{tenantID, key, limit}))
 }
 
 // LastMerge implements contactd.Store.
@@ -95,9 +134,4 @@ func (b *batchWriter) WriteMerge(m *contactd.MergeWrite) error {
 		}
 	}
 	return nil
-}
-
-// ContactsWithKey implements contactd.Store.
-func (s *Store) ContactsWithKey(ctx context.Context, tenantID, key string, limit int) ([]*contactd.Contact, error) {
-	return collect(scanContact)(s.queryList(ctx, sqlq.SQLite.ContactsWithKey(contactColumns), []any{tenantID, key, limit}))
 }

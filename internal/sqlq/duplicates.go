@@ -4,73 +4,134 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/contactd/contactd"
 )
 
 // The queries of duplicate candidates (contactd.DuplicateStore): each
-// contact's blocking keys (contact_dup_keys), the pairs of contacts that
-// share one (contact_dup_pairs, A < B), and the pairs dismissed
-// (contact_dup_dismissals).
+// contact's blocking keys (contact_dup_keys, keyed by the key alone, so
+// that a write adds one index entry a key), the keys two contacts share
+// (contact_dup_blocks), and the pairs dismissed (contact_dup_dismissals).
 
 // DupKeyColumns are the columns of contact_dup_keys a write inserts.
-var DupKeyColumns = []string{"tenant_id", "key", "contact_id", "weak"}
+var DupKeyColumns = []string{"tenant_id", "key", "weak", "contact_id"}
 
-// DupKeyRows are the rows of a contact's blocking keys, with weak as the
-// store writes a boolean.
-func DupKeyRows(tenantID string, c *contactd.Contact, weak func(bool) any) [][]any {
-	keys := contactd.DuplicateKeys(c)
+// DupKeyRows are the rows of keys of a contact, with weak as the store
+// writes a boolean.
+func DupKeyRows(tenantID, id string, keys []contactd.DupKey, weak func(bool) any) [][]any {
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
-		rows[i] = []any{tenantID, k.Key, c.ID, weak(k.Weak)}
+		rows[i] = []any{tenantID, k.Key, weak(k.Weak), id}
 	}
 	return rows
 }
 
-// ClearDuplicates removes a contact's keys and pairs, for a write to
-// replace them: (tenant, contact), each statement.
-func (d *Dialect) ClearDuplicates() []string {
-	t, id := d.placeholder(1), d.placeholder(2)
-	return []string{
-		"DELETE FROM contact_dup_keys WHERE tenant_id = " + t + " AND contact_id = " + id,
-		"DELETE FROM contact_dup_pairs WHERE tenant_id = " + t + " AND a = " + id,
-		"DELETE FROM contact_dup_pairs WHERE tenant_id = " + t + " AND b = " + id,
+// KeyChanges returns the keys a write of a contact removes (the old
+// version's that the new one lacks) and adds (the new one's that the old
+// lacked); old is nil for an insert.
+func KeyChanges(old, new *contactd.Contact) (drop, add []contactd.DupKey) {
+	var before, after []contactd.DupKey
+	if old != nil {
+		before = contactd.DuplicateKeys(old)
 	}
+	if new != nil {
+		after = contactd.DuplicateKeys(new)
+	}
+	for _, k := range before {
+		if !slices.Contains(after, k) {
+			drop = append(drop, k)
+		}
+	}
+	for _, k := range after {
+		if !slices.Contains(before, k) {
+			add = append(add, k)
+		}
+	}
+	return drop, add
 }
 
-// PairDuplicates records as pairs the n contacts given and every contact
-// sharing one of their keys, but where both hold it weakly and through a
-// key more than contactd.MaxDuplicateBlock contacts share: (tenant,
-// contact…).
-func (d *Dialect) PairDuplicates(n int) string {
-	lt := "k.contact_id" + d.bytewise + " < o.contact_id" + d.bytewise
-	return "INSERT INTO contact_dup_pairs (tenant_id, a, b)" +
-		" SELECT DISTINCT k.tenant_id," +
-		" CASE WHEN " + lt + " THEN k.contact_id ELSE o.contact_id END," +
-		" CASE WHEN " + lt + " THEN o.contact_id ELSE k.contact_id END" +
-		" FROM contact_dup_keys k JOIN contact_dup_keys o ON o.tenant_id = k.tenant_id AND o.key = k.key AND o.contact_id <> k.contact_id" +
-		" AND NOT (k.weak AND o.weak)" +
-		" WHERE k.tenant_id = " + d.placeholder(1) + " AND k.contact_id IN (" + d.list(2, n) + ")" +
-		" AND (SELECT count(*) FROM (SELECT 1 FROM contact_dup_keys s WHERE s.tenant_id = k.tenant_id AND s.key = k.key LIMIT " +
-		strconv.Itoa(contactd.MaxDuplicateBlock+1) + ") s) <= " + strconv.Itoa(contactd.MaxDuplicateBlock) +
+// DropKeys are the statements that remove keys of a contact, and the
+// blocks they leave with fewer than two contacts.
+func (d *Dialect) DropKeys(tenantID, id string, keys []contactd.DupKey, weak func(bool) any) []Statement {
+	var out []Statement
+	for _, k := range keys {
+		out = append(out, Statement{"DELETE FROM contact_dup_keys WHERE tenant_id = " + d.placeholder(1) + " AND key = " + d.placeholder(2) +
+			" AND weak = " + d.placeholder(3) + " AND contact_id = " + d.placeholder(4), []any{tenantID, k.Key, weak(k.Weak), id}})
+		out = append(out, Statement{"DELETE FROM contact_dup_blocks WHERE tenant_id = " + d.placeholder(1) + " AND key = " + d.placeholder(2) +
+			" AND (SELECT count(*) FROM (SELECT 1 FROM contact_dup_keys o WHERE o.tenant_id = " + d.placeholder(1) + " AND o.key = " +
+			d.placeholder(2) + " LIMIT 2) o) < 2", []any{tenantID, k.Key}})
+	}
+	return out
+}
+
+// MarkBlocks records as blocks the keys of n rows (tenant, key, weak,
+// contact, as DupKeyRows) that another contact has, not both weakly.
+func (d *Dialect) MarkBlocks(n int) string {
+	rows := make([]string, n)
+	for i := range rows {
+		if d.Name == "postgres" {
+			rows[i] = "(" + d.placeholder(4*i+1) + "::text, " + d.placeholder(4*i+2) + "::text, " + d.placeholder(4*i+3) + "::boolean, " +
+				d.placeholder(4*i+4) + "::text)"
+		} else {
+			rows[i] = "(" + d.list(4*i+1, 4) + ")"
+		}
+	}
+	values := "(VALUES " + strings.Join(rows, ", ") + ") AS v"
+	t, k, w, c := "v.column1", "v.column2", "v.column3", "v.column4"
+	if d.Name == "postgres" {
+		values += "(t, k, w, c)"
+		t, k, w, c = "v.t", "v.k", "v.w", "v.c"
+	}
+	other := func(weak string) string {
+		return "EXISTS (SELECT 1 FROM contact_dup_keys o WHERE o.tenant_id = " + t + " AND o.key = " + k + " AND o.weak = " + weak +
+			" AND o.contact_id <> " + c + ")"
+	}
+	return "INSERT INTO contact_dup_blocks (tenant_id, key) SELECT " + t + ", " + k + " FROM " + values +
+		" WHERE " + other(d.boolLit(false)) + " OR (" + w + " = " + d.boolLit(false) + " AND " + other(d.boolLit(true)) + ")" +
 		" ON CONFLICT DO NOTHING"
 }
 
-// notDismissed is the condition that pair p is not dismissed.
-const notDismissed = " AND NOT EXISTS (SELECT 1 FROM contact_dup_dismissals x WHERE x.tenant_id = p.tenant_id AND x.a = p.a AND x.b = p.b)"
-
-// DuplicatePartners selects the contacts paired with one: (tenant,
-// contact, contact).
-func (d *Dialect) DuplicatePartners() string {
-	return "SELECT p.b FROM contact_dup_pairs p WHERE p.tenant_id = " + d.placeholder(1) + " AND p.a = " + d.placeholder(2) + notDismissed +
-		" UNION ALL SELECT p.a FROM contact_dup_pairs p WHERE p.tenant_id = " + d.placeholder(1) + " AND p.b = " + d.placeholder(3) + notDismissed
+// boolLit is a boolean literal as the dialect stores booleans.
+func (d *Dialect) boolLit(b bool) string {
+	switch {
+	case d.Name == "postgres" && b:
+		return "true"
+	case d.Name == "postgres":
+		return "false"
+	case b:
+		return "1"
+	}
+	return "0"
 }
 
-// DuplicatePairs selects pairs whose A follows an id, in order: (tenant,
-// after, limit).
-func (d *Dialect) DuplicatePairs() string {
-	return "SELECT p.a, p.b FROM contact_dup_pairs p WHERE p.tenant_id = " + d.placeholder(1) + " AND p.a > " + d.placeholder(2) + notDismissed +
-		" ORDER BY p.a, p.b LIMIT " + d.placeholder(3)
+// BlockMembers selects the contacts that have a key, up to one more than
+// a block holds: (tenant, key).
+func (d *Dialect) BlockMembers() string {
+	return "SELECT contact_id, weak FROM contact_dup_keys WHERE tenant_id = " + d.placeholder(1) + " AND key = " + d.placeholder(2) +
+		" LIMIT " + strconv.Itoa(contactd.MaxDuplicateBlock+1)
+}
+
+// Blocks selects the blocks after a key, in order: (tenant, after, limit).
+func (d *Dialect) Blocks() string {
+	return "SELECT key FROM contact_dup_blocks WHERE tenant_id = " + d.placeholder(1) + " AND key > " + d.placeholder(2) +
+		" ORDER BY key LIMIT " + d.placeholder(3)
+}
+
+// ClearDuplicateKeys are the statements that remove every key and block
+// of a tenant: (tenant).
+func (d *Dialect) ClearDuplicateKeys() []string {
+	return []string{
+		"DELETE FROM contact_dup_keys WHERE tenant_id = " + d.placeholder(1),
+		"DELETE FROM contact_dup_blocks WHERE tenant_id = " + d.placeholder(1),
+	}
+}
+
+// Dismissals selects the dismissed pairs with one of n ids: (tenant,
+// id…).
+func (d *Dialect) Dismissals(n int) string {
+	return "SELECT a, b FROM contact_dup_dismissals WHERE tenant_id = " + d.placeholder(1) + " AND a IN (" + d.list(2, n) + ")" +
+		" UNION SELECT a, b FROM contact_dup_dismissals WHERE tenant_id = " + d.placeholder(1) + " AND b IN (" + d.list(2, n) + ")"
 }
 
 // DismissPair records a pair as not duplicates: (tenant, a, b).

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -34,16 +35,56 @@ func sharing(e164 string) func(*contactd.Contact) {
 	}
 }
 
-func wantPartners(t *testing.T, s contactd.Store, tenantID, id string, want ...string) {
+// partners returns the contacts that share a key of c's with it (not
+// both weakly) through a block of at most MaxDuplicateBlock contacts,
+// as the store lists the keys' members.
+func partners(t *testing.T, s contactd.Store, tenantID string, c *contactd.Contact) []string {
 	t.Helper()
-	got, err := s.DuplicatePartners(t.Context(), tenantID, id, 1000)
-	if err != nil {
-		t.Fatalf("DuplicatePartners: %v", err)
+	keys := contactd.DuplicateKeys(c)
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.Key
 	}
+	blocks, err := s.DuplicateMembers(t.Context(), tenantID, names)
+	if err != nil {
+		t.Fatalf("DuplicateMembers: %v", err)
+	}
+	var out []string
+	for _, k := range keys {
+		if len(blocks[k.Key]) > contactd.MaxDuplicateBlock {
+			continue
+		}
+		for _, m := range blocks[k.Key] {
+			if m.ID != c.ID && !(m.Weak && k.Weak) && !slices.Contains(out, m.ID) {
+				out = append(out, m.ID)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func wantPartners(t *testing.T, s contactd.Store, tenantID string, c *contactd.Contact, want ...string) {
+	t.Helper()
+	got := partners(t, s, tenantID, c)
 	slices.Sort(want)
 	if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-		t.Errorf("DuplicatePartners(%s) = %v, want %v", id, got, want)
+		t.Errorf("partners of %s = %v, want %v", c.ID, got, want)
 	}
+}
+
+// blockKeys lists the tenant's blocks' keys.
+func blockKeys(t *testing.T, s contactd.Store, tenantID string) []string {
+	t.Helper()
+	bs, err := s.DuplicateBlocks(t.Context(), tenantID, "", 100)
+	if err != nil {
+		t.Fatalf("DuplicateBlocks: %v", err)
+	}
+	var out []string
+	for _, b := range bs {
+		out = append(out, b.Key)
+	}
+	return out
 }
 
 func testDuplicates(t *testing.T, b Backend) {
@@ -54,36 +95,39 @@ func testDuplicates(t *testing.T, b Backend) {
 		num := fmt.Sprintf("+1646555%04d", dupSeq.Add(1)%10000)
 		a, c := loner(sharing(num)), loner(sharing(num))
 		mustWrite(t, s, tn.ID, a, 0)
-		wantPartners(t, s, tn.ID, a.ID)
+		wantPartners(t, s, tn.ID, a)
 		mustWrite(t, s, tn.ID, c, 0)
 		mustWrite(t, s, other.ID, loner(sharing(num)), 0)
-		wantPartners(t, s, tn.ID, a.ID, c.ID)
-		wantPartners(t, s, tn.ID, c.ID, a.ID)
-		pairs, err := s.DuplicatePairs(t.Context(), tn.ID, "", 10)
-		if err != nil {
-			t.Fatal(err)
+		wantPartners(t, s, tn.ID, a, c.ID)
+		wantPartners(t, s, tn.ID, c, a.ID)
+		if bs := blockKeys(t, s, tn.ID); len(bs) != 1 || !strings.HasPrefix(bs[0], "n:") {
+			t.Errorf("blocks = %v, want the number's", bs)
 		}
-		lo, hi := min(a.ID, c.ID), max(a.ID, c.ID)
-		if !slices.Equal(pairs, []contactd.IDPair{{A: lo, B: hi}}) {
-			t.Errorf("DuplicatePairs = %v, want [{%s %s}]", pairs, lo, hi)
+		if bs, _ := s.DuplicateBlocks(t.Context(), tn.ID, "n:", 10); len(bs) != 1 || len(bs[0].Members) != 2 {
+			t.Errorf("blocks after n: = %+v, want the number's with its two contacts", bs)
 		}
-		if pairs, _ := s.DuplicatePairs(t.Context(), tn.ID, lo, 10); len(pairs) != 0 {
-			t.Errorf("DuplicatePairs after %s = %v, want none", lo, pairs)
+		if bs, _ := s.DuplicateBlocks(t.Context(), tn.ID, "n:~", 10); len(bs) != 0 {
+			t.Errorf("blocks after n:~ = %+v, want none", bs)
 		}
 		// A new number unpairs them; a deletion keeps only the external
 		// id's key.
 		moved := next(c)
 		sharing(fmt.Sprintf("+1646556%04d", dupSeq.Add(1)%10000))(moved)
 		mustWrite(t, s, tn.ID, moved, c.Version)
-		wantPartners(t, s, tn.ID, a.ID)
+		wantPartners(t, s, tn.ID, a)
+		if bs := blockKeys(t, s, tn.ID); len(bs) != 0 {
+			t.Errorf("blocks after the number moved: %v, want none", bs)
+		}
 		twin := loner(sharing(num))
 		mustWrite(t, s, tn.ID, twin, 0)
-		wantPartners(t, s, tn.ID, a.ID, twin.ID)
-		mustWrite(t, s, tn.ID, softDeleted(twin), twin.Version)
-		wantPartners(t, s, tn.ID, a.ID)
+		wantPartners(t, s, tn.ID, a, twin.ID)
+		gone := softDeleted(twin)
+		mustWrite(t, s, tn.ID, gone, twin.Version)
+		wantPartners(t, s, tn.ID, a)
 		again := loner(func(x *contactd.Contact) { x.ExternalID = twin.ExternalID })
 		mustWrite(t, s, tn.ID, again, 0)
-		wantPartners(t, s, tn.ID, again.ID, twin.ID)
+		wantPartners(t, s, tn.ID, again, twin.ID)
+		wantPartners(t, s, tn.ID, gone, again.ID)
 		got, err := s.ContactsWithKey(t.Context(), tn.ID, "x:"+twin.ExternalID, 10)
 		if err != nil || len(got) != 2 {
 			t.Errorf("ContactsWithKey = %d contacts, %v; want the deleted and the new", len(got), err)
@@ -108,15 +152,15 @@ func testDuplicates(t *testing.T, b Backend) {
 		if err := s.InsertContacts(t.Context(), contactd.InsertContactsParams{TenantID: tn.ID, Contacts: batch}); err != nil {
 			t.Fatal(err)
 		}
-		wantPartners(t, s, tn.ID, first.ID, ids...)
-		wantPartners(t, s, tn.ID, ids[0], append([]string{first.ID}, ids[1:]...)...)
+		wantPartners(t, s, tn.ID, first, ids...)
+		wantPartners(t, s, tn.ID, batch[0].Contact, append([]string{first.ID}, ids[1:]...)...)
 		c := loner(sharing(num))
 		errs, err := s.WriteContacts(t.Context(), contactd.WriteContactsParams{TenantID: tn.ID, Writes: []contactd.WriteContactParams{{TenantID: tn.ID, Contact: c,
 			Change: &contactd.Change{TenantID: tn.ID, Type: "created", ContactID: c.ID, Version: 1, Actor: "storetest", At: now()}}}})
 		if err != nil || errs[0] != nil {
 			t.Fatal(err, errs)
 		}
-		wantPartners(t, s, tn.ID, c.ID, append([]string{first.ID}, ids...)...)
+		wantPartners(t, s, tn.ID, c, append([]string{first.ID}, ids...)...)
 	})
 
 	t.Run("a key shared by too many contacts stops pairing", func(t *testing.T) {
@@ -133,13 +177,14 @@ func testDuplicates(t *testing.T, b Backend) {
 		if err := s.InsertContacts(t.Context(), contactd.InsertContactsParams{TenantID: tn.ID, Contacts: batch}); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := s.DuplicatePartners(t.Context(), tn.ID, batch[0].Contact.ID, 1000)
+		got := partners(t, s, tn.ID, batch[0].Contact)
 		if len(got) != contactd.MaxDuplicateBlock-1 {
 			t.Fatalf("a block of %d: %d partners, want %d", contactd.MaxDuplicateBlock, len(got), contactd.MaxDuplicateBlock-1)
 		}
 		extra := loner(sharing(num))
 		mustWrite(t, s, tn.ID, extra, 0)
-		wantPartners(t, s, tn.ID, extra.ID)
+		wantPartners(t, s, tn.ID, extra)
+		wantPartners(t, s, tn.ID, batch[0].Contact)
 	})
 
 	t.Run("dismissals, erasure and indexing again", func(t *testing.T) {
@@ -154,14 +199,26 @@ func testDuplicates(t *testing.T, b Backend) {
 		if err := s.DismissDuplicates(t.Context(), tn.ID, []string{a.ID, c.ID}); err != nil {
 			t.Fatal(err)
 		}
-		wantPartners(t, s, tn.ID, a.ID, d.ID)
-		wantPartners(t, s, tn.ID, c.ID, d.ID)
-		if err := s.IndexDuplicates(t.Context(), tn.ID, []string{a.ID, c.ID, d.ID}); err != nil {
+		lo, hi := min(a.ID, c.ID), max(a.ID, c.ID)
+		for _, id := range []string{a.ID, c.ID} {
+			if got, err := s.Dismissals(t.Context(), tn.ID, []string{id, d.ID}); err != nil || !slices.Equal(got, []contactd.IDPair{{A: lo, B: hi}}) {
+				t.Errorf("Dismissals(%s) = %v, %v; want the pair", id, got, err)
+			}
+		}
+		if got, _ := s.Dismissals(t.Context(), tn.ID, []string{d.ID}); len(got) != 0 {
+			t.Errorf("Dismissals of a contact with none: %v", got)
+		}
+		// A rescan writes the keys again, and the same partners come back.
+		if err := s.IndexDuplicates(t.Context(), tn.ID, []string{a.ID, c.ID}, true); err != nil {
 			t.Fatal(err)
 		}
-		wantPartners(t, s, tn.ID, a.ID, d.ID)
-		if pairs, _ := s.DuplicatePairs(t.Context(), tn.ID, "", 10); len(pairs) != 2 {
-			t.Errorf("pairs after a dismissal: %v, want 2", pairs)
+		wantPartners(t, s, tn.ID, a, c.ID)
+		if err := s.IndexDuplicates(t.Context(), tn.ID, []string{d.ID, a.ID}, false); err != nil {
+			t.Fatal(err)
+		}
+		wantPartners(t, s, tn.ID, a, c.ID, d.ID)
+		if bs := blockKeys(t, s, tn.ID); len(bs) != 1 {
+			t.Errorf("blocks after the rescan: %v, want one", bs)
 		}
 		wantCode(t, s.DismissDuplicates(t.Context(), tn.ID, []string{a.ID, "ct_nosuch"}), contactd.ENotFound, "dismissing an unknown contact")
 		other := newTenant(t, s)
@@ -169,7 +226,7 @@ func testDuplicates(t *testing.T, b Backend) {
 		if err := s.EraseContact(t.Context(), tn.ID, d.ID, erasedChange(tn.ID, d)); err != nil {
 			t.Fatal(err)
 		}
-		wantPartners(t, s, tn.ID, a.ID)
+		wantPartners(t, s, tn.ID, a, c.ID)
 		if err := s.EraseContact(t.Context(), tn.ID, a.ID, erasedChange(tn.ID, a)); err != nil {
 			t.Fatalf("erasing a contact with a dismissal: %v", err)
 		}

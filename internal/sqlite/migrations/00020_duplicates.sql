@@ -1,30 +1,27 @@
 -- +goose Up
 -- Duplicate candidates. Each contact's blocking keys (contactd.DuplicateKeys:
 -- its national numbers, emails as delivered, external id, and name within
--- its company or email domain), written with the contact; every two
--- contacts that share a key, unless both hold it weakly, are a candidate
--- pair (a < b), recorded when either is written. Pairs dismissed as not duplicates stay dismissed.
+-- its company or email domain), written with the contact, keyed by the key
+-- alone: a write adds one index entry a key, and removes the keys of the
+-- version it replaces, which it computes from that version. Two contacts
+-- that share a key, unless both hold it weakly, are candidates; the keys
+-- that two contacts share are listed in contact_dup_blocks, for the list of
+-- groups. Pairs dismissed as not duplicates stay dismissed.
 -- Contacts written before this migration have no keys until the tenant is
 -- rescanned (POST /v1/contacts/duplicates/rescan).
 CREATE TABLE contact_dup_keys (
     tenant_id  TEXT NOT NULL,
     key        TEXT NOT NULL,
+    weak       INTEGER NOT NULL,
     contact_id TEXT NOT NULL,
-    weak       INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, key, contact_id),
-    FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
+    PRIMARY KEY (tenant_id, key, weak, contact_id)
 ) WITHOUT ROWID;
-CREATE INDEX contact_dup_keys_contact ON contact_dup_keys (tenant_id, contact_id);
 
-CREATE TABLE contact_dup_pairs (
+CREATE TABLE contact_dup_blocks (
     tenant_id TEXT NOT NULL,
-    a         TEXT NOT NULL,
-    b         TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, a, b),
-    FOREIGN KEY (tenant_id, a) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (tenant_id, b) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
+    key       TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
 ) WITHOUT ROWID;
-CREATE INDEX contact_dup_pairs_b ON contact_dup_pairs (tenant_id, b);
 
 CREATE TABLE contact_dup_dismissals (
     tenant_id TEXT NOT NULL,
@@ -34,6 +31,7 @@ CREATE TABLE contact_dup_dismissals (
     FOREIGN KEY (tenant_id, a) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, b) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
+CREATE INDEX contact_dup_dismissals_b ON contact_dup_dismissals (tenant_id, b);
 
 -- Merges, for undo: the survivor (target_id) and the record of what the
 -- merge did (contactd.Merge as JSON: the survivor as it was, the sources'
@@ -52,5 +50,5 @@ CREATE INDEX contact_merges_target ON contact_merges (tenant_id, target_id, id);
 -- +goose Down
 DROP TABLE contact_merges;
 DROP TABLE contact_dup_dismissals;
-DROP TABLE contact_dup_pairs;
+DROP TABLE contact_dup_blocks;
 DROP TABLE contact_dup_keys;
