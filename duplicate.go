@@ -342,29 +342,67 @@ const (
 	scoreOrganizationName = 0.7
 )
 
+// Profile is what the comparison of a contact with others reads of it,
+// worked out once: a page of groups compares each contact with dozens.
+type Profile struct {
+	c        *Contact
+	name     []string // personName
+	sorted   []string // name, sorted
+	contexts []string // nameContexts
+	emails   []string // CanonicalEmail of each
+	phones   []splitNumber
+	org      string // orgName of an organization
+}
+
+type splitNumber struct{ e164, cc, national string }
+
+// ProfileOf returns the comparison profile of a contact.
+func ProfileOf(c *Contact) *Profile {
+	p := &Profile{c: c, name: personName(c), contexts: nameContexts(c)}
+	p.sorted = slices.Sorted(slices.Values(p.name))
+	for _, e := range c.Emails {
+		p.emails = append(p.emails, CanonicalEmail(e.Address))
+	}
+	for _, ph := range c.Phones {
+		cc, n := phone.Split(ph.E164)
+		p.phones = append(p.phones, splitNumber{ph.E164, cc, n})
+	}
+	if c.Kind == "organization" {
+		p.org = orgName(cmp.Or(c.Company, c.DisplayName))
+	}
+	return p
+}
+
 // ComparePair returns why two contacts may be duplicates and how likely
 // that is (0 to 1, two decimals); no reasons when they are not candidates.
-func ComparePair(a, b *Contact) PairMatch {
+func ComparePair(a, b *Contact) PairMatch { return Compare(ProfileOf(a), ProfileOf(b)) }
+
+// Compare is ComparePair of two profiles.
+func Compare(pa, pb *Profile) PairMatch {
 	var m PairMatch
+	a, b := pa.c, pb.c
 	if !a.Live() && !b.Live() || a.MergedInto != "" || b.MergedInto != "" {
 		return m
 	}
-	na, nb := personName(a), personName(b)
-	names := nameMatch(na, nb)
-	named := len(na) >= 2 && len(nb) >= 2
+	named := len(pa.name) >= 2 && len(pb.name) >= 2
+	names := ""
+	switch {
+	case named && slices.Equal(pa.sorted, pb.sorted):
+		names = "exact"
+	case named:
+		names = nameMatch(pa.name, pb.name)
+	}
 	if a.ExternalID != "" && a.ExternalID == b.ExternalID {
 		m.Reasons = append(m.Reasons, Reason{Type: ReasonExternalID, Value: a.ExternalID, score: scoreExternalID})
 	}
 	if a.Live() && b.Live() {
-		m.Reasons = append(m.Reasons, phoneReasons(a, b, names != "", named)...)
-		for _, ea := range a.Emails {
-			ca := CanonicalEmail(ea.Address)
-			if slices.ContainsFunc(b.Emails, func(eb Email) bool { return CanonicalEmail(eb.Address) == ca }) &&
-				!slices.ContainsFunc(m.Reasons, func(r Reason) bool { return r.Type == ReasonEmail && r.Value == ca }) {
+		m.Reasons = append(m.Reasons, phoneReasons(pa, pb, names != "", named)...)
+		for _, ca := range pa.emails {
+			if slices.Contains(pb.emails, ca) && !slices.ContainsFunc(m.Reasons, func(r Reason) bool { return r.Type == ReasonEmail && r.Value == ca }) {
 				m.Reasons = append(m.Reasons, Reason{Type: ReasonEmail, Value: ca, score: scoreEmail})
 			}
 		}
-		if r, ok := nameReason(a, b, names); ok {
+		if r, ok := nameReason(pa, pb, names); ok {
 			m.Reasons = append(m.Reasons, r)
 		}
 	}
@@ -382,23 +420,22 @@ func ComparePair(a, b *Contact) PairMatch {
 // phoneReasons compares two contacts' numbers: the same E.164 number, or
 // the same national number with another calling code. A number shared by
 // two differently named people is weak evidence (an office's switchboard).
-func phoneReasons(a, b *Contact, sameName, named bool) []Reason {
+func phoneReasons(a, b *Profile, sameName, named bool) []Reason {
 	var out []Reason
-	for _, pa := range a.Phones {
-		cca, nsa := phone.Split(pa.E164)
-		for _, pb := range b.Phones {
+	for _, na := range a.phones {
+		for _, nb := range b.phones {
 			var r Reason
-			switch ccb, nsb := phone.Split(pb.E164); {
-			case pa.E164 == pb.E164:
-				r = Reason{Type: ReasonPhone, Value: pa.E164, score: scorePhone}
+			switch {
+			case na.e164 == nb.e164:
+				r = Reason{Type: ReasonPhone, Value: na.e164, score: scorePhone}
 				if !sameName {
 					r.score = scorePhoneNameless
 					if named {
 						r.score = scorePhoneOtherName
 					}
 				}
-			case len(nsa) >= 6 && nsa == nsb && cca != ccb:
-				r = Reason{Type: ReasonNationalNumber, Value: nsa, score: scoreNational}
+			case len(na.national) >= 6 && na.national == nb.national && na.cc != nb.cc:
+				r = Reason{Type: ReasonNationalNumber, Value: na.national, score: scoreNational}
 				if named && !sameName {
 					r.score = scoreNationalOther
 				}
@@ -415,26 +452,21 @@ func phoneReasons(a, b *Contact, sameName, named bool) []Reason {
 
 // nameReason is the name reason of two contacts: organizations of one
 // name, or people of similar names who share a company or an email domain.
-func nameReason(a, b *Contact, names string) (Reason, bool) {
-	if a.Kind == "organization" && b.Kind == "organization" {
-		oa := orgName(cmp.Or(a.Company, a.DisplayName))
-		if oa != "" && oa == orgName(cmp.Or(b.Company, b.DisplayName)) {
-			return Reason{Type: ReasonName, Value: b.DisplayName, score: scoreOrganizationName}, true
+func nameReason(a, b *Profile, names string) (Reason, bool) {
+	if a.c.Kind == "organization" && b.c.Kind == "organization" {
+		if a.org != "" && a.org == b.org {
+			return Reason{Type: ReasonName, Value: b.c.DisplayName, score: scoreOrganizationName}, true
 		}
 		return Reason{}, false
 	}
-	if names == "" {
-		return Reason{}, false
-	}
-	ca := nameContexts(a)
-	if !slices.ContainsFunc(nameContexts(b), func(x string) bool { return slices.Contains(ca, x) }) {
+	if names == "" || !slices.ContainsFunc(b.contexts, func(x string) bool { return slices.Contains(a.contexts, x) }) {
 		return Reason{}, false
 	}
 	s := scoreNameSimilar
 	if names == "exact" {
 		s = scoreNameExact
 	}
-	return Reason{Type: ReasonName, Value: b.DisplayName, score: s}, true
+	return Reason{Type: ReasonName, Value: b.c.DisplayName, score: s}, true
 }
 
 // DuplicateStore is the part of the Store that keeps duplicate keys. A

@@ -144,8 +144,9 @@ func (s *Service) DuplicatesOf(ctx context.Context, p Principal, id string, dp D
 		return nil, err
 	}
 	out := []Candidate{}
+	pc := ProfileOf(c)
 	for _, o := range others {
-		if m := ComparePair(c, o); dp.keeps(m) {
+		if m := Compare(pc, ProfileOf(o)); dp.keeps(m) {
 			out = append(out, Candidate{Contact: o, Score: m.Score, Reasons: m.Reasons})
 		}
 	}
@@ -225,9 +226,9 @@ func (s *Service) groupsOf(ctx context.Context, p Principal, dp DuplicateParams,
 	if err != nil {
 		return nil, "", err
 	}
-	byID := make(map[string]*Contact, len(cs))
+	byID := make(map[string]*Profile, len(cs))
 	for _, c := range cs {
-		byID[c.ID] = c
+		byID[c.ID] = ProfileOf(c)
 	}
 	dismissed, err := s.dismissedOf(ctx, p, ids)
 	if err != nil {
@@ -248,7 +249,7 @@ func (s *Service) groupsOf(ctx context.Context, p Principal, dp DuplicateParams,
 }
 
 // group compares the members of a block two by two.
-func group(b DupBlock, byID map[string]*Contact, dismissed map[IDPair]bool, dp DuplicateParams) *DuplicateGroup {
+func group(b DupBlock, byID map[string]*Profile, dismissed map[IDPair]bool, dp DuplicateParams) *DuplicateGroup {
 	if len(b.Members) > MaxDuplicateBlock {
 		return nil // a key too many share: no block
 	}
@@ -263,7 +264,7 @@ func group(b DupBlock, byID map[string]*Contact, dismissed map[IDPair]bool, dp D
 			if (x.Weak && y.Weak) || cx == nil || cy == nil || dismissed[IDPair{A: x.ID, B: y.ID}] {
 				continue
 			}
-			m := ComparePair(cx, cy)
+			m := Compare(cx, cy)
 			if !dp.keeps(m) {
 				continue
 			}
@@ -280,7 +281,7 @@ func group(b DupBlock, byID map[string]*Contact, dismissed map[IDPair]bool, dp D
 	}
 	for _, m := range ms {
 		if in[m.ID] {
-			g.Contacts = append(g.Contacts, byID[m.ID])
+			g.Contacts = append(g.Contacts, byID[m.ID].c)
 		}
 	}
 	g.ID = g.Contacts[0].ID

@@ -38,9 +38,8 @@ func (s *Server) duplicateRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/v1/contacts/duplicates", ID: "listDuplicates", Expensive: true, Tag: "Duplicates", Scope: contactd.ScopeRead,
 			Summary: "Find duplicate contacts",
-			Doc: "Groups of contacts that may be one: the contacts joined by candidate pairs that pass minScore and reason, each pair with its score and reasons. " +
-				"Candidates are kept as contacts are written: two contacts are a candidate pair when they share a national number, an email as delivered, an external id, or a name (first and last words, initials allowed) at the same company or email domain; each pair is then compared whole for its reasons and score. " +
-				"Groups come in the order of their first contact's id; page with cursor.",
+			Doc: "Groups of contacts that may be one. Candidates are kept as contacts are written: two contacts are candidates when they share a national number, an email as delivered, an external id, or a name (first and last words in any order, initials allowed) at the same company or email domain; each pair is then compared whole for its reasons and score. " +
+				"A group is the contacts that share one of these (a key shared by more than 50 contacts makes none) and have a pair that passes minScore and reason, with those pairs; two contacts that share several are in the group of each. Page with cursor.",
 			Params:    []param{minScoreParam, reasonParam, limitParam, cursorParam},
 			Responses: []response{{Status: 200, Doc: "A page of groups.", Body: contactd.Page[*contactd.DuplicateGroup]{}}}, serve: s.listDuplicates},
 		{Method: "GET", Path: "/v1/contacts/{id}/duplicates", ID: "contactDuplicates", Tag: "Duplicates", Scope: contactd.ScopeRead,

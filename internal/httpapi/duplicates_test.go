@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/storetest"
 )
 
@@ -305,5 +307,37 @@ func TestMergedExternalID(t *testing.T) {
 			t.Errorf("the refusal does not name the survivor: %s", r.body)
 		}
 		problem(t, e.do("GET", "/v1/contacts/by-external-id/crm-9", e.tokens["B"]["all"], nil), http.StatusNotFound, "tenant B")
+	})
+}
+
+// TestMergeWebhooks: a subscription to contact.merged and
+// contact.unmerged hears both sides of a merge and of its undoing; the
+// survivor's message names the sources.
+func TestMergeWebhooks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		admin := e.tokens["A"]["all"]
+		rv := newReceiver(t)
+		r := e.do("POST", "/v1/webhooks", admin, map[string]any{"url": rv.srv.URL + "/in", "events": []string{"contact.merged", "contact.unmerged"}})
+		wantStatus(t, r, http.StatusCreated)
+		rv.set(func() { rv.secrets = []string{jStr(r.json(t)["secret"])} })
+		deliverer(t, e, contactd.WebhookOptions{Node: "test", MaxFailures: 3, Delay: func(int) time.Duration { return 50 * time.Millisecond }})
+		sv := e.create("A", map[string]any{"firstName": "Ann", "phone": "+14155550142"})
+		src := e.create("A", map[string]any{"firstName": "Ann", "phone": "+14155550142", "jobTitle": "CTO"})
+		svID, srcID := jStr(sv["id"]), jStr(src["id"])
+		wantStatus(t, e.do("POST", "/v1/contacts/merge", admin, map[string]any{"targetId": svID, "sourceIds": []string{srcID}}), http.StatusOK)
+		wantStatus(t, e.do("POST", "/v1/contacts/"+svID+"/unmerge", admin, nil), http.StatusOK)
+		got := rv.wait(4)
+		want := []struct{ typ, id string }{{"contact.merged", srcID}, {"contact.merged", svID}, {"contact.unmerged", svID}, {"contact.unmerged", srcID}}
+		for i, m := range got[:4] {
+			data := m.payload["data"].(map[string]any)
+			if m.payload["type"] != want[i].typ || data["contactId"] != want[i].id {
+				t.Errorf("message %d: %v %v, want %s of %s", i, m.payload["type"], data["contactId"], want[i].typ, want[i].id)
+			}
+		}
+		fields := fmt.Sprint(got[1].payload["data"].(map[string]any)["fields"])
+		if !strings.Contains(fields, "mergedFrom") || !strings.Contains(fields, srcID) {
+			t.Errorf("the survivor's message does not name the source: %s", fields)
+		}
 	})
 }
