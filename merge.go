@@ -374,6 +374,9 @@ func (s *Service) MergeContacts(ctx context.Context, p Principal, in *MergeInput
 			return nil, false, err
 		}
 		mergeFlagsOf(next, sources, prov)
+		if err := s.mergePhoto(ctx, p, next, sources, prov); err != nil {
+			return nil, false, err
+		}
 		fixListProvenance(next, prov, all)
 		res := &MergeResult{DryRun: in.DryRun, Contact: next, SourceIDs: in.SourceIDs, Provenance: prov}
 		if in.DryRun {
@@ -500,6 +503,29 @@ func mergeFlagsOf(next *Contact, sources []*Contact, prov map[string]any) {
 	}
 }
 
+// mergePhoto gives the survivor the first source's photo when it has none.
+func (s *Service) mergePhoto(ctx context.Context, p Principal, next *Contact, sources []*Contact, prov map[string]any) error {
+	if next.Photo != nil {
+		return nil
+	}
+	for _, src := range sources {
+		if src.Photo == nil {
+			continue
+		}
+		d, err := s.store.Photo(ctx, p.TenantID, src.ID)
+		if ErrorCodeOf(err) == ENotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		next.Photo, next.PhotoWrite = describePhoto(d), d
+		prov["photo"] = src.ID
+		return nil
+	}
+	return nil
+}
+
 // fixListProvenance aligns the provenance of list fields with the
 // survivor's entries as built (normalized, deduplicated again).
 func fixListProvenance(next *Contact, prov map[string]any, all []*Contact) {
@@ -604,10 +630,18 @@ func (s *Service) UnmergeContact(ctx context.Context, p Principal, id string, fo
 // else cur with the list entries that came from sources taken out, and
 // each field the merge took from a source put back unless edited since.
 func (s *Service) unmerged(cur *Contact, rec *Merge, region string) (*Contact, error) {
+	// A photo the merge took from a source goes, unless replaced since.
+	photoBack := func(c *Contact) {
+		c.PhotoWrite = nil
+		if id, _ := rec.Provenance["photo"].(string); slices.Contains(rec.SourceIDs, id) && cur.Photo != nil &&
+			rec.After.Photo != nil && cur.Photo.ETag == rec.After.Photo.ETag {
+			c.Photo, c.PhotoWrite = nil, &PhotoData{}
+		}
+	}
 	if cur.Version == rec.After.Version {
 		c := clone(rec.Before)
 		c.DisplayNameSet = rec.BeforeNameSet
-		c.PhotoWrite = nil
+		photoBack(c)
 		return c, nil
 	}
 	doc, err := writableDoc(cur)
@@ -666,7 +700,14 @@ func (s *Service) unmerged(cur *Contact, rec *Merge, region string) (*Contact, e
 			}
 		}
 	}
-	return s.contactFromDoc(doc, cur, region)
+	c, err := s.contactFromDoc(doc, cur, region)
+	if err == nil {
+		photoBack(c)
+		if c.PhotoWrite == nil {
+			c.Photo = cur.Photo
+		}
+	}
+	return c, err
 }
 
 func jsonEqual(a, b any) bool {

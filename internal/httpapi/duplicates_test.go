@@ -341,3 +341,35 @@ func TestMergeWebhooks(t *testing.T) {
 		}
 	})
 }
+
+// TestMergePhoto: a survivor without a photo takes its source's, and
+// gives it back on undo; the source keeps its own throughout.
+func TestMergePhoto(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		sv := e.create("A", map[string]any{"firstName": "Ann", "phone": "+14155550163"})
+		src := e.create("A", map[string]any{"firstName": "Ann", "phone": "+14155550163"})
+		svID, srcID := jStr(sv["id"]), jStr(src["id"])
+		wantStatus(t, e.do("PUT", "/v1/contacts/"+srcID+"/photo", tok, testPNG, "Content-Type", "image/png"), http.StatusOK)
+		r := e.do("POST", "/v1/contacts/merge", tok, map[string]any{"targetId": svID, "sourceIds": []string{srcID}})
+		wantStatus(t, r, http.StatusOK)
+		if prov := r.json(t)["provenance"].(map[string]any); prov["photo"] != srcID {
+			t.Errorf("photo provenance: %v", prov)
+		}
+		r = e.do("GET", "/v1/contacts/"+svID+"/photo", tok, nil)
+		if r.status != http.StatusOK || string(r.body) != string(testPNG) {
+			t.Fatalf("the survivor's photo after the merge: %d %q", r.status, r.body)
+		}
+		wantStatus(t, e.do("POST", "/v1/contacts/"+svID+"/unmerge", tok, nil), http.StatusOK)
+		problem(t, e.do("GET", "/v1/contacts/"+svID+"/photo", tok, nil), http.StatusNotFound, "the survivor's photo after the undo")
+		if c := e.do("GET", "/v1/contacts/"+svID, tok, nil).json(t); c["photo"] != nil {
+			t.Errorf("the survivor still describes a photo: %v", c["photo"])
+		}
+		r = e.do("GET", "/v1/contacts/"+srcID+"/photo", tok, nil)
+		if r.status != http.StatusOK || string(r.body) != string(testPNG) {
+			t.Errorf("the source's photo after the undo: %d", r.status)
+		}
+	})
+}
