@@ -360,11 +360,17 @@ func (r *rowSet) addEntries(tenantID string, old, c *contactd.Contact, terms []c
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, int16(t.Weight), c.Live(), c.DisplayName})
 	}
-	drop, add := sqlq.KeyChanges(old, c)
-	for _, st := range sqlq.Postgres.DropKeys(tenantID, c.ID, drop, pgBool) {
+	r.addKeys(tenantID, old, c, false)
+}
+
+// addKeys adds what a write of c does to its duplicate keys
+// (sqlq.Dialect.KeyWrites).
+func (r *rowSet) addKeys(tenantID string, old, c *contactd.Contact, anew bool) {
+	drops, rows := sqlq.Postgres.KeyWrites(tenantID, old, c, anew, pgBool)
+	for _, st := range drops {
 		r.dropKeys = append(r.dropKeys, statement{st.Query, st.Args})
 	}
-	r.dupKeys = append(r.dupKeys, sqlq.DupKeyRows(tenantID, c.ID, add, pgBool)...)
+	r.dupKeys = append(r.dupKeys, rows...)
 }
 
 // insert writes the rows, table by table: COPY for many rows of a table,

@@ -438,11 +438,17 @@ func (r *rowSet) addEntries(tenantID string, old, c *contactd.Contact, terms []c
 	for _, t := range terms {
 		r.terms = append(r.terms, []any{tenantID, t.Term, c.ID, t.Weight, live, c.DisplayName})
 	}
-	drop, add := sqlq.KeyChanges(old, c)
-	for _, st := range sqlq.SQLite.DropKeys(tenantID, c.ID, drop, sqliteBool) {
+	r.addKeys(tenantID, old, c, false)
+}
+
+// addKeys adds what a write of c does to its duplicate keys
+// (sqlq.Dialect.KeyWrites).
+func (r *rowSet) addKeys(tenantID string, old, c *contactd.Contact, anew bool) {
+	drops, rows := sqlq.SQLite.KeyWrites(tenantID, old, c, anew, sqliteBool)
+	for _, st := range drops {
 		r.dropKeys = append(r.dropKeys, statement{st.Query, st.Args})
 	}
-	r.dupKeys = append(r.dupKeys, sqlq.DupKeyRows(tenantID, c.ID, add, sqliteBool)...)
+	r.dupKeys = append(r.dupKeys, rows...)
 }
 
 // write inserts the rows, table by table, and indexes the new numbers'

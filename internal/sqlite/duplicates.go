@@ -97,13 +97,9 @@ func (s *Store) IndexDuplicates(ctx context.Context, tenantID string, ids []stri
 		}
 		var r rowSet
 		for _, c := range cs {
-			// The keys as the contact has them now, written anew (a write
-			// since the rescan began may have written them already).
-			keys := contactd.DuplicateKeys(c)
-			for _, st := range sqlq.SQLite.DropKeys(tenantID, c.ID, keys, sqliteBool) {
-				r.dropKeys = append(r.dropKeys, statement{st.Query, st.Args})
-			}
-			r.dupKeys = append(r.dupKeys, sqlq.DupKeyRows(tenantID, c.ID, keys, sqliteBool)...)
+			// Written anew: a write since the rescan began may have
+			// written them already.
+			r.addKeys(tenantID, nil, c, true)
 		}
 		return r.write(x)
 	})

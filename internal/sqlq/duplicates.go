@@ -51,6 +51,19 @@ func KeyChanges(old, new *contactd.Contact) (drop, add []contactd.DupKey) {
 	return drop, add
 }
 
+// KeyWrites are what a write of c does to its duplicate keys: the
+// statements that remove those the version it replaces (old; nil for a
+// new contact) had and it lacks, and the rows of those it adds. With
+// anew, every key of c is removed and added again (a rescan).
+func (d *Dialect) KeyWrites(tenantID string, old, c *contactd.Contact, anew bool, weak func(bool) any) ([]Statement, [][]any) {
+	drop, add := KeyChanges(old, c)
+	if anew {
+		drop = contactd.DuplicateKeys(c)
+		add = drop
+	}
+	return d.DropKeys(tenantID, c.ID, drop, weak), DupKeyRows(tenantID, c.ID, add, weak)
+}
+
 // DropKeys are the statements that remove keys of a contact, and the
 // blocks they leave with fewer than two contacts.
 func (d *Dialect) DropKeys(tenantID, id string, keys []contactd.DupKey, weak func(bool) any) []Statement {
