@@ -3,9 +3,11 @@ package contactd
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/contactd/contactd/internal/phone"
@@ -496,7 +498,45 @@ type DuplicateStore interface {
 	// writes the keys of their current versions. With first set it first
 	// removes every key and block of the tenant (a rescan's first page).
 	IndexDuplicates(ctx context.Context, tenantID string, ids []string, first bool) error
+	// StartRescan records a tenant's rescan as running, unless one runs
+	// that has saved progress since staleBefore: then EConflict.
+	StartRescan(ctx context.Context, r *Rescan, staleBefore time.Time) error
+	// SaveRescan records a rescan's progress or end.
+	SaveRescan(ctx context.Context, r *Rescan) error
+	// LastRescan returns the tenant's latest rescan. ENotFound.
+	LastRescan(ctx context.Context, tenantID string) (*Rescan, error)
 }
+
+// Rescan is a tenant's job that writes every contact's duplicate keys
+// again (RescanDuplicates).
+type Rescan struct {
+	TenantID   string     `json:"-"`
+	Status     string     `json:"status" doc:"running, succeeded or failed (a job whose server stopped reads failed)."`
+	Scanned    int        `json:"scanned" doc:"Contacts whose keys were written again so far, deleted ones included."`
+	Error      string     `json:"error,omitempty" doc:"Why a failed job stopped."`
+	StartedAt  time.Time  `json:"startedAt"`
+	StartedBy  string     `json:"startedBy"`
+	UpdatedAt  time.Time  `json:"updatedAt" doc:"When it last saved progress: every 500 contacts."`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
+// MarshalJSON writes the job with its timestamps in TimeFormat.
+func (r Rescan) MarshalJSON() ([]byte, error) {
+	type plain Rescan
+	return json.Marshal(struct {
+		plain
+		StartedAt  jsonTime  `json:"startedAt"`
+		UpdatedAt  jsonTime  `json:"updatedAt"`
+		FinishedAt *jsonTime `json:"finishedAt,omitempty"`
+	}{plain(r), jsonTime(r.StartedAt), jsonTime(r.UpdatedAt), optTime(r.FinishedAt)})
+}
+
+// Rescan statuses.
+const (
+	RescanRunning   = "running"
+	RescanSucceeded = "succeeded"
+	RescanFailed    = "failed"
+)
 
 // DupMember is a contact that has a key, and whether it holds it weakly.
 type DupMember struct {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Candidate is a contact that may be a duplicate of another, with why.
@@ -291,25 +292,55 @@ func (s *Service) DismissDuplicates(ctx context.Context, p Principal, ids []stri
 	return s.store.DismissDuplicates(ctx, p.TenantID, uniq)
 }
 
-// RescanResult is the answer of a rescan.
-type RescanResult struct {
-	Scanned int `json:"scanned" doc:"Contacts whose keys were written again, deleted ones included."`
-}
+// rescanStale is how long a running rescan may go without saving
+// progress before it is taken as stopped (its server stopped).
+const rescanStale = 2 * time.Minute
 
-// RescanDuplicates writes the duplicate keys of every contact of the
-// tenant again, deleted ones included, a page at a time: for contacts
-// written before contactd kept them, or after the rules changed. It needs
-// contacts:admin.
-func (s *Service) RescanDuplicates(ctx context.Context, p Principal) (*RescanResult, error) {
+// StartRescan records a rescan of the tenant's duplicate keys as running,
+// for RunRescan to run. It needs contacts:admin. EConflict while another
+// runs.
+func (s *Service) StartRescan(ctx context.Context, p Principal) (*Rescan, error) {
 	if err := p.require(ScopeAdmin); err != nil {
 		return nil, err
 	}
-	res := &RescanResult{}
+	now := s.now()
+	r := &Rescan{TenantID: p.TenantID, Status: RescanRunning, StartedAt: now, StartedBy: p.Actor, UpdatedAt: now}
+	err := s.store.StartRescan(ctx, r, now.Add(-rescanStale))
+	if ErrorCodeOf(err) == EConflict {
+		return nil, Errorf(EConflict, "a rescan of this tenant is running: follow it with GET /v1/contacts/duplicates/rescan")
+	}
+	return r, err
+}
+
+// RunRescan writes the duplicate keys of every contact of the tenant
+// again, deleted ones included, 500 at a time, saving its progress after
+// each page: for contacts written before contactd kept them, or after the
+// rules changed (writes keep them otherwise, imports included). The first
+// page removes every key of the tenant, so candidates come back as the
+// job goes. It ends succeeded, or failed with the error.
+func (s *Service) RunRescan(ctx context.Context, p Principal, r *Rescan) (*Rescan, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return nil, err
+	}
+	err := s.rescan(ctx, p, r)
+	now := s.now()
+	r.UpdatedAt, r.FinishedAt, r.Status = now, &now, RescanSucceeded
+	if err != nil {
+		r.Status, r.Error = RescanFailed, err.Error()
+	}
+	// Saved even when ctx ended (the server stopping): the job says so.
+	if serr := s.store.SaveRescan(context.WithoutCancel(ctx), r); serr != nil && err == nil {
+		err = serr
+	}
+	return r, err
+}
+
+func (s *Service) rescan(ctx context.Context, p Principal, r *Rescan) error {
 	q := ContactQuery{Query: Query{TenantID: p.TenantID, Sort: []SortKey{{Field: "id"}}, Limit: 500}, IncludeDeleted: true}
 	for {
 		docs, err := s.store.ContactDocs(ctx, q)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ids := make([]string, len(docs))
 		for i, d := range docs {
@@ -317,15 +348,36 @@ func (s *Service) RescanDuplicates(ctx context.Context, p Principal) (*RescanRes
 		}
 		if len(ids) > 0 || q.After == nil {
 			if err := s.store.IndexDuplicates(ctx, p.TenantID, ids, q.After == nil); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		res.Scanned += len(ids)
+		r.Scanned += len(ids)
 		if len(ids) < q.Limit {
-			return res, nil
+			return nil
+		}
+		r.UpdatedAt = s.now()
+		if err := s.store.SaveRescan(ctx, r); err != nil {
+			return err
 		}
 		q.After = []any{ids[len(ids)-1]}
 	}
+}
+
+// RescanStatus returns the tenant's latest rescan; one that has saved no
+// progress for long reads failed (its server stopped). ENotFound,
+// EForbidden.
+func (s *Service) RescanStatus(ctx context.Context, p Principal) (*Rescan, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return nil, err
+	}
+	r, err := s.store.LastRescan(ctx, p.TenantID)
+	if ErrorCodeOf(err) == ENotFound {
+		return nil, Errorf(ENotFound, "this tenant has had no rescan")
+	}
+	if err == nil && r.Status == RescanRunning && r.UpdatedAt.Before(s.now().Add(-rescanStale)) {
+		r.Status, r.Error = RescanFailed, "interrupted: its server stopped; start it again"
+	}
+	return r, err
 }
 
 // maxMergeHops bounds how far a merged id is followed to its survivor.

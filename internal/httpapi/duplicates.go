@@ -49,10 +49,15 @@ func (s *Server) duplicateRoutes() []route {
 		{Method: "POST", Path: "/v1/contacts/duplicates/dismiss", ID: "dismissDuplicates", Tag: "Duplicates", Scope: contactd.ScopeWrite,
 			Summary: "Mark contacts as not duplicates", Doc: "No pair of the given contacts is a candidate again, whatever they share.",
 			Params: []param{idemKey}, Body: dismissBody{}, Responses: noContent, Errors: []int{404}, serve: s.dismissDuplicates},
-		{Method: "POST", Path: "/v1/contacts/duplicates/rescan", ID: "rescanDuplicates", Long: true, Tag: "Duplicates", Scope: contactd.ScopeAdmin,
-			Summary: "Index every contact's duplicate keys again",
-			Doc:     "Writes the duplicate keys and candidate pairs of every live contact of the tenant again, a page at a time: needed once for contacts written before contactd found duplicates (an upgrade). Writes are not held up meanwhile; it answers when done.",
-			Params:  []param{idemKey}, Responses: []response{{Status: 200, Doc: "Done.", Body: contactd.RescanResult{}}}, serve: s.rescanDuplicates},
+		{Method: "POST", Path: "/v1/contacts/duplicates/rescan", ID: "rescanDuplicates", Tag: "Duplicates", Scope: contactd.ScopeAdmin,
+			Summary: "Start a rescan of every contact's duplicate keys",
+			Doc: "A job that writes the duplicate keys of every contact of the tenant again, deleted ones included, 500 at a time: needed once for contacts written before contactd found duplicates (an upgrade), or after its rules change; every write keeps them otherwise, imports included. " +
+				"Its first page removes the tenant's keys, so candidates come back as it goes. Writes are not held up meanwhile. Follow it with GET; one runs at a time per tenant (409 while one runs).",
+			Params: []param{idemKey}, Responses: []response{{Status: 202, Doc: "Started.", Body: contactd.Rescan{}, Headers: []string{"Location"}}},
+			Errors: []int{409}, serve: s.rescanDuplicates},
+		{Method: "GET", Path: "/v1/contacts/duplicates/rescan", ID: "getRescan", Tag: "Duplicates", Scope: contactd.ScopeAdmin,
+			Summary: "Follow the latest rescan", Responses: []response{{Status: 200, Doc: "The latest rescan of the tenant.", Body: contactd.Rescan{}}},
+			Errors: []int{404}, serve: s.getRescan},
 		{Method: "POST", Path: "/v1/contacts/merge", ID: "mergeContacts", Tag: "Duplicates", Scope: contactd.ScopeAdmin,
 			Summary: "Merge contacts into one",
 			Doc: "Merges up to 10 sources into the target, which survives with its id. Phones, emails, addresses, handles and tags are unioned with duplicates collapsed (the target's entries first, its primaries kept); the target's other fields win unless empty, then the first source's that has one; properties and metadata merge key by key; opt-outs and a block hold if any contact has them; fields choose otherwise per field. " +
@@ -110,11 +115,27 @@ func (s *Server) dismissDuplicates(c *call) (*reply, error) {
 }
 
 func (s *Server) rescanDuplicates(c *call) (*reply, error) {
-	res, err := s.svc.RescanDuplicates(c.r.Context(), c.p)
+	r, err := s.svc.StartRescan(c.r.Context(), c.p)
 	if err != nil {
 		return nil, err
 	}
-	return &reply{status: http.StatusOK, body: res}, nil
+	run, p := *r, c.p
+	s.jobs.wg.Add(1)
+	go func() {
+		defer s.jobs.wg.Done()
+		if _, err := s.svc.RunRescan(s.jobs.ctx, p, &run); err != nil {
+			s.log.Error("duplicate rescan failed", "tenant", p.TenantID, "err", err)
+		}
+	}()
+	return &reply{status: http.StatusAccepted, body: r, location: "/v1/contacts/duplicates/rescan"}, nil
+}
+
+func (s *Server) getRescan(c *call) (*reply, error) {
+	r, err := s.svc.RescanStatus(c.r.Context(), c.p)
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, body: r}, nil
 }
 
 func (s *Server) mergeContacts(c *call) (*reply, error) {

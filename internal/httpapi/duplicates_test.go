@@ -43,13 +43,27 @@ func init() {
 			m.t.Fatalf("setup: merge: status %d: %s", r.status, r.body)
 		}
 	}
+	// A tenant runs one rescan at a time: the cases wait for the last.
+	rescanned := func(m mx, tg target) {
+		m.t.Helper()
+		waitRescan(m.t, m.e, "A")
+	}
+	rescan := func(m mx, tg target) {
+		m.t.Helper()
+		waitRescan(m.t, m.e, "A")
+		if r := m.do("POST /v1/contacts/duplicates/rescan", true, "POST", "/v1/contacts/duplicates/rescan", m.e.tokens["A"]["all"], nil); r.status != http.StatusAccepted {
+			m.t.Fatalf("setup: rescan: status %d: %s", r.status, r.body)
+		}
+		waitRescan(m.t, m.e, "A")
+	}
 	extraCases = append(extraCases, func() map[string]routeCase {
 		return map[string]routeCase{
 			"GET /v1/contacts/duplicates":      {query: "?minScore=0.5&limit=5", ok: 200},
 			"GET /v1/contacts/{id}/duplicates": {setup: twin, ok: 200},
 			"POST /v1/contacts/duplicates/dismiss": {setup: twin, ok: 204,
 				body: func(tg target) any { return map[string]any{"contactIds": []string{tg.ID, twinOf(tg)}} }},
-			"POST /v1/contacts/duplicates/rescan": {ok: 200},
+			"POST /v1/contacts/duplicates/rescan": {setup: rescanned, ok: 202},
+			"GET /v1/contacts/duplicates/rescan":  {setup: rescan, ok: 200},
 			"POST /v1/contacts/merge": {setup: twin, ok: 200,
 				body: func(tg target) any { return map[string]any{"targetId": tg.ID, "sourceIds": []string{twinOf(tg)}} }},
 			"POST /v1/contacts/{id}/unmerge": {setup: merged, ok: 200},
@@ -371,5 +385,76 @@ func TestMergePhoto(t *testing.T) {
 		if r.status != http.StatusOK || string(r.body) != string(testPNG) {
 			t.Errorf("the source's photo after the undo: %d", r.status)
 		}
+	})
+}
+
+// waitRescan waits until no rescan of the tenant runs, and returns the
+// latest (nil when there was none).
+func waitRescan(t *testing.T, e *env, tenant string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ec := *e
+		ec.t = t
+		r := ec.do("GET", "/v1/contacts/duplicates/rescan", e.tokens[tenant]["all"], nil)
+		if r.status == http.StatusNotFound {
+			return nil
+		}
+		if r.status != http.StatusOK {
+			t.Fatalf("rescan status: %d %s", r.status, r.body)
+		}
+		if m := r.json(t); m["status"] != "running" {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rescan still runs: %s", r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRescan: a rescan writes every contact's keys again (deleted ones
+// included), after which candidates written before the keys were kept are
+// found; it is the tenant's own, and needs contacts:admin.
+func TestRescan(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		a := e.create("A", map[string]any{"firstName": "Ann", "phone": "+14155550188"})
+		c := e.create("A", map[string]any{"firstName": "Ann", "phone": "+14155550188"})
+		gone := e.create("A", map[string]any{"firstName": "Old", "externalId": "crm-old"})
+		wantStatus(t, e.do("DELETE", "/v1/contacts/"+jStr(gone["id"]), tok, nil), http.StatusNoContent)
+		problem(t, e.do("GET", "/v1/contacts/duplicates/rescan", tok, nil), http.StatusNotFound, "no rescan yet")
+		// Keys lost (as before the upgrade that keeps them): the first
+		// page of a rescan with no contacts removes every key.
+		if err := e.store.IndexDuplicates(t.Context(), e.tenant["A"].ID, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		if d := e.do("GET", "/v1/contacts/"+jStr(a["id"])+"/duplicates", tok, nil).json(t)["data"].([]any); len(d) != 0 {
+			t.Fatalf("candidates without keys: %v", d)
+		}
+		r := e.do("POST", "/v1/contacts/duplicates/rescan", tok, nil)
+		wantStatus(t, r, http.StatusAccepted)
+		if r.header.Get("Location") != "/v1/contacts/duplicates/rescan" || r.json(t)["status"] != "running" {
+			t.Fatalf("start: %v %s", r.header, r.body)
+		}
+		done := waitRescan(t, e, "A")
+		if done["status"] != "succeeded" || jNum(done["scanned"]) != 3 || done["finishedAt"] == nil || done["startedBy"] == "" {
+			t.Fatalf("the rescan: %v", done)
+		}
+		d := e.do("GET", "/v1/contacts/"+jStr(a["id"])+"/duplicates", tok, nil).json(t)["data"].([]any)
+		if len(d) != 1 || jStr(d[0].(map[string]any)["contact"].(map[string]any)["id"]) != jStr(c["id"]) {
+			t.Fatalf("candidates after the rescan: %v", d)
+		}
+		// The deleted contact's key was written again too: a contact made
+		// again in its place meets it.
+		again := e.create("A", map[string]any{"firstName": "New", "externalId": "crm-old"})
+		d = e.do("GET", "/v1/contacts/"+jStr(again["id"])+"/duplicates", tok, nil).json(t)["data"].([]any)
+		if len(d) != 1 || jStr(d[0].(map[string]any)["contact"].(map[string]any)["id"]) != jStr(gone["id"]) {
+			t.Fatalf("candidates of a contact made again: %v", d)
+		}
+		problem(t, e.do("GET", "/v1/contacts/duplicates/rescan", e.tokens["B"]["all"], nil), http.StatusNotFound, "tenant B's rescan")
+		problem(t, e.do("POST", "/v1/contacts/duplicates/rescan", e.tokens["A"]["contacts:write"], nil), http.StatusForbidden, "rescan without admin")
 	})
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -127,4 +128,39 @@ func (b *batchWriter) WriteMerge(m *contactd.MergeWrite) error {
 		batch.Queue(st.Query, st.Args...)
 	}
 	return b.tx.SendBatch(b.ctx, &batch).Close()
+}
+
+// StartRescan implements contactd.Store.
+func (s *Store) StartRescan(ctx context.Context, r *contactd.Rescan, staleBefore time.Time) error {
+	args, err := sqlq.Postgres.RescanArgs(r)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, sqlq.Postgres.StartRescan(), append(args, staleBefore.UTC())...)
+	if err != nil {
+		return interpretError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return contactd.Errorf(contactd.EConflict, "a rescan runs")
+	}
+	return nil
+}
+
+// SaveRescan implements contactd.Store.
+func (s *Store) SaveRescan(ctx context.Context, r *contactd.Rescan) error {
+	args, err := sqlq.Postgres.RescanArgs(r)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, sqlq.Postgres.SaveRescan(), args[1], args[2], args[3], args[0])
+	return interpretError(err)
+}
+
+// LastRescan implements contactd.Store.
+func (s *Store) LastRescan(ctx context.Context, tenantID string) (*contactd.Rescan, error) {
+	var doc string
+	if err := s.pool.QueryRow(ctx, sqlq.Postgres.LastRescan(), tenantID).Scan(&doc); err != nil {
+		return nil, interpretError(err)
+	}
+	return sqlq.DecodeRescan(tenantID, []byte(doc))
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/contactd/contactd"
 	"github.com/contactd/contactd/internal/sqlq"
@@ -130,4 +131,43 @@ func (b *batchWriter) WriteMerge(m *contactd.MergeWrite) error {
 		}
 	}
 	return nil
+}
+
+// StartRescan implements contactd.Store.
+func (s *Store) StartRescan(ctx context.Context, r *contactd.Rescan, staleBefore time.Time) error {
+	args, err := sqlq.SQLite.RescanArgs(r)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, sqlq.SQLite.StartRescan(), append(args, formatTime(staleBefore))...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return contactd.Errorf(contactd.EConflict, "a rescan runs")
+		}
+		return nil
+	})
+}
+
+// SaveRescan implements contactd.Store.
+func (s *Store) SaveRescan(ctx context.Context, r *contactd.Rescan) error {
+	args, err := sqlq.SQLite.RescanArgs(r)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, sqlq.SQLite.SaveRescan(), args[1], args[2], args[3], args[0])
+		return err
+	})
+}
+
+// LastRescan implements contactd.Store.
+func (s *Store) LastRescan(ctx context.Context, tenantID string) (*contactd.Rescan, error) {
+	var doc string
+	if err := s.queryRow(ctx, sqlq.SQLite.LastRescan(), tenantID).Scan(&doc); err != nil {
+		return nil, interpretError(err)
+	}
+	return sqlq.DecodeRescan(tenantID, []byte(doc))
 }

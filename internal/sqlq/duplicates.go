@@ -241,3 +241,35 @@ func (d *Dialect) ContactsWithKey(cols string) string {
 	return "SELECT " + cols + " FROM contact_dup_keys k JOIN contacts c ON c.tenant_id = k.tenant_id AND c.id = k.contact_id" +
 		" WHERE k.tenant_id = " + d.placeholder(1) + " AND k.key = " + d.placeholder(2) + " LIMIT " + d.placeholder(3)
 }
+
+// StartRescan records a rescan unless a fresh one runs: (tenant, status,
+// updated, doc, stale before); it changes no row when one runs.
+func (d *Dialect) StartRescan() string {
+	return "INSERT INTO contact_dup_rescans (tenant_id, status, updated_at, doc) VALUES (" + d.list(1, 4) + ")" +
+		" ON CONFLICT (tenant_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, doc = excluded.doc" +
+		" WHERE contact_dup_rescans.status <> 'running' OR contact_dup_rescans.updated_at < " + d.placeholder(5)
+}
+
+// SaveRescan records a rescan's progress: (status, updated, doc, tenant).
+func (d *Dialect) SaveRescan() string {
+	return "UPDATE contact_dup_rescans SET status = " + d.placeholder(1) + ", updated_at = " + d.placeholder(2) + ", doc = " +
+		d.placeholder(3) + " WHERE tenant_id = " + d.placeholder(4)
+}
+
+// LastRescan selects a tenant's rescan: (tenant).
+func (d *Dialect) LastRescan() string {
+	return "SELECT doc FROM contact_dup_rescans WHERE tenant_id = " + d.placeholder(1)
+}
+
+// RescanArgs are StartRescan's parameters but the last, and SaveRescan's
+// reordered by the caller: tenant, status, updated, doc.
+func (d *Dialect) RescanArgs(r *contactd.Rescan) ([]any, error) {
+	doc, err := json.Marshal(r)
+	return []any{r.TenantID, r.Status, d.timeArg(r.UpdatedAt), string(doc)}, err
+}
+
+// DecodeRescan reads a stored rescan of a tenant.
+func DecodeRescan(tenantID string, doc []byte) (*contactd.Rescan, error) {
+	r := &contactd.Rescan{TenantID: tenantID}
+	return r, json.Unmarshal(doc, r)
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/contactd/contactd"
 )
@@ -291,6 +292,44 @@ func testDuplicates(t *testing.T, b Backend) {
 		wantCode(t, err, contactd.ENotFound, "LastMerge after the undo")
 		if segs, _ := s.SegmentsOfContact(t.Context(), tn.ID, target.ID); len(segs) != 0 {
 			t.Errorf("the survivor's segments after the undo: %v, want none", segs)
+		}
+	})
+
+	t.Run("one rescan runs at a time", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		tn := newTenant(t, s)
+		_, err := s.LastRescan(t.Context(), tn.ID)
+		wantCode(t, err, contactd.ENotFound, "LastRescan before any")
+		at := now()
+		r := &contactd.Rescan{TenantID: tn.ID, Status: contactd.RescanRunning, StartedAt: at, StartedBy: "storetest", UpdatedAt: at}
+		if err := s.StartRescan(t.Context(), r, at.Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, s.StartRescan(t.Context(), r, at.Add(-time.Minute)), contactd.EConflict, "a second rescan while one runs")
+		r.Scanned = 500
+		if err := s.SaveRescan(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LastRescan(t.Context(), tn.ID)
+		if err != nil || got.Scanned != 500 || got.Status != contactd.RescanRunning || !got.StartedAt.Equal(at) {
+			t.Fatalf("LastRescan = %+v, %v", got, err)
+		}
+		// A running one that saved nothing since staleBefore is taken over.
+		fresh := &contactd.Rescan{TenantID: tn.ID, Status: contactd.RescanRunning, StartedAt: now(), UpdatedAt: now()}
+		if err := s.StartRescan(t.Context(), fresh, at.Add(time.Minute)); err != nil {
+			t.Fatalf("taking over a stale rescan: %v", err)
+		}
+		done := now()
+		fresh.Status, fresh.FinishedAt = contactd.RescanSucceeded, &done
+		if err := s.SaveRescan(t.Context(), fresh); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.StartRescan(t.Context(), &contactd.Rescan{TenantID: tn.ID, Status: contactd.RescanRunning, StartedAt: now(), UpdatedAt: now()}, at.Add(-time.Hour)); err != nil {
+			t.Fatalf("a rescan after one ended: %v", err)
+		}
+		if other, err := s.LastRescan(t.Context(), newTenant(t, s).ID); err == nil {
+			t.Errorf("another tenant's rescan: %+v", other)
 		}
 	})
 }

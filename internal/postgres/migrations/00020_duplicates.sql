@@ -47,7 +47,16 @@ CREATE TABLE contact_merges (
 );
 CREATE INDEX contact_merges_target ON contact_merges (tenant_id, target_id, id);
 
+-- The latest rescan of each tenant's keys (contactd.Rescan as JSON).
+CREATE TABLE contact_dup_rescans (
+    tenant_id  TEXT NOT NULL PRIMARY KEY REFERENCES tenants (id),
+    status     TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    doc        TEXT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE contact_dup_rescans;
 DROP TABLE contact_merges;
 DROP TABLE contact_dup_dismissals;
 DROP TABLE contact_dup_blocks;
