@@ -103,7 +103,7 @@ func (s *Service) MergeContacts(ctx context.Context, p Principal, in *MergeInput
 		next.Version, next.UpdatedAt, next.UpdatedBy = target.Version+1, now, p.Actor
 		ch := s.change(p, "merged", target, next)
 		ch.Version = next.Version
-		ch.Fields = withSources(ch.Fields, nil, in.SourceIDs)
+		ch.Fields = withMerge(ch.Fields, nil, &mergeNote{MergeID: rec.ID, SourceIDs: in.SourceIDs, Provenance: prov})
 		rec.After = next
 		writes = append(writes, WriteContactParams{TenantID: p.TenantID, Contact: next, PrevVersion: target.Version, Change: ch, Terms: SearchTerms(next)})
 		retryIt, err := s.writeAll(ctx, p, writes, &MergeWrite{Merge: rec, Join: joined}, next)
@@ -115,18 +115,26 @@ func (s *Service) MergeContacts(ctx context.Context, p Principal, in *MergeInput
 	})
 }
 
-// withSources adds to a change's fields the sources a merge took in
-// (mergedFrom: old nil, new the ids) or an unmerge gave back (old the
-// ids, new nil).
-func withSources(fields map[string]FieldChange, old, new []string) map[string]FieldChange {
+// mergeNote is what the survivor's history says of a merge: which, the
+// sources, and where each field came from.
+type mergeNote struct {
+	MergeID    string         `json:"mergeId"`
+	SourceIDs  []string       `json:"sourceIds"`
+	Provenance map[string]any `json:"provenance,omitempty"`
+}
+
+// withMerge adds to a change's fields the merge the survivor took in
+// (mergedFrom: old null, new the merge) or gave back (old the merge, new
+// null).
+func withMerge(fields map[string]FieldChange, old, new *mergeNote) map[string]FieldChange {
 	if fields == nil {
 		fields = map[string]FieldChange{}
 	}
-	enc := func(ids []string) json.RawMessage {
-		if ids == nil {
+	enc := func(n *mergeNote) json.RawMessage {
+		if n == nil {
 			return json.RawMessage("null")
 		}
-		b, _ := json.Marshal(ids)
+		b, _ := json.Marshal(n)
 		return b
 	}
 	fields["mergedFrom"] = FieldChange{Old: enc(old), New: enc(new)}
@@ -241,7 +249,7 @@ func (s *Service) UnmergeContact(ctx context.Context, p Principal, id string, fo
 		}
 		restored.Version, restored.UpdatedAt, restored.UpdatedBy = cur.Version+1, now, p.Actor
 		ch := s.change(p, "unmerged", cur, restored)
-		ch.Fields = withSources(ch.Fields, rec.SourceIDs, nil)
+		ch.Fields = withMerge(ch.Fields, &mergeNote{MergeID: rec.ID, SourceIDs: rec.SourceIDs}, nil)
 		writes = append(writes, WriteContactParams{TenantID: p.TenantID, Contact: restored, PrevVersion: cur.Version, Change: ch, Terms: SearchTerms(restored)})
 		for _, sid := range rec.SourceIDs {
 			src, err := s.store.Contact(ctx, p.TenantID, sid)

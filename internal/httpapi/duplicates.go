@@ -62,7 +62,7 @@ func (s *Server) duplicateRoutes() []route {
 			Summary: "Merge contacts into one",
 			Doc: "Merges up to 10 sources into the target, which survives with its id. Phones, emails, addresses, handles and tags are unioned with duplicates collapsed (the target's entries first, its primaries kept); the target's other fields win unless empty, then the first source's that has one; properties and metadata merge key by key; opt-outs and a block hold if any contact has them; fields choose otherwise per field. " +
 				"The sources are soft-deleted with mergedInto; their static segment memberships pass to the survivor. A GET of a merged id answers with the survivor, and lookups by the sources' numbers, emails and external ids find it. " +
-				"History records the merge on every contact (type merged; the survivor's entry lists the sources under fields.mergedFrom), and the change feed and webhooks carry it (contact.merged). " +
+				"History records the merge on every contact (type merged; the survivor's entry holds the merge's id, its sources and each field's provenance under fields.mergedFrom), and the change feed and webhooks carry it (contact.merged). " +
 				"Contacts that share no number, email or external id are refused unless force. dryRun answers the survivor as it would be, with each field's provenance, and writes nothing. Undo with POST /v1/contacts/{id}/unmerge.",
 			Params: []param{idemKey}, Body: mergeBody{},
 			Responses: []response{{Status: 200, Doc: "The survivor and where its fields came from.", Body: contactd.MergeResult{}}}, Errors: []int{404, 409}, serve: s.mergeContacts},

@@ -226,8 +226,11 @@ func TestDuplicatesAndMerge(t *testing.T) {
 		}
 		// History and the feed.
 		r = e.do("GET", "/v1/contacts/"+annID+"/history", tok, nil)
-		if !strings.Contains(string(r.body), `"type":"merged"`) || !strings.Contains(string(r.body), `"mergedFrom":{"old":null,"new":["`+dupID+`"]}`) {
-			t.Errorf("survivor's history: %s", r.body)
+		mergeID := jStr(res["mergeId"])
+		if !strings.Contains(string(r.body), `"type":"merged"`) ||
+			!strings.Contains(string(r.body), `"mergedFrom":{"old":null,"new":{"mergeId":"`+mergeID+`","sourceIds":["`+dupID+`"],"provenance":{`) ||
+			!strings.Contains(string(r.body), `"jobTitle":"`+dupID+`"`) {
+			t.Errorf("survivor's history does not record the merge with its provenance: %s", r.body)
 		}
 		r = e.do("GET", "/v1/changes?limit=1000", tok, nil)
 		if n := strings.Count(string(r.body), `"type":"merged"`); n != 2 {

@@ -93,7 +93,7 @@ var docs = map[string]string{
 	"Phone.extension":      "Digits of the extension, taken from the number when written there.",
 	"Email.address":        "Stored in lower case.",
 	"Change.seq":           "Orders the tenant's changes totally.",
-	"Change.fields":        "The changed top-level fields with their old and new values.",
+	"Change.fields":        "The changed top-level fields with their old and new values. The survivor's change of a merge also has mergedFrom: new {mergeId, sourceIds, provenance} (old, for an unmerge).",
 }
 
 // anyValue lists raw JSON fields that hold any JSON value, not an object.
