@@ -158,7 +158,7 @@ func (s *Service) DuplicateGroups(ctx context.Context, p Principal, dp Duplicate
 	}
 	page := &Page[*DuplicateGroup]{Data: []*DuplicateGroup{}, Limit: limit}
 	more := false
-	for len(page.Data) < limit {
+	for {
 		n := max(limit-len(page.Data), 20)
 		blocks, err := s.store.DuplicateBlocks(ctx, p.TenantID, after, n)
 		if err != nil {
@@ -172,11 +172,14 @@ func (s *Service) DuplicateGroups(ctx context.Context, p Principal, dp Duplicate
 		if last != "" {
 			after = last
 		}
-		if len(blocks) < n {
+		// No block is left when the store had fewer than asked and every
+		// one of them was looked at.
+		if len(blocks) < n && (len(blocks) == 0 || last == blocks[len(blocks)-1].Key) {
 			break
 		}
 		if len(page.Data) == limit {
 			more = true
+			break
 		}
 	}
 	if more {

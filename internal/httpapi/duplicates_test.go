@@ -464,3 +464,47 @@ func TestRescan(t *testing.T) {
 		problem(t, e.do("POST", "/v1/contacts/duplicates/rescan", e.tokens["A"]["contacts:write"], nil), http.StatusForbidden, "rescan without admin")
 	})
 }
+
+// TestDuplicateGroupPages: groups page with a cursor, each once, and the
+// last page has no cursor; a cursor of another filter is refused.
+func TestDuplicateGroupPages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		for i := range 5 {
+			num := fmt.Sprintf("+1415555%04d", 7000+i)
+			e.create("A", map[string]any{"firstName": "Pat", "lastName": fmt.Sprint("Twin", i), "phone": num})
+			e.create("A", map[string]any{"firstName": "Pat", "lastName": fmt.Sprint("Twin", i), "phone": num})
+		}
+		seen := map[string]bool{}
+		url := "/v1/contacts/duplicates?limit=2"
+		var sizes []int
+		for range 5 {
+			r := e.do("GET", url, tok, nil)
+			wantStatus(t, r, http.StatusOK)
+			page := r.json(t)
+			for _, g := range page["data"].([]any) {
+				for _, c := range g.(map[string]any)["contacts"].([]any) {
+					id := jStr(c.(map[string]any)["id"])
+					if seen[id] {
+						t.Errorf("contact %s in two groups", id)
+					}
+					seen[id] = true
+				}
+			}
+			sizes = append(sizes, len(page["data"].([]any)))
+			if page["nextCursor"] == nil {
+				break
+			}
+			url = "/v1/contacts/duplicates?limit=2&cursor=" + jStr(page["nextCursor"])
+		}
+		if fmt.Sprint(sizes) != "[2 2 1]" || len(seen) != 10 {
+			t.Errorf("pages of %v groups, %d contacts; want [2 2 1] and 10", sizes, len(seen))
+		}
+		r := e.do("GET", "/v1/contacts/duplicates?limit=2", tok, nil)
+		cur := jStr(r.json(t)["nextCursor"])
+		problem(t, e.do("GET", "/v1/contacts/duplicates?limit=2&minScore=0.5&cursor="+cur, tok, nil), http.StatusBadRequest, "a cursor of another filter")
+		problem(t, e.do("GET", "/v1/contacts/duplicates?limit=2&cursor="+cur, e.tokens["B"]["all"], nil), http.StatusBadRequest, "another tenant's cursor")
+	})
+}
