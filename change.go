@@ -89,6 +89,7 @@ type ChangesParams struct {
 // reading the log fills them in (creationFields).
 func (s *Service) change(p Principal, typ string, before, after *Contact) *Change {
 	ch := &Change{TenantID: p.TenantID, Type: typ, Actor: p.Actor, At: s.now()}
+	stampEntries(before, after, ch.At)
 	if before != nil {
 		ch.Fields = diff(before, after)
 	}
@@ -98,6 +99,54 @@ func (s *Service) change(p Principal, typ string, before, after *Contact) *Chang
 		ch.ContactID, ch.Version = before.ID, before.Version
 	}
 	return ch
+}
+
+// stampEntries sets the createdAt of the entries after has and before
+// lacks (by id): the entries this change creates. An entry before had keeps
+// its time, or none when it dates from before entries had one.
+func stampEntries(before, after *Contact, at time.Time) {
+	if after == nil {
+		return
+	}
+	had := map[string]bool{}
+	if before != nil {
+		for _, e := range before.Phones {
+			had[e.ID] = true
+		}
+		for _, e := range before.Emails {
+			had[e.ID] = true
+		}
+		for _, e := range before.Addresses {
+			had[e.ID] = true
+		}
+		for _, e := range before.Extensions {
+			had[e.ID] = true
+		}
+		for _, e := range before.Links {
+			had[e.ID] = true
+		}
+	}
+	stamp := func(id string, t **Time) {
+		if *t == nil && !had[id] {
+			at := Time(at)
+			*t = &at
+		}
+	}
+	for i := range after.Phones {
+		stamp(after.Phones[i].ID, &after.Phones[i].CreatedAt)
+	}
+	for i := range after.Emails {
+		stamp(after.Emails[i].ID, &after.Emails[i].CreatedAt)
+	}
+	for i := range after.Addresses {
+		stamp(after.Addresses[i].ID, &after.Addresses[i].CreatedAt)
+	}
+	for i := range after.Extensions {
+		stamp(after.Extensions[i].ID, &after.Extensions[i].CreatedAt)
+	}
+	for i := range after.Links {
+		stamp(after.Links[i].ID, &after.Links[i].CreatedAt)
+	}
 }
 
 // unaudited fields change with every write and are not listed in history.

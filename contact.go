@@ -34,6 +34,7 @@ type Contact struct {
 	Emails       []Email         `json:"emails"`
 	Addresses    []Address       `json:"addresses"`
 	Handles      []Handle        `json:"handles"`
+	Links        []Link          `json:"links,omitempty"`
 	Tags         []string        `json:"tags"`
 	AccountID    string          `json:"accountId,omitempty"`
 	OwnerID      string          `json:"ownerId,omitempty"`
@@ -57,6 +58,16 @@ type Contact struct {
 	DeletedBy    string          `json:"deletedBy,omitempty"`
 	MergedInto   string          `json:"mergedInto,omitempty"`
 
+	// The phone-system directory (directory.go): written with the
+	// contacts:admin scope only, except Location.
+	Extensions             []Extension   `json:"extensions,omitempty"`
+	Site                   *DirectoryRef `json:"site,omitempty"`
+	PBX                    *DirectoryRef `json:"pbx,omitempty"`
+	Location               string        `json:"location,omitempty"`
+	Subscription           *Subscription `json:"subscription,omitempty"`
+	DisplayWhenNoExtension bool          `json:"displayWhenNoExtension,omitempty"`
+	HideInAutoAttendant    bool          `json:"hideInAutoAttendant,omitempty"`
+
 	// DisplayNameSet records that DisplayName was given rather than
 	// derived, so that a derived name follows later edits of the names.
 	DisplayNameSet bool `json:"-"`
@@ -75,14 +86,21 @@ type Phone struct {
 	Type      string `json:"type"`
 	Primary   bool   `json:"primary"`
 	Verified  bool   `json:"verified"`
+	// Region is the ISO 3166 region the number belongs to, derived from it.
+	Region string `json:"region,omitempty"`
+	// Source is "external" for a number a synced system owns.
+	Source    string `json:"source,omitempty"`
+	CreatedAt *Time  `json:"createdAt,omitempty"`
 }
 
 // Email is one email address of a contact.
 type Email struct {
-	ID      string `json:"id"`
-	Address string `json:"address"`
-	Type    string `json:"type"`
-	Primary bool   `json:"primary"`
+	ID        string `json:"id"`
+	Address   string `json:"address"`
+	Type      string `json:"type"`
+	Primary   bool   `json:"primary"`
+	Verified  bool   `json:"verified"`
+	CreatedAt *Time  `json:"createdAt,omitempty"`
 }
 
 // Address is one postal address of a contact.
@@ -100,6 +118,7 @@ type Address struct {
 	Timezone     string `json:"timezone,omitempty"`
 	Notes        string `json:"notes,omitempty"`
 	Primary      bool   `json:"primary"`
+	CreatedAt    *Time  `json:"createdAt,omitempty"`
 }
 
 // Handle is a messaging or social handle of a contact.
@@ -107,6 +126,17 @@ type Handle struct {
 	ID    string `json:"id"`
 	Type  string `json:"type"`
 	Value string `json:"value"`
+}
+
+// Link refers to a work item of another system that concerns the contact:
+// a ticket, a task, a deal, a conversation.
+type Link struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	ExternalID string `json:"externalId"`
+	URL        string `json:"url,omitempty"`
+	Title      string `json:"title,omitempty"`
+	CreatedAt  *Time  `json:"createdAt,omitempty"`
 }
 
 // Allowed values of the enumerated contact fields.
@@ -117,6 +147,8 @@ var (
 	EmailTypes    = []string{"work", "personal", "other"}
 	AddressTypes  = []string{"home", "work", "billing", "shipping", "other"}
 	HandleTypes   = []string{"whatsapp", "telegram", "sip", "x", "linkedin", "url", "other"}
+	LinkTypes     = []string{"ticket", "task", "deal", "conversation", "other"}
+	PhoneSources  = []string{"external"}
 	Sources       = []string{"manual", "import", "api", "sync", "carddav"}
 	ChangeTypes   = []string{"created", "updated", "deleted", "restored", "erased", "blocked", "unblocked", "merged", "unmerged"}
 	systemTypes   = []string{"corporate", "service"}
@@ -139,6 +171,7 @@ const (
 	MaxPropertyBytes = 16 << 10
 	MaxPropertyDepth = 5
 	MaxNotesLen      = 10000
+	MaxLinks         = 50
 )
 
 // Live reports whether the contact is not deleted.
@@ -210,6 +243,16 @@ type PhoneMatch struct {
 	PrimaryMatch bool
 }
 
+// ExtensionQuery looks up an extension: Code is a fully qualified
+// extension (FQ), or an extension on the PBX PBX (on any PBX unless
+// PBXSet; "" is the extensions without one).
+type ExtensionQuery struct {
+	Code   string
+	FQ     bool
+	PBX    string
+	PBXSet bool
+}
+
 // ContactStore is the part of the Store that keeps contacts, their side
 // tables (emails, phones, tags, search terms) and their changes.
 type ContactStore interface {
@@ -224,6 +267,10 @@ type ContactStore interface {
 	// ContactByExternalID returns the live contact with the given external
 	// id. ENotFound.
 	ContactByExternalID(ctx context.Context, tenantID, externalID string) (*Contact, error)
+	// LookupExtension returns up to limit live contacts having the
+	// extension, most recently updated first, each with the ids of the
+	// matching extensions (in PhoneMatch.PhoneIDs).
+	LookupExtension(ctx context.Context, tenantID string, q ExtensionQuery, limit int) ([]PhoneMatch, error)
 	// LookupPhone returns up to limit live contacts having a phone with the
 	// given E.164 number: those where it is the primary phone first, then the
 	// most recently updated.

@@ -301,6 +301,9 @@ func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult, 
 					claims = append(claims, claim{"phone", ph.E164})
 				}
 			}
+			for _, cl := range extensionClaims(c) {
+				claims = append(claims, claim{cl.field, cl.scope + "\x00" + cl.value})
+			}
 		}
 		var clash *batchItem
 		var with claim
@@ -316,11 +319,16 @@ func claimsWithin(items []*batchItem, uniquePhones bool, results []BatchResult, 
 			}
 			continue
 		}
-		what := map[string]string{"id": "the contact", "email": "the email", "externalId": "the external id", "phone": "the number"}[with.field]
-		msg := fmt.Sprintf("%s already claims %s %s", opts.name(clash.i), what, with.value)
+		what := map[string]string{"id": "the contact", "email": "the email", "externalId": "the external id", "phone": "the number",
+			"extension": "the extension", "fqExtension": "the fully qualified extension"}[with.field]
+		scope, value, _ := strings.Cut(with.value, "\x00")
+		if !strings.Contains(with.field, "xtension") {
+			scope, value = "", with.value
+		}
+		msg := fmt.Sprintf("%s already claims %s %s", opts.name(clash.i), what, value)
 		e := &Error{Code: EConflict, Message: msg, ConflictingID: clash.after.ID}
 		if with.field != "id" {
-			e, _ = contactConflict(&ConflictError{Field: with.field, Value: with.value, ID: clash.after.ID}, c).(*Error)
+			e, _ = contactConflict(&ConflictError{Field: with.field, Value: value, Scope: scope, ID: clash.after.ID}, c).(*Error)
 			e.Message = msg
 			for k := range e.Fields {
 				e.Fields[k].Message = msg

@@ -155,7 +155,15 @@ func duplicatesWithin(cs []*Contact, uniquePhones bool) error {
 	emails := map[string]int{}
 	ext := map[string]int{}
 	phones := map[string]int{}
+	claims := map[extensionClaim]int{}
 	for i, c := range cs {
+		for _, cl := range extensionClaims(c) {
+			if k, ok := claims[cl]; ok && k != i {
+				return &Error{Code: EConflict, Message: fmt.Sprintf("inputs %d and %d share the %s %s", k, i, cl.field, cl.value),
+					ConflictingField: cl.field, Fields: []FieldError{{Location: fmt.Sprintf("[%d].extensions", i), Message: "duplicates an extension of input " + fmt.Sprint(k)}}}
+			}
+			claims[cl] = i
+		}
 		for j, ph := range c.Phones {
 			if !uniquePhones {
 				break

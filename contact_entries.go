@@ -181,7 +181,9 @@ func inputOf(c *Contact) *ContactInput {
 		Addresses: c.Addresses, Handles: c.Handles, Tags: c.Tags, AccountID: c.AccountID,
 		OwnerID: c.OwnerID, ExternalID: c.ExternalID, Status: c.Status, Properties: c.Properties,
 		Metadata: c.Metadata, DoNotCall: c.DoNotCall, EmailOptOut: c.EmailOptOut,
-		SMSOptOut: c.SMSOptOut, Unknown: c.Unknown,
+		SMSOptOut: c.SMSOptOut, Unknown: c.Unknown, Links: c.Links,
+		Extensions: c.Extensions, Site: c.Site, PBX: c.PBX, Location: c.Location, Subscription: c.Subscription,
+		DisplayWhenNoExtension: c.DisplayWhenNoExtension, HideInAutoAttendant: c.HideInAutoAttendant,
 	}
 	if c.DisplayNameSet {
 		in.DisplayName = c.DisplayName

@@ -20,6 +20,13 @@ type ContactInput struct {
 	Emails                                            []Email
 	Addresses                                         []Address
 	Handles                                           []Handle
+	Links                                             []Link
+	// The phone-system directory (directory.go).
+	Extensions                                  []Extension
+	Site, PBX                                   *DirectoryRef
+	Location                                    string
+	Subscription                                *Subscription
+	DisplayWhenNoExtension, HideInAutoAttendant bool
 	Tags                                              []string
 	AccountID, OwnerID, ExternalID, Status            string
 	Properties, Metadata                              json.RawMessage
@@ -58,16 +65,22 @@ func (d *decoder) contactInput(data []byte) *ContactInput {
 			"locale": &in.Locale, "timezone": &in.Timezone, "profileColor": &in.ProfileColor,
 			"accountId": &in.AccountID, "ownerId": &in.OwnerID, "externalId": &in.ExternalID,
 			"status": &in.Status, "notes": &in.Notes, "name": &in.Name, "email": &in.Email, "phone": &in.Phone,
+			"location": &in.Location,
 		},
 		bools: map[string]*bool{
 			"doNotCall": &in.DoNotCall, "emailOptOut": &in.EmailOptOut,
 			"smsOptOut": &in.SMSOptOut, "unknown": &in.Unknown,
+			"displayWhenNoExtension": &in.DisplayWhenNoExtension, "hideInAutoAttendant": &in.HideInAutoAttendant,
 		},
 		lists: map[string]func(json.RawMessage, string){
 			"phones":    func(e json.RawMessage, at string) { in.Phones = append(in.Phones, d.phone(e, at)) },
 			"emails":    func(e json.RawMessage, at string) { in.Emails = append(in.Emails, d.email(e, at)) },
 			"addresses": func(e json.RawMessage, at string) { in.Addresses = append(in.Addresses, d.address(e, at)) },
 			"handles":   func(e json.RawMessage, at string) { in.Handles = append(in.Handles, d.handle(e, at)) },
+			"links":     func(e json.RawMessage, at string) { in.Links = append(in.Links, d.link(e, at)) },
+			"extensions": func(e json.RawMessage, at string) {
+				in.Extensions = append(in.Extensions, d.extension(e, at))
+			},
 			"tags": func(e json.RawMessage, at string) {
 				var t string
 				d.str(e, at, &t)
@@ -80,6 +93,15 @@ func (d *decoder) contactInput(data []byte) *ContactInput {
 				d.jsonObject(raw, k, &in.Properties)
 			case "metadata":
 				d.jsonObject(raw, k, &in.Metadata)
+			case "site", "pbx":
+				r := d.directoryRef(raw, k)
+				if k == "site" {
+					in.Site = r
+				} else {
+					in.PBX = r
+				}
+			case "subscription":
+				in.Subscription = d.subscription(raw, k)
 			default:
 				return d.readOnlyIn(&in.ReadOnly, readOnlyField)(k, raw)
 			}
@@ -117,10 +139,11 @@ func decodeEntry[T any](data []byte, f func(*decoder, json.RawMessage, string) T
 func (d *decoder) phone(raw json.RawMessage, loc string) Phone {
 	var p Phone
 	d.record(raw, loc, fields{
-		strs:  map[string]*string{"id": &p.ID, "number": &p.Number, "extension": &p.Extension, "type": &p.Type},
+		strs:  map[string]*string{"id": &p.ID, "number": &p.Number, "extension": &p.Extension, "type": &p.Type, "source": &p.Source},
 		bools: map[string]*bool{"primary": &p.Primary, "verified": &p.Verified},
-		// e164 is derived; a client may send back what it read.
-		other: func(k string, _ json.RawMessage) bool { return k == "e164" },
+		// e164, region and createdAt are derived; a client may send back
+		// what it read.
+		other: func(k string, _ json.RawMessage) bool { return k == "e164" || k == "region" || k == "createdAt" },
 	})
 	return p
 }
@@ -129,7 +152,8 @@ func (d *decoder) email(raw json.RawMessage, loc string) Email {
 	var e Email
 	d.record(raw, loc, fields{
 		strs:  map[string]*string{"id": &e.ID, "address": &e.Address, "type": &e.Type},
-		bools: map[string]*bool{"primary": &e.Primary},
+		bools: map[string]*bool{"primary": &e.Primary, "verified": &e.Verified},
+		other: isCreatedAt,
 	})
 	return e
 }
@@ -143,8 +167,70 @@ func (d *decoder) address(raw json.RawMessage, loc string) Address {
 			"postalCode": &a.PostalCode, "country": &a.Country, "timezone": &a.Timezone, "notes": &a.Notes,
 		},
 		bools: map[string]*bool{"primary": &a.Primary},
+		other: isCreatedAt,
 	})
 	return a
+}
+
+// isCreatedAt accepts an entry's createdAt, which the server sets, when a
+// client sends back what it read.
+func isCreatedAt(k string, _ json.RawMessage) bool { return k == "createdAt" }
+
+func (d *decoder) link(raw json.RawMessage, loc string) Link {
+	var l Link
+	d.record(raw, loc, fields{
+		strs:  map[string]*string{"id": &l.ID, "type": &l.Type, "externalId": &l.ExternalID, "url": &l.URL, "title": &l.Title},
+		other: isCreatedAt,
+	})
+	return l
+}
+
+func (d *decoder) extension(raw json.RawMessage, loc string) Extension {
+	var e Extension
+	d.record(raw, loc, fields{
+		strs: map[string]*string{"id": &e.ID, "extension": &e.Extension, "fqExtension": &e.FQExtension, "type": &e.Type},
+		bools: map[string]*bool{
+			"displayInDirectory": &e.DisplayInDirectory, "hideInAutoAttendant": &e.HideInAutoAttendant,
+		},
+		other: func(k string, raw json.RawMessage) bool {
+			switch k {
+			case "site":
+				e.Site = d.directoryRef(raw, join(loc, k))
+			case "pbx":
+				e.PBX = d.directoryRef(raw, join(loc, k))
+			case "subscription":
+				e.Subscription = d.subscription(raw, join(loc, k))
+			default:
+				return k == "createdAt"
+			}
+			return true
+		},
+	})
+	return e
+}
+
+// directoryRef decodes a site or a PBX; null is none.
+func (d *decoder) directoryRef(raw json.RawMessage, loc string) *DirectoryRef {
+	if isNull(raw) {
+		return nil
+	}
+	var r DirectoryRef
+	if !d.record(raw, loc, fields{strs: map[string]*string{"id": &r.ID, "name": &r.Name}}) {
+		return nil
+	}
+	return &r
+}
+
+// subscription decodes a subscription; null is none.
+func (d *decoder) subscription(raw json.RawMessage, loc string) *Subscription {
+	if isNull(raw) {
+		return nil
+	}
+	var s Subscription
+	if !d.record(raw, loc, fields{strs: map[string]*string{"id": &s.ID, "name": &s.Name, "type": &s.Type, "userId": &s.UserID}}) {
+		return nil
+	}
+	return &s
 }
 
 func (d *decoder) handle(raw json.RawMessage, loc string) Handle {

@@ -146,12 +146,24 @@ func (s *Service) CreateContact(ctx context.Context, p Principal, in *ContactInp
 }
 
 // checkSystemType enforces that only admins create, change or delete
-// corporate and service contacts.
+// corporate and service contacts, and write the phone-system directory's
+// fields (extensions, site, pbx, subscription, the visibility flags) of any
+// contact.
 func (s *Service) checkSystemType(p Principal, before, after *Contact) error {
+	if p.Has(ScopeAdmin) {
+		return nil
+	}
 	for _, c := range []*Contact{before, after} {
-		if c != nil && slices.Contains(systemTypes, c.ContactType) && !p.Has(ScopeAdmin) {
+		if c != nil && slices.Contains(systemTypes, c.ContactType) {
 			return Errorf(EForbidden, "%s contacts are system-managed: this needs the %s scope", c.ContactType, ScopeAdmin)
 		}
+	}
+	if after == nil {
+		return nil // a deletion writes no field
+	}
+	if f := directoryChanged(before, after); f != "" {
+		return &Error{Code: EForbidden, Message: fmt.Sprintf("%s is written by the phone system: this needs the %s scope", f, ScopeAdmin),
+			Fields: []FieldError{{Location: f, Message: "needs the " + string(ScopeAdmin) + " scope"}}}
 	}
 	return nil
 }
@@ -405,6 +417,20 @@ func contactConflict(ce *ConflictError, c *Contact) error {
 		}
 	case "externalId":
 		loc, msg = "externalId", fmt.Sprintf("the external id %s belongs to contact %s", ce.Value, ce.ID)
+	case "extension", "fqExtension":
+		on := ""
+		if ce.Field == "extension" && ce.Scope != "" {
+			on = " on PBX " + ce.Scope
+		}
+		what := map[string]string{"extension": "extension", "fqExtension": "fully qualified extension"}[ce.Field]
+		loc, msg = "extensions", fmt.Sprintf("the %s %s%s belongs to contact %s", what, ce.Value, on, ce.ID)
+		for i := range c.Extensions {
+			e := &c.Extensions[i]
+			if (ce.Field == "extension" && e.Extension == ce.Value && PBXOf(c, e) == ce.Scope) || (ce.Field == "fqExtension" && e.FQExtension == ce.Value) {
+				loc = fmt.Sprintf("extensions[%d].%s", i, ce.Field)
+				break
+			}
+		}
 	default:
 		return &Error{Code: EConflict, Message: "the contact conflicts with another one"}
 	}
@@ -420,6 +446,8 @@ func clone(c *Contact) *Contact {
 	n.Addresses = slices.Clone(c.Addresses)
 	n.Handles = slices.Clone(c.Handles)
 	n.Tags = slices.Clone(c.Tags)
+	n.Links = slices.Clone(c.Links)
+	n.Extensions = slices.Clone(c.Extensions)
 	return &n
 }
 

@@ -72,7 +72,11 @@ func buildContact(in *ContactInput, prev *Contact, region string) (*Contact, err
 	c.Emails = b.emails(in.Emails)
 	c.Addresses = b.addresses(in.Addresses)
 	c.Handles = b.handles(in.Handles)
+	c.Links = b.links(in.Links)
 	c.Tags = b.tags(in.Tags)
+	c.Extensions, c.Site, c.PBX, c.Location = in.Extensions, in.Site, in.PBX, in.Location
+	c.Subscription, c.DisplayWhenNoExtension, c.HideInAutoAttendant = in.Subscription, in.DisplayWhenNoExtension, in.HideInAutoAttendant
+	b.directory(c)
 	if in.Email != "" {
 		c.Emails = b.promoteEmail(c.Emails, in.Email)
 	}

@@ -113,6 +113,9 @@ type ConflictError struct {
 	Value string
 	// ID is the object that holds Value; "" when the store cannot tell.
 	ID string
+	// Scope qualifies Value where it is unique within something: the
+	// PBX of an extension.
+	Scope string
 }
 
 func (e *ConflictError) Error() string {

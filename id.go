@@ -11,17 +11,19 @@ import (
 
 // ID prefixes name the type of an object in its id.
 const (
-	PrefixContact  = "ct_"
-	PrefixPhone    = "ph_"
-	PrefixEmail    = "em_"
-	PrefixAddress  = "ad_"
-	PrefixHandle   = "hd_"
-	PrefixTenant   = "tn_"
-	PrefixToken    = "tk_"
-	PrefixImport   = "imp_"
-	PrefixWebhook  = "wh_"
-	PrefixDelivery = "dlv_"
-	PrefixMerge    = "mrg_"
+	PrefixContact   = "ct_"
+	PrefixPhone     = "ph_"
+	PrefixEmail     = "em_"
+	PrefixAddress   = "ad_"
+	PrefixHandle    = "hd_"
+	PrefixExtension = "ext_"
+	PrefixLink      = "lk_"
+	PrefixTenant    = "tn_"
+	PrefixToken     = "tk_"
+	PrefixImport    = "imp_"
+	PrefixWebhook   = "wh_"
+	PrefixDelivery  = "dlv_"
+	PrefixMerge     = "mrg_"
 )
 
 var (

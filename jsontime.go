@@ -22,3 +22,21 @@ func optTime(t *time.Time) *jsonTime {
 	j := jsonTime(*t)
 	return &j
 }
+
+// Time is the creation time of a contact's entry (a phone, an email, an
+// address, an extension, a link): written in TimeFormat, as every time of
+// the API.
+type Time time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t Time) MarshalJSON() ([]byte, error) { return jsonTime(t).MarshalJSON() }
+
+// UnmarshalJSON implements json.Unmarshaler: RFC 3339.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	var v time.Time
+	if err := v.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*t = Time(v)
+	return nil
+}

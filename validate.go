@@ -190,6 +190,9 @@ func (b *builder) phone(loc string, p Phone) (Phone, bool) {
 	if p.Extension != "" && !digitsRE.MatchString(p.Extension) {
 		b.fail(join(loc, "extension"), "must be 1 to 16 digits")
 	}
+	if p.Source = strings.ToLower(strings.TrimSpace(p.Source)); p.Source != "" {
+		b.enum(join(loc, "source"), p.Source, PhoneSources, "")
+	}
 	if p.Number == "" {
 		b.fail(join(loc, "number"), "is required")
 	} else if len(b.errs) == n0 {
@@ -207,6 +210,18 @@ func (b *builder) phone(loc string, p Phone) (Phone, bool) {
 	p.ID = b.keepID(p.ID, PrefixPhone, ids, func(i int) bool {
 		return p.E164 != "" && prev[i].E164 == p.E164 && prev[i].Extension == p.Extension
 	})
+	p.Region, p.CreatedAt = "", nil
+	for _, q := range prev {
+		if q.ID == p.ID {
+			p.CreatedAt = q.CreatedAt
+		}
+		if q.E164 == p.E164 && q.Region != "" {
+			p.Region = q.Region // the region of a number is worked out once
+		}
+	}
+	if p.Region == "" && p.E164 != "" {
+		p.Region = phone.RegionOf(p.E164)
+	}
 	return p, len(b.errs) == n0
 }
 
@@ -251,6 +266,8 @@ func (b *builder) email(loc string, e Email) (Email, bool) {
 	e.Address = b.emailAddress(join(loc, "address"), e.Address)
 	e.Type = b.enum(join(loc, "type"), e.Type, EmailTypes, "other")
 	e.ID = b.emailID(e.ID, e.Address)
+	prev, _ := prevEntries(b, func(c *Contact) []Email { return c.Emails }, func(q Email) string { return q.ID })
+	e.CreatedAt = entryCreated(prev, e.ID, func(q Email) (string, *Time) { return q.ID, q.CreatedAt })
 	return e, len(b.errs) == n0
 }
 
@@ -321,11 +338,13 @@ func (b *builder) address(loc string, a Address) (Address, bool) {
 		b.fail(locOrBody(loc), "an address needs at least one of street, city, state, postalCode, country or notes")
 	}
 	prev, ids := prevEntries(b, func(c *Contact) []Address { return c.Addresses }, func(q Address) string { return q.ID })
+	a.CreatedAt = nil
 	a.ID = b.keepID(a.ID, PrefixAddress, ids, func(i int) bool {
 		q := prev[i]
-		q.ID, q.Primary = a.ID, a.Primary
+		q.ID, q.Primary, q.CreatedAt = a.ID, a.Primary, nil
 		return q == a
 	})
+	a.CreatedAt = entryCreated(prev, a.ID, func(q Address) (string, *Time) { return q.ID, q.CreatedAt })
 	return a, len(b.errs) == n0
 }
 

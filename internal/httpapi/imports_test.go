@@ -253,6 +253,7 @@ func TestImportRoundTrip(t *testing.T) {
 					for _, x := range jList(v) {
 						m := jObj(x)
 						delete(m, "id")
+						delete(m, "createdAt")
 						delete(m, "number") // phones come back as their E.164
 						l = append(l, m)
 					}

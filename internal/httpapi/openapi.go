@@ -23,7 +23,9 @@ type schemaGen struct {
 
 var (
 	timeType = reflect.TypeOf(time.Time{})
-	rawType  = reflect.TypeOf(json.RawMessage{})
+	// entryTime is the creation time of a contact's entry.
+	entryTime = reflect.TypeOf(contactd.Time{})
+	rawType   = reflect.TypeOf(json.RawMessage{})
 )
 
 // enums documents the closed value sets of string fields, by Go type and
@@ -36,6 +38,10 @@ var enums = map[string][]string{
 	"Email.type":          contactd.EmailTypes,
 	"Address.type":        contactd.AddressTypes,
 	"Handle.type":         contactd.HandleTypes,
+	"Link.type":           contactd.LinkTypes,
+	"Phone.source":        contactd.PhoneSources,
+	"Extension.type":      contactd.ExtensionTypes,
+	"Subscription.type":   contactd.SubscriptionTypes,
 	"Change.type":         contactd.ChangeTypes,
 	"BatchOperation.op":   contactd.BatchOps,
 	"BatchResult.status":  contactd.BatchStatuses,
@@ -48,6 +54,8 @@ var readOnly = map[string]bool{
 	"Contact.deletedBy": true, "Contact.blockedAt": true, "Contact.blockedBy": true, "Contact.blockReason": true,
 	"Contact.mergedInto": true,
 	"Phone.id":           true, "Phone.e164": true, "Email.id": true, "Address.id": true, "Handle.id": true,
+	"Phone.region": true, "Phone.createdAt": true, "Email.createdAt": true, "Address.createdAt": true,
+	"Link.id": true, "Link.createdAt": true, "Extension.id": true, "Extension.createdAt": true,
 }
 
 // limits documents string lengths, by Go type and JSON field name.
@@ -58,42 +66,70 @@ var limits = map[string]int{
 	"Contact.accountId": 64, "Contact.notes": contactd.MaxNotesLen, "Phone.number": 40, "Email.address": 254, "Handle.value": 255,
 	"Address.street": 255, "Address.streetNumber": 255, "Address.apartment": 255, "Address.city": 255,
 	"Address.county": 255, "Address.state": 255, "Address.postalCode": 16, "Address.country": 255,
-	"Address.notes": 255,
+	"Address.notes":   255,
+	"Link.externalId": 255, "Link.title": 255, "Link.url": contactd.MaxLinkURLLen, "Contact.location": contactd.MaxLocationLen,
+	"Extension.extension": contactd.MaxExtensionLen, "Extension.fqExtension": contactd.MaxFQExtensionLen,
+	"Subscription.id": contactd.MaxSiteIDLen, "Subscription.name": contactd.MaxSiteNameLen, "Subscription.userId": contactd.MaxSiteIDLen,
 }
 
 // docs describes fields whose meaning is not obvious from the name.
 var docs = map[string]string{
-	"Contact.version":      "Increments on every change; the ETag.",
-	"Contact.kind":         "person (the default) or organization: what the contact is.",
-	"Contact.contactType":  "Whose directory the contact belongs to: company (the default: the tenant's own address book, whoever is in it), corporate (one of the company's own users, such as an employee with an extension) or service (a service number such as a ring group, queue or auto attendant). corporate and service contacts are managed by the phone system: only a token with contacts:admin may create, change or delete them.",
-	"Contact.displayName":  "Derived when not given: names, then company, then primary email, then primary phone.",
-	"Contact.birthday":     "YYYY-MM-DD, or --MM-DD without a year.",
-	"Contact.anniversary":  "YYYY-MM-DD, or --MM-DD without a year (vCard ANNIVERSARY).",
-	"Contact.photo":        "The contact's photo, when it has one: set it with PUT /v1/contacts/{id}/photo, read it at url. Read-only here.",
-	"Photo.url":            "Where the image is read: GET /v1/contacts/{id}/photo.",
-	"Photo.contentType":    "image/jpeg, image/png or image/webp, read from the image's bytes.",
-	"Photo.size":           "The image's size in bytes (at most 1 MiB).",
-	"Photo.etag":           "The image's ETag: it changes when the image does.",
-	"Contact.mergedInto":   "On a contact merged into another (deleted by the merge): the survivor's id. GET of the merged id answers with the survivor.",
-	"Contact.locale":       "A BCP 47 language tag; en_US is accepted and stored as en-US.",
-	"Contact.timezone":     "An IANA time zone name such as America/New_York.",
-	"Contact.profileColor": "#RRGGBB.",
-	"Contact.notes":        "Free text (vCard NOTE, the Notes of Google and Outlook); q finds its words, ranked below every other field.",
-	"Contact.tags":         "At most 32 tags of 1 to 64 characters.",
-	"Contact.externalId":   "The contact's id in an external CRM; unique among the tenant's live contacts.",
-	"Contact.properties":   "Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels.",
-	"Contact.metadata":     "Integration data not shown in user interfaces: a JSON object of at most 16 KiB.",
-	"Contact.unknown":      "Set for a contact auto-created for an unidentified caller.",
-	"Contact.phones":       "At most 20; one is primary (the first when none is marked).",
-	"Contact.emails":       "At most 20, unique among the tenant's live contacts; one is primary.",
-	"Contact.addresses":    "At most 10; one is primary.",
-	"Contact.handles":      "Messaging and social handles; at most 20.",
-	"Phone.number":         "As entered; parsed with a leading + or the tenant's default region.",
-	"Phone.e164":           "The number in E.164 form, derived from number.",
-	"Phone.extension":      "Digits of the extension, taken from the number when written there.",
-	"Email.address":        "Stored in lower case.",
-	"Change.seq":           "Orders the tenant's changes totally.",
-	"Change.fields":        "The changed top-level fields with their old and new values. The survivor's change of a merge also has mergedFrom: new {mergeId, sourceIds, provenance} (old, for an unmerge).",
+	"Contact.version":                "Increments on every change; the ETag.",
+	"Contact.kind":                   "person (the default) or organization: what the contact is.",
+	"Contact.contactType":            "Whose directory the contact belongs to: company (the default: the tenant's own address book, whoever is in it), corporate (one of the company's own users, such as an employee with an extension) or service (a service number such as a ring group, queue or auto attendant). corporate and service contacts are managed by the phone system: only a token with contacts:admin may create, change or delete them.",
+	"Contact.displayName":            "Derived when not given: names, then company, then primary email, then primary phone.",
+	"Contact.birthday":               "YYYY-MM-DD, or --MM-DD without a year.",
+	"Contact.anniversary":            "YYYY-MM-DD, or --MM-DD without a year (vCard ANNIVERSARY).",
+	"Contact.photo":                  "The contact's photo, when it has one: set it with PUT /v1/contacts/{id}/photo, read it at url. Read-only here.",
+	"Photo.url":                      "Where the image is read: GET /v1/contacts/{id}/photo.",
+	"Photo.contentType":              "image/jpeg, image/png or image/webp, read from the image's bytes.",
+	"Photo.size":                     "The image's size in bytes (at most 1 MiB).",
+	"Photo.etag":                     "The image's ETag: it changes when the image does.",
+	"Contact.mergedInto":             "On a contact merged into another (deleted by the merge): the survivor's id. GET of the merged id answers with the survivor.",
+	"Contact.locale":                 "A BCP 47 language tag; en_US is accepted and stored as en-US.",
+	"Contact.timezone":               "An IANA time zone name such as America/New_York.",
+	"Contact.profileColor":           "#RRGGBB.",
+	"Contact.notes":                  "Free text (vCard NOTE, the Notes of Google and Outlook); q finds its words, ranked below every other field.",
+	"Contact.tags":                   "At most 32 tags of 1 to 64 characters.",
+	"Contact.externalId":             "The contact's id in an external CRM; unique among the tenant's live contacts.",
+	"Contact.properties":             "Custom fields: a JSON object of at most 16 KiB, nested at most 5 levels.",
+	"Contact.metadata":               "Integration data not shown in user interfaces: a JSON object of at most 16 KiB.",
+	"Contact.unknown":                "Set for a contact auto-created for an unidentified caller.",
+	"Contact.phones":                 "At most 20; one is primary (the first when none is marked).",
+	"Contact.emails":                 "At most 20, unique among the tenant's live contacts; one is primary.",
+	"Contact.addresses":              "At most 10; one is primary.",
+	"Contact.handles":                "Messaging and social handles; at most 20.",
+	"Phone.number":                   "As entered; parsed with a leading + or the tenant's default region.",
+	"Phone.e164":                     "The number in E.164 form, derived from number.",
+	"Phone.extension":                "Digits of the extension, taken from the number when written there.",
+	"Email.address":                  "Stored in lower case.",
+	"Email.verified":                 "Whether the address is known to reach the contact.",
+	"Phone.region":                   "The ISO 3166 alpha-2 region the number belongs to, derived from it (absent for non-geographic numbers).",
+	"Phone.source":                   "external for a number a synced system owns.",
+	"Phone.createdAt":                "When the entry was added (absent on entries older than this field).",
+	"Email.createdAt":                "When the entry was added (absent on entries older than this field).",
+	"Address.createdAt":              "When the entry was added (absent on entries older than this field).",
+	"Extension.createdAt":            "When the extension was added.",
+	"Link.createdAt":                 "When the link was added.",
+	"Contact.links":                  "References to work items in other systems (tickets, tasks, deals, conversations); at most 50, one per type and externalId. Filter with links.type and links.externalId.",
+	"Link.externalId":                "The work item's id in its system.",
+	"Link.url":                       "An absolute http or https URL of the work item.",
+	"Contact.extensions":             "The contact's extensions on the phone system (corporate and service contacts; contacts:admin writes them). An extension is unique per tenant and PBX, a fqExtension per tenant, among live contacts.",
+	"Contact.site":                   "The site (branch) the contact belongs to. contacts:admin writes it.",
+	"Contact.pbx":                    "The PBX the contact lives on; the PBX of its extensions that name none. contacts:admin writes it.",
+	"Contact.location":               "The contact's physical or office location, such as New York Office.",
+	"Contact.subscription":           "The service a service contact is linked to (ring group, call queue, auto attendant…). contacts:admin writes it.",
+	"Contact.displayWhenNoExtension": "A corporate contact without extensions is listed in the directory only when this is set. contacts:admin writes it.",
+	"Contact.hideInAutoAttendant":    "Keeps the contact out of the auto attendant's dial-by-name whatever its extensions say. contacts:admin writes it.",
+	"Extension.extension":            "Digits dialled inside the PBX.",
+	"Extension.fqExtension":          "The fully qualified extension (a site prefix and the extension); lookup?phone= finds it.",
+	"Extension.type":                 "uc (unified communications) or cc (contact centre).",
+	"Extension.pbx":                  "The extension's PBX, when not the contact's.",
+	"Extension.displayInDirectory":   "Lists the contact in desk phones' directories (GET /v1/directory).",
+	"Extension.hideInAutoAttendant":  "Keeps this extension out of the auto attendant's dial-by-name.",
+	"DirectoryRef.id":                "The id in the phone system: letters, digits, -._~ (a site's up to 64, a PBX's up to 32).",
+	"Change.seq":                     "Orders the tenant's changes totally.",
+	"Change.fields":                  "The changed top-level fields with their old and new values. The survivor's change of a merge also has mergedFrom: new {mergeId, sourceIds, provenance} (old, for an unmerge).",
 }
 
 // anyValue lists raw JSON fields that hold any JSON value, not an object.
@@ -104,7 +140,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z]`)
 // ref returns a schema for t, registering named struct types as components.
 func (g *schemaGen) ref(t reflect.Type) obj {
 	switch {
-	case t == timeType:
+	case t == timeType || t == entryTime:
 		return obj{"type": "string", "format": "date-time"}
 	case t == rawType:
 		return obj{"type": "object"}
@@ -256,10 +292,12 @@ var contactConveniences = obj{
 var entryTypes = map[string]reflect.Type{
 	"phones": reflect.TypeOf(contactd.Phone{}), "emails": reflect.TypeOf(contactd.Email{}),
 	"addresses": reflect.TypeOf(contactd.Address{}), "handles": reflect.TypeOf(contactd.Handle{}),
+	"links": reflect.TypeOf(contactd.Link{}), "extensions": reflect.TypeOf(contactd.Extension{}),
 }
 
 // entryRequired lists what a client must give in a new entry.
-var entryRequired = map[string][]string{"Phone": {"number"}, "Email": {"address"}, "Handle": {"type", "value"}}
+var entryRequired = map[string][]string{"Phone": {"number"}, "Email": {"address"}, "Handle": {"type", "value"},
+	"Link": {"externalId"}, "Extension": {"extension"}}
 
 // entrySchema returns the request form of an entry type (PhoneWrite, or
 // PhonePatch for a merge patch): its fields (read-only ones may be sent

@@ -534,3 +534,30 @@ func Split(e164 string) (cc, national string) {
 	}
 	return "", ""
 }
+
+// RegionOf returns the ISO 3166 alpha-2 region a number in E.164 form
+// belongs to ("+14155550100" → "US"), or "" when it cannot be told (a
+// non-geographic number, or not E.164). A calling code of one region is
+// answered without parsing.
+func RegionOf(e164 string) string {
+	cc, _ := Split(e164)
+	if cc == "" {
+		return ""
+	}
+	code, _ := strconv.Atoi(cc)
+	if regions := phonenumbers.GetRegionCodesForCountryCode(code); len(regions) == 1 {
+		if r := regions[0]; len(r) == 2 && r != phonenumbers.UNKNOWN_REGION && r != "001" {
+			return r
+		}
+		return ""
+	}
+	num := tryParse(e164, "")
+	if num == nil {
+		return ""
+	}
+	r := phonenumbers.GetRegionCodeForNumber(num)
+	if len(r) != 2 || r == phonenumbers.UNKNOWN_REGION {
+		return ""
+	}
+	return r
+}

@@ -103,6 +103,27 @@ func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit in
 		GROUP BY c.tenant_id, c.id ORDER BY prim DESC, c.updated_at DESC, c.id LIMIT $3`, tenantID, e164, limit))
 }
 
+// LookupExtension implements contactd.Store.
+func (s *Store) LookupExtension(ctx context.Context, tenantID string, q contactd.ExtensionQuery, limit int) ([]contactd.PhoneMatch, error) {
+	text, args := sqlq.Postgres.ExtensionLookup(tenantID, q, limit)
+	return collect(func(row pgx.Row) (contactd.PhoneMatch, error) {
+		var m contactd.PhoneMatch
+		var doc []byte
+		var set bool
+		var ids string
+		if err := row.Scan(&m.ContactID, &doc, &set, &ids); err != nil {
+			return m, interpretError(err)
+		}
+		m.PhoneIDs = strings.Split(ids, ",")
+		c, err := scanContact(rawRow{doc, set})
+		if err != nil {
+			return m, err
+		}
+		m.Doc, err = json.Marshal(c)
+		return m, err
+	})(s.pool.Query(ctx, text, args...))
+}
+
 // rawRow is a row of contactColumns already read.
 type rawRow struct {
 	doc []byte
@@ -184,6 +205,7 @@ func replaceRow(ctx context.Context, tx pgx.Tx, tenantID string, c *contactd.Con
 		`DELETE FROM contact_phones WHERE tenant_id = $1 AND contact_id = $2`,
 		`DELETE FROM contact_tags WHERE tenant_id = $1 AND contact_id = $2`,
 		`DELETE FROM contact_terms WHERE tenant_id = $1 AND contact_id = $2`,
+		`DELETE FROM contact_codes WHERE tenant_id = $1 AND contact_id = $2`,
 	} {
 		b.Queue(q, tenantID, c.ID)
 	}
@@ -327,7 +349,7 @@ func (s *Store) InsertContacts(ctx context.Context, p contactd.InsertContactsPar
 
 // rowSet collects rows to insert, by table.
 type rowSet struct {
-	contacts, emails, phones, tags, terms, dupKeys, changes [][]any
+	contacts, emails, phones, codes, tags, terms, dupKeys, changes [][]any
 	// dropKeys remove the duplicate keys the written versions no longer
 	// have; they run before the inserts.
 	dropKeys []statement
@@ -354,6 +376,7 @@ func (r *rowSet) addEntries(tenantID string, old, c *contactd.Contact, terms []c
 	for _, ph := range c.Phones {
 		r.phones = append(r.phones, []any{tenantID, c.ID, ph.ID, ph.E164, ph.Primary, c.Live()})
 	}
+	r.codes = append(r.codes, sqlq.CodeRows(tenantID, c, c.Live())...)
 	for _, t := range contactd.TagKeys(c.Tags) {
 		r.tags = append(r.tags, []any{tenantID, c.ID, t, c.Live(), c.UpdatedAt})
 	}
@@ -393,7 +416,7 @@ func (r *rowSet) insert(ctx context.Context, tx pgx.Tx) error {
 		table string
 		rows  [][]any
 	}{
-		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones},
+		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones}, {"contact_codes", r.codes},
 		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"contact_dup_keys", r.dupKeys}, {"changes", r.changes},
 	} {
 		if len(t.rows) < copyThreshold {
@@ -426,6 +449,7 @@ var copyColumns = map[string][]string{
 	"contact_tags":     {"tenant_id", "contact_id", "tag", "live", "updated_at"},
 	"contact_terms":    {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
 	"contact_dup_keys": sqlq.DupKeyColumns,
+	"contact_codes":    sqlq.CodeColumns,
 	"changes":          {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
 }
 
@@ -613,6 +637,9 @@ func conflictsOf(ctx context.Context, tx pgx.Tx, tenantID, self string, uniquePh
 		}
 	}
 	bad := map[int]error{}
+	if err := codeConflicts(ctx, tx, tenantID, self, cs, bad); err != nil {
+		return nil, err
+	}
 	for _, ch := range []struct {
 		field  string
 		values []string
@@ -647,6 +674,40 @@ func conflictsOf(ctx context.Context, tx pgx.Tx, tenantID, self string, uniquePh
 	return bad, nil
 }
 
+// codeConflicts adds to bad, for each of cs without a conflict yet, a live
+// contact other than self holding one of its extensions.
+func codeConflicts(ctx context.Context, tx pgx.Tx, tenantID, self string, cs []*contactd.Contact, bad map[int]error) error {
+	owner := map[sqlq.Code]int{}
+	var codes []string
+	for i, c := range cs {
+		for _, k := range sqlq.UniqueCodes(c) {
+			k.EntryID = ""
+			owner[k] = i
+			codes = append(codes, k.Code)
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT contact_id, kind, scope, code FROM contact_codes
+		WHERE tenant_id = $1 AND code = ANY($2) AND kind <> 'l' AND live AND contact_id <> $3`, tenantID, codes, self)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var other string
+		var k sqlq.Code
+		if err := rows.Scan(&other, &k.Kind, &k.Scope, &k.Code); err != nil {
+			return err
+		}
+		if i, ok := owner[k]; ok && bad[i] == nil {
+			bad[i] = sqlq.CodeConflict(k, other)
+		}
+	}
+	return rows.Err()
+}
+
 // uniqueConflict turns a unique violation that a concurrent writer caused
 // after checkUnique into the conflict naming the other contact.
 func (s *Store) uniqueConflict(ctx context.Context, tenantID string, c *contactd.Contact, err error) error {
@@ -661,6 +722,13 @@ func (s *Store) uniqueConflict(ctx context.Context, tenantID string, c *contactd
 			if s.pool.QueryRow(ctx, `SELECT contact_id FROM contact_emails WHERE tenant_id = $1 AND address = $2 AND live AND contact_id <> $3`,
 				tenantID, e.Address, c.ID).Scan(&other) == nil {
 				return &contactd.ConflictError{Field: "email", Value: e.Address, ID: other}
+			}
+		}
+	case "contact_codes_unique":
+		for _, k := range sqlq.UniqueCodes(c) {
+			if s.pool.QueryRow(ctx, `SELECT contact_id FROM contact_codes WHERE tenant_id = $1 AND kind = $2 AND scope = $3 AND code = $4 AND live AND contact_id <> $5`,
+				tenantID, k.Kind, k.Scope, k.Code, c.ID).Scan(&other) == nil {
+				return sqlq.CodeConflict(k, other)
 			}
 		}
 	case "contacts_external_id":

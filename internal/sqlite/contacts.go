@@ -95,6 +95,29 @@ func (s *Store) LookupPhone(ctx context.Context, tenantID, e164 string, limit in
 	})(st.QueryContext(ctx, tenantID, e164, limit))
 }
 
+// LookupExtension implements contactd.Store.
+func (s *Store) LookupExtension(ctx context.Context, tenantID string, q contactd.ExtensionQuery, limit int) ([]contactd.PhoneMatch, error) {
+	defer s.observe("read", time.Now())
+	text, args := sqlq.SQLite.ExtensionLookup(tenantID, q, limit)
+	st, err := s.readStmt(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	return collect(func(row rowScanner) (contactd.PhoneMatch, error) {
+		var m contactd.PhoneMatch
+		var ids string
+		var doc []byte
+		var set bool
+		if err := row.Scan(&m.ContactID, &doc, &set, &ids); err != nil {
+			return m, interpretError(err)
+		}
+		m.Doc = doc
+		m.PhoneIDs = strings.Split(ids, ",")
+		slices.Sort(m.PhoneIDs)
+		return m, nil
+	})(st.QueryContext(ctx, args...))
+}
+
 // WriteContact implements contactd.Store.
 func (s *Store) WriteContact(ctx context.Context, p contactd.WriteContactParams) error {
 	c := p.Contact
@@ -161,6 +184,7 @@ func (x *txExec) replaceRow(tenantID string, c *contactd.Contact, doc []byte, pr
 		`DELETE FROM contact_phones WHERE tenant_id = ? AND contact_id = ?`,
 		`DELETE FROM contact_tags WHERE tenant_id = ? AND contact_id = ?`,
 		`DELETE FROM contact_terms WHERE tenant_id = ? AND contact_id = ?`,
+		`DELETE FROM contact_codes WHERE tenant_id = ? AND contact_id = ?`,
 	} {
 		if err := x.exec(q, tenantID, c.ID); err != nil {
 			return nil, err
@@ -404,7 +428,7 @@ func (x *txExec) insertBatch(tenantID string, batch []contactd.WriteContactParam
 
 // rowSet collects rows to insert, by table.
 type rowSet struct {
-	contacts, emails, phones, tags, terms, dupKeys, changes [][]any
+	contacts, emails, phones, codes, tags, terms, dupKeys, changes [][]any
 	// dropKeys remove the duplicate keys the written versions no longer
 	// have; they run before the inserts.
 	dropKeys []statement
@@ -432,6 +456,7 @@ func (r *rowSet) addEntries(tenantID string, old, c *contactd.Contact, terms []c
 	for _, ph := range c.Phones {
 		r.phones = append(r.phones, []any{tenantID, c.ID, ph.ID, ph.E164, boolInt(ph.Primary), live})
 	}
+	r.codes = append(r.codes, sqlq.CodeRows(tenantID, c, live)...)
 	for _, t := range contactd.TagKeys(c.Tags) {
 		r.tags = append(r.tags, []any{tenantID, c.ID, t, live, formatTime(c.UpdatedAt)})
 	}
@@ -470,7 +495,7 @@ func (r *rowSet) write(x *txExec) error {
 		table string
 		rows  [][]any
 	}{
-		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones},
+		{"contacts", r.contacts}, {"contact_emails", r.emails}, {"contact_phones", r.phones}, {"contact_codes", r.codes},
 		{"contact_tags", r.tags}, {"contact_terms", r.terms}, {"contact_dup_keys", r.dupKeys}, {"changes", r.changes},
 	} {
 		if err := x.insertRows(t.table, t.rows); err != nil {
@@ -501,6 +526,7 @@ var insertColumns = map[string][]string{
 	"contact_tags":     {"tenant_id", "contact_id", "tag", "live", "updated_at"},
 	"contact_terms":    {"tenant_id", "term", "contact_id", "weight", "live", "display_name"},
 	"contact_dup_keys": sqlq.DupKeyColumns,
+	"contact_codes":    sqlq.CodeColumns,
 	"changes":          {"tenant_id", "seq", "contact_id", "type", "version", "actor", "at", "fields"},
 	"tags":             {"tenant_id", "id", "name", "name_key", "created_at", "updated_at"},
 	"import_errors":    {"tenant_id", "import_id", "seq", "doc"},
@@ -666,6 +692,17 @@ func (x *txExec) checkUnique(tenantID string, c *contactd.Contact, uniquePhones 
 		err := x.QueryRowContext(x.ctx, ch.q, tenantID, ch.value, c.ID).Scan(&other)
 		if err == nil {
 			return &contactd.ConflictError{Field: ch.field, Value: ch.value, ID: other}
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+	}
+	for _, k := range sqlq.UniqueCodes(c) {
+		var other string
+		err := x.QueryRowContext(x.ctx, `SELECT contact_id FROM contact_codes
+			WHERE tenant_id = ? AND kind = ? AND scope = ? AND code = ? AND live = 1 AND contact_id <> ?`,
+			tenantID, k.Kind, k.Scope, k.Code, c.ID).Scan(&other)
+		if err == nil {
+			return sqlq.CodeConflict(k, other)
 		} else if err != sql.ErrNoRows {
 			return err
 		}

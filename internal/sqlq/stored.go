@@ -114,7 +114,7 @@ var ContactColumns = []string{"tenant_id", "id", "version", "display_name", "dis
 	"created_at", "updated_at", "deleted_at",
 	"kind", "contact_type", "first_name", "last_name", "company", "department", "job_title", "status", "source",
 	"owner_id", "account_id", "do_not_call", "email_opt_out", "sms_opt_out", "is_unknown", "blocked",
-	"doc"}
+	"directory", "doc"}
 
 // ContactRow returns the values of a contact's row (ContactColumns), doc
 // being its stored document.
@@ -131,7 +131,7 @@ func (d *Dialect) ContactRow(tenantID string, c *contactd.Contact, doc any) []an
 		c.Kind, c.ContactType, c.FirstName, c.LastName, c.Company, c.Department, c.JobTitle, c.Status, c.Source,
 		c.OwnerID, c.AccountID, d.boolArg(c.DoNotCall), d.boolArg(c.EmailOptOut), d.boolArg(c.SMSOptOut),
 		d.boolArg(c.Unknown), d.boolArg(c.BlockedAt != nil),
-		doc}
+		int16(contactd.DirectoryOf(c)), doc}
 }
 
 // UpdateContact is the statement that replaces a contact's row if it is
