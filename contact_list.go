@@ -46,11 +46,20 @@ var ContactFilter = filter.NewSchema(
 	filter.Field{Name: "address.state", Type: filter.String},
 	filter.Field{Name: "address.postalCode", Type: filter.String},
 	filter.Field{Name: "properties", Type: filter.JSON},
+	// The phone-system directory and links (directory.go): extensions
+	// match an extension or a fully qualified one.
+	filter.Field{Name: "extensions", Type: filter.StringArray},
+	filter.Field{Name: "site.id", Type: filter.String},
+	filter.Field{Name: "pbx.id", Type: filter.String},
+	filter.Field{Name: "location", Type: filter.String},
+	filter.Field{Name: "subscription.type", Type: filter.Enum, Values: SubscriptionTypes},
+	filter.Field{Name: "links.type", Type: filter.StringArray},
+	filter.Field{Name: "links.externalId", Type: filter.StringArray},
 )
 
 // ContactSortFields are the fields a contact list sorts by.
 var ContactSortFields = []string{"id", "displayName", "firstName", "lastName", "company", "department", "jobTitle",
-	"status", "ownerId", "kind", "createdAt", "updatedAt"}
+	"status", "ownerId", "kind", "createdAt", "updatedAt", "extensions", "site.id", "pbx.id", "location", "subscription.type"}
 
 var contactList = &listKind[*Contact]{
 	name:      "contacts",
@@ -94,6 +103,22 @@ func contactSortValue(c *Contact, field string) string {
 		return timeValue(c.CreatedAt)
 	case "updatedAt":
 		return timeValue(c.UpdatedAt)
+	case "extensions": // the first one
+		if len(c.Extensions) > 0 {
+			return c.Extensions[0].Extension
+		}
+		return ""
+	case "site.id":
+		return refID(c.Site)
+	case "pbx.id":
+		return refID(c.PBX)
+	case "location":
+		return c.Location
+	case "subscription.type":
+		if c.Subscription != nil {
+			return c.Subscription.Type
+		}
+		return ""
 	}
 	if strings.Contains(field, "#") {
 		return propertySortValue(c.Properties, field)

@@ -15,7 +15,11 @@ import (
 // ExternalID. Region overrides the tenant's default region for parsing.
 type LookupQuery struct {
 	Phone, Email, ExternalID string
-	Region                   string
+	// Extension is an extension of the phone system, on the PBX PBX when
+	// PBXSent (any PBX otherwise).
+	Extension, PBX string
+	PBXSent        bool
+	Region         string
 	// PhoneSent says that the caller sent phone, even empty: an empty
 	// caller alone is a withheld number, not a missing parameter.
 	PhoneSent bool
@@ -88,8 +92,8 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 	// (query.phone when none is): a bare "query" location would read as
 	// a body field.
 	var given []FieldError
-	const exactlyOne = "give exactly one of phone, email and externalId"
-	for _, k := range []struct{ name, v string }{{"phone", q.Phone}, {"email", q.Email}, {"externalId", q.ExternalID}} {
+	const exactlyOne = "give exactly one of phone, email, externalId and extension"
+	for _, k := range []struct{ name, v string }{{"phone", q.Phone}, {"email", q.Email}, {"externalId", q.ExternalID}, {"extension", q.Extension}} {
 		if strings.TrimSpace(k.v) != "" {
 			given = append(given, FieldError{Location: "query." + k.name, Message: exactlyOne, Value: k.v})
 		}
@@ -105,8 +109,20 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 	default:
 		return nil, &Error{Code: EInvalid, Message: exactlyOne, Fields: given}
 	}
+	if q.PBXSent && strings.TrimSpace(q.Extension) == "" {
+		return nil, invalidField("query.pbx", "qualifies an extension: give extension too")
+	}
 	res := &LookupResult{Data: []LookupItem{}}
 	switch {
+	case strings.TrimSpace(q.Extension) != "":
+		code := strings.TrimSpace(q.Extension)
+		if !extensionRE.MatchString(code) || len(code) > MaxFQExtensionLen {
+			return nil, &Error{Code: EInvalid, Message: "query.extension: must be 1 to 20 digits",
+				Fields: []FieldError{{Location: "query.extension", Message: fmt.Sprintf("must be 1 to %d digits", MaxFQExtensionLen), Value: q.Extension}}}
+		}
+		if err := s.lookupExtension(ctx, p, res, ExtensionQuery{Code: code, PBX: strings.TrimSpace(q.PBX), PBXSet: q.PBXSent}); err != nil {
+			return nil, err
+		}
 	case strings.TrimSpace(q.Phone) != "":
 		region := strings.ToUpper(strings.TrimSpace(q.Region))
 		if region == "" {
@@ -118,16 +134,27 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 		if err != nil && phone.Withheld(q.Phone) {
 			return withheld, nil
 		}
-		if err != nil {
+		// A number that is all digits may be a fully qualified extension:
+		// it is one when no phone has it.
+		fq := strings.TrimLeft(strings.TrimSpace(q.Phone), "+")
+		isFQ := fq != "" && len(fq) <= MaxFQExtensionLen && extensionRE.MatchString(fq)
+		if err != nil && !isFQ {
 			return nil, &Error{Code: EInvalid, Message: "query.phone: is not a phone number",
 				Fields: []FieldError{{Location: "query.phone", Message: "is not a phone number", Value: q.Phone}}}
 		}
-		matches, err := s.store.LookupPhone(ctx, p.TenantID, num.E164, MaxLookupResults)
-		if err != nil {
-			return nil, err
+		if err == nil {
+			matches, err := s.store.LookupPhone(ctx, p.TenantID, num.E164, MaxLookupResults)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range matches {
+				res.Data = append(res.Data, LookupItem{Doc: m.Doc, MatchedEntries: m.PhoneIDs})
+			}
 		}
-		for _, m := range matches {
-			res.Data = append(res.Data, LookupItem{Doc: m.Doc, MatchedEntries: m.PhoneIDs})
+		if len(res.Data) == 0 && isFQ {
+			if err := s.lookupExtension(ctx, p, res, ExtensionQuery{Code: fq, FQ: true}); err != nil {
+				return nil, err
+			}
 		}
 	case strings.TrimSpace(q.Email) != "":
 		addr := strings.ToLower(strings.TrimSpace(q.Email))
@@ -162,6 +189,18 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 		res.Match = "ambiguous"
 	}
 	return res, nil
+}
+
+// lookupExtension adds to res the contacts with an extension.
+func (s *Service) lookupExtension(ctx context.Context, p Principal, res *LookupResult, q ExtensionQuery) error {
+	matches, err := s.store.LookupExtension(ctx, p.TenantID, q, MaxLookupResults)
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		res.Data = append(res.Data, LookupItem{Doc: m.Doc, MatchedEntries: m.PhoneIDs})
+	}
+	return nil
 }
 
 // MarshalJSON writes the contact with the ids of its matched entries.

@@ -124,6 +124,14 @@ func DirectoryOf(c *Contact) int {
 	return DirectoryPhones
 }
 
+// refID returns a site's or PBX's id, or "".
+func refID(r *DirectoryRef) string {
+	if r == nil {
+		return ""
+	}
+	return r.ID
+}
+
 // PBXOf returns the id of the PBX an extension lives on: its own, else its
 // contact's, else "".
 func PBXOf(c *Contact, e *Extension) string {

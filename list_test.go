@@ -9,13 +9,14 @@ import (
 )
 
 // TestContactFilterFields checks the contact filter schema against the
-// field list of SPEC §3.
+// field list of SPEC §3, and the directory issue's fields beside it.
 func TestContactFilterFields(t *testing.T) {
 	t.Parallel()
 	spec := strings.Fields(`id kind contactType firstName lastName displayName company
 department jobTitle status source ownerId accountId externalId tags segments phones emails
 doNotCall emailOptOut smsOptOut blocked unknown createdAt updatedAt deletedAt
-address.country address.city address.state address.postalCode properties`)
+address.country address.city address.state address.postalCode properties
+extensions site.id pbx.id location subscription.type links.type links.externalId`)
 	fields := ContactFilter.Fields()
 	if len(fields) != len(spec) {
 		t.Errorf("ContactFilter has %d fields, SPEC lists %d", len(fields), len(spec))

@@ -51,7 +51,7 @@ type lookupResult struct {
 
 type lookupItem struct {
 	contactd.Contact
-	MatchedEntries []string `json:"matchedEntries" doc:"Ids of the phones or emails that matched."`
+	MatchedEntries []string `json:"matchedEntries" doc:"Ids of the phones, emails or extensions that matched."`
 }
 
 var (
@@ -105,11 +105,13 @@ func (s *Server) contactRoutes() []route {
 			Params:  []param{idemKey}, Body: contactWrite{}, Responses: []response{contactCreated}, Errors: []int{409}, serve: s.createContact},
 		{Method: "GET", Path: "/v1/contacts/lookup", ID: "lookupContact", Tag: "Contacts", Scope: contactd.ScopeRead,
 			Summary: "Identify a caller",
-			Doc:     "Who is calling: give exactly one of phone, email and externalId. The number may come in any form a phone system hands over (E.164, national with punctuation, 00/011 prefixes, tel: URIs, extensions); it is read with the tenant's default region unless region is given, and matched exactly on E.164. A withheld caller (anonymous, Restricted, Unavailable, unknown, private, sip:anonymous@anonymous.invalid, or an empty phone=) matches nobody: 200 with match none and reason withheld, not an error; other text that is not a number is a 400. Reads the primary store, so a contact written a moment ago is found. Deleted contacts never match; blocked ones do, with their block fields.",
+			Doc:     "Who is calling: give exactly one of phone, email, externalId and extension. A phone of digits only that no contact's number matches is looked up as a fully qualified extension (fqExtension). The number may come in any form a phone system hands over (E.164, national with punctuation, 00/011 prefixes, tel: URIs, extensions); it is read with the tenant's default region unless region is given, and matched exactly on E.164. A withheld caller (anonymous, Restricted, Unavailable, unknown, private, sip:anonymous@anonymous.invalid, or an empty phone=) matches nobody: 200 with match none and reason withheld, not an error; other text that is not a number is a 400. Reads the primary store, so a contact written a moment ago is found. Deleted contacts never match; blocked ones do, with their block fields.",
 			Params: []param{
 				{In: "query", Name: "phone", Type: "string", Doc: "A phone number in any common form."},
 				{In: "query", Name: "email", Type: "string", Doc: "An email address (case-insensitive)."},
 				{In: "query", Name: "externalId", Type: "string", Doc: "An external (CRM) id."},
+				{In: "query", Name: "extension", Type: "string", Doc: "An extension of the phone system (digits): the contacts with it on any PBX, or on pbx."},
+				{In: "query", Name: "pbx", Type: "string", Doc: "With extension: the PBX's id (empty: extensions on no PBX)."},
 				{In: "query", Name: "region", Type: "string", Doc: "ISO 3166 alpha-2 region for reading a national number, instead of the tenant's default."},
 			},
 			Responses: []response{{Status: 200, Doc: "The match and the matching contacts, best first.", Body: lookupResult{}}}, serve: s.lookup},
@@ -288,7 +290,8 @@ func (s *Server) searchContacts(c *call) (*reply, error) {
 func (s *Server) lookup(c *call) (*reply, error) {
 	q := c.r.URL.Query()
 	res, err := s.svc.Lookup(c.r.Context(), c.p, contactd.LookupQuery{
-		Phone: q.Get("phone"), Email: q.Get("email"), ExternalID: q.Get("externalId"), Region: q.Get("region"), PhoneSent: q.Has("phone")})
+		Phone: q.Get("phone"), Email: q.Get("email"), ExternalID: q.Get("externalId"), Region: q.Get("region"), PhoneSent: q.Has("phone"),
+		Extension: q.Get("extension"), PBX: q.Get("pbx"), PBXSent: q.Has("pbx")})
 	if err != nil {
 		return nil, err
 	}

@@ -15,13 +15,15 @@ type RouteInfo struct {
 	HasBody bool
 	// Query lists the names of the route's query parameters.
 	Query []string
+	// BasicAuth reports that the route takes the token by HTTP Basic too.
+	BasicAuth bool
 }
 
 // RouteList returns the route table.
 func (s *Server) RouteList() []RouteInfo {
 	var out []RouteInfo
 	for _, rt := range s.routes {
-		ri := RouteInfo{Method: rt.Method, Path: rt.Path, ID: rt.ID, Scope: string(rt.Scope), HasBody: rt.Body != nil}
+		ri := RouteInfo{Method: rt.Method, Path: rt.Path, ID: rt.ID, Scope: string(rt.Scope), HasBody: rt.Body != nil, BasicAuth: rt.BasicAuth}
 		for _, p := range rt.Params {
 			if p.In == "query" {
 				ri.Query = append(ri.Query, p.Name)

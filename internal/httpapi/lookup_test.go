@@ -307,7 +307,9 @@ func TestLookupNoneAndErrors(t *testing.T) {
 		if got := strings.Join(strings.Fields(string(r.body)), ""); got != `{"match":"none","data":[]}` {
 			t.Errorf("unknown number: %s, want {\"match\":\"none\",\"data\":[]}", r.body)
 		}
-		for _, kv := range [][]string{{"email", "nobody@example.com"}, {"externalId", "nothing"}, {"phone", "+442079460001"}} {
+		// (Digits that are no number may be a fully qualified extension:
+		// none has 12.)
+		for _, kv := range [][]string{{"email", "nobody@example.com"}, {"externalId", "nothing"}, {"phone", "+442079460001"}, {"phone", "12"}} {
 			if a := e.lookup(read, kv...); a.Match != "none" || len(a.Data) != 0 {
 				t.Errorf("%v: %q %v, want none", kv, a.Match, answerIDs(a))
 			}
@@ -318,7 +320,6 @@ func TestLookupNoneAndErrors(t *testing.T) {
 			loc string
 		}{
 			{[]string{"phone", "hello"}, "query.phone"},
-			{[]string{"phone", "12"}, "query.phone"},
 			{[]string{"phone", "+"}, "query.phone"},
 			{[]string{"phone", "sip:alice@example.com"}, "query.phone"},
 			{[]string{"phone", strings.Repeat("1", 300)}, "query.phone"},

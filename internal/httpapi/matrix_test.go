@@ -135,6 +135,8 @@ func matrixCases() map[string]routeCase {
 		"GET /v1/contacts/{id}/history":                   {ok: 200},
 		"GET /v1/changes":                                 {ok: 200},
 		"GET /v1/contacts/lookup":                         {query: "?phone=%2B14155550100", ok: 200},
+		"GET /v1/directory":                               {query: "?for=auto-attendant&q=matrix", ok: 200},
+		"GET /v1/directory/phonebook.xml":                 {ok: 200},
 		"GET /v1/tokens":                                  {ok: 200},
 		"POST /v1/tokens":                                 {body: map[string]any{"name": "made-by-matrix", "scopes": []string{"contacts:read"}}, ok: 201},
 		"DELETE /v1/tokens/{tokenId}":                     {ok: 204},

@@ -387,6 +387,9 @@ func buildOpenAPI(routes []route, version string) obj {
 			op["security"] = []any{}
 		} else {
 			op["security"] = []any{obj{"bearer": []string{string(rt.Scope)}}}
+			if rt.BasicAuth {
+				op["security"] = []any{obj{"bearer": []string{string(rt.Scope)}}, obj{"basic": []string{}}}
+			}
 			op["description"] = strings.TrimSpace(rt.Doc + "\n\nNeeds the `" + string(rt.Scope) + "` scope.")
 		}
 		var params []any
@@ -526,11 +529,14 @@ func buildOpenAPI(routes []route, version string) obj {
 				"Errors are RFC 9457 problem details.",
 			"license": obj{"name": "Apache-2.0", "identifier": "Apache-2.0"},
 		},
-		"servers":    []any{obj{"url": "http://127.0.0.1:8080", "description": "A local contactd"}},
-		"security":   []any{obj{"bearer": []string{}}},
-		"tags":       tagList,
-		"paths":      paths,
-		"components": obj{"schemas": g.schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "A contactd token (cdt_…)."}}},
+		"servers":  []any{obj{"url": "http://127.0.0.1:8080", "description": "A local contactd"}},
+		"security": []any{obj{"bearer": []string{}}},
+		"tags":     tagList,
+		"paths":    paths,
+		"components": obj{"schemas": g.schemas, "securitySchemes": obj{
+			"bearer": obj{"type": "http", "scheme": "bearer", "description": "A contactd token (cdt_…)."},
+			"basic":  obj{"type": "http", "scheme": "basic", "description": "For clients that cannot send a bearer token (desk phones): any user name, a contactd token as the password. Only the operations that list it accept it."},
+		}},
 	}
 }
 
@@ -544,6 +550,7 @@ var tagDocs = map[string]string{
 	"Contacts":        "Create, read, change and delete contacts, by id, email or external id.",
 	"Contact entries": "Edit one phone, email or address of a contact.",
 	"Duplicates":      "Find contacts that may be one, merge them with a preview, and undo a merge.",
+	"Directory":       "The phone system's directory: what desk phones and the auto attendant list, as JSON and as a desk phones' remote phonebook.",
 	"Changes":         "The per-tenant change log: a contact's history and the tenant's change feed.",
 	"Meta":            "Health, readiness and this documentation; no token needed.",
 	"Tokens":          "The tenant's API tokens (contacts:admin).",

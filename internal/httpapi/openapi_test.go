@@ -223,6 +223,9 @@ func TestOpenAPIDocument(t *testing.T) {
 				}
 			} else {
 				want := fmt.Sprintf("[map[bearer:[%s]]]", rt.Scope)
+				if rt.BasicAuth {
+					want = fmt.Sprintf("[map[bearer:[%s]] map[basic:[]]]", rt.Scope)
+				}
 				if got := fmt.Sprint(sec); got != want {
 					t.Errorf("%s: security %s, want %s", key, got, want)
 				}

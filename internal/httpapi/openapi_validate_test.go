@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,6 +35,8 @@ func validateExchanges(t *testing.T, raw []byte, exs []exchange) {
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 	// An export is newline-delimited JSON: every line must be a JSON value.
 	openapi3filter.RegisterBodyDecoder("application/x-ndjson", ndjsonDecoder)
+	// A phonebook is XML: it must be well-formed.
+	openapi3filter.RegisterBodyDecoder("application/xml", xmlDecoder)
 	// A photo is an image whose bytes must say the type its header does.
 	for _, t := range contactd.PhotoTypes {
 		openapi3filter.RegisterBodyDecoder(t, imageDecoder)
@@ -128,6 +131,39 @@ func ndjsonDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ opena
 		if !json.Valid(line) {
 			return nil, fmt.Errorf("line %d is not JSON", i+1)
 		}
+	}
+	return string(b), nil
+}
+
+// xmlDecoder checks that a body is well-formed XML with one root element.
+func xmlDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	roots := 0
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("not well-formed XML: %w", err)
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if roots != 1 {
+		return nil, fmt.Errorf("%d root elements, want 1", roots)
 	}
 	return string(b), nil
 }

@@ -41,6 +41,10 @@ type route struct {
 	// search, an export): a token may have only Config.TokenConcurrency of
 	// them in flight.
 	Expensive bool
+	// BasicAuth accepts the token as the password of HTTP Basic
+	// authentication too, for clients that cannot send a bearer token
+	// (desk phones fetching their phonebook).
+	BasicAuth bool
 	// Responses lists the success responses; errors are added from Errors.
 	Responses []response
 	// Errors lists the error statuses beyond those every authenticated
@@ -73,7 +77,7 @@ var (
 // routeTable is every route of the API, resource by resource.
 func (s *Server) routeTable() []route {
 	return slices.Concat(s.contactRoutes(), s.photoRoutes(), s.contactBatchRoutes(), s.changeRoutes(), s.metaRoutes(), s.tokenRoutes(), s.tenantRoutes(),
-		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes(), s.webhookRoutes(), s.duplicateRoutes())
+		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes(), s.webhookRoutes(), s.duplicateRoutes(), s.directoryRoutes())
 }
 
 // metaRoutes are the routes about the service itself.

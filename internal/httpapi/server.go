@@ -245,7 +245,7 @@ func (s *Server) handle(rt route) http.Handler {
 func (s *Server) run(c *call, rt route) (*reply, error) {
 	if rt.Scope != "" {
 		now := time.Now()
-		p, err := s.authenticate(c.r)
+		p, err := s.authenticate(c.r, rt.BasicAuth)
 		if err != nil {
 			if problemFor(err, "").Status == http.StatusUnauthorized && s.limits.perToken > 0 {
 				// An address that keeps sending no valid token is slowed
@@ -336,7 +336,10 @@ func (s *Server) idempotent(c *call, rt route, key string) (*reply, error) {
 	return rep, nil
 }
 
-func (s *Server) authenticate(r *http.Request) (contactd.Principal, error) {
+func (s *Server) authenticate(r *http.Request, basic bool) (contactd.Principal, error) {
+	if _, password, ok := r.BasicAuth(); ok && basic {
+		return s.svc.Authenticate(r.Context(), password)
+	}
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(h, " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -523,6 +526,9 @@ func (s *Server) writeError(c *call, err error) int {
 	c.w.Header().Set("Content-Type", "application/problem+json")
 	if p.Status == http.StatusUnauthorized {
 		c.w.Header().Set("WWW-Authenticate", `Bearer realm="contactd"`)
+		if c.rt.BasicAuth {
+			c.w.Header().Add("WWW-Authenticate", `Basic realm="contactd", charset="UTF-8"`)
+		}
 	}
 	c.w.WriteHeader(p.Status)
 	c.w.Write(append(b, '\n'))

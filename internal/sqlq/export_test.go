@@ -15,3 +15,6 @@ var tables = map[string]*table{"contacts": contacts, "accounts": accounts}
 
 // Driver is Builder.driver.
 func Driver(d *Dialect, terms []string) (drive, check []string) { return NewBuilder(d).driver(terms) }
+
+// DocFields returns the fields a table reads from its document.
+func DocFields(table string) map[string][]string { return tables[table].docs }

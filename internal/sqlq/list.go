@@ -193,6 +193,9 @@ func (b *Builder) sortColumn(field string) string {
 			return "(CASE WHEN " + typ + " = 'string' THEN " + b.d.propText(p) + " ELSE '' END)" + b.d.bytewise
 		}
 	}
+	if path, ok := b.t.docs[field]; ok {
+		return b.d.docText(path)
+	}
 	col, ok := b.t.sorts[field]
 	if !ok {
 		panic(fmt.Sprintf("sqlq: %s cannot be sorted by %q", b.t.name, field))

@@ -45,6 +45,9 @@ type Dialect struct {
 	// field(name) giving an address field's text.
 	addressFrom  string
 	addressField func(name string) string
+	// docText reads a text field of the contact's document at a fixed
+	// path, '' when absent.
+	docText func(path []string) string
 	// boolArg converts a bool to a parameter.
 	boolArg func(b bool) any
 	// bytewise follows a text expression so that it orders by bytes, as
@@ -100,6 +103,17 @@ var SQLite = &Dialect{
 	},
 	addressFrom:  "json_each(c.doc, '$.addresses') a",
 	addressField: func(name string) string { return "COALESCE(json_extract(a.value, '$." + name + "'), '')" },
+	docText: func(path []string) string {
+		p := "$"
+		for _, s := range path {
+			if _, err := strconv.Atoi(s); err == nil {
+				p += "[" + s + "]"
+			} else {
+				p += "." + s
+			}
+		}
+		return "COALESCE(json_extract(c.doc, '" + p + "'), '')"
+	},
 	boolArg: func(b bool) any {
 		if b {
 			return 1
@@ -130,7 +144,10 @@ var Postgres = &Dialect{
 	},
 	addressFrom:  "jsonb_array_elements(CASE WHEN jsonb_typeof(c.doc->'addresses') = 'array' THEN c.doc->'addresses' ELSE '[]'::jsonb END) a",
 	addressField: func(name string) string { return "COALESCE(a->>'" + name + "', '')" },
-	boolArg:      func(b bool) any { return b },
+	docText: func(path []string) string {
+		return "COALESCE(c.doc #>> '{" + strings.Join(path, ",") + "}', '')" + ` COLLATE "C"`
+	},
+	boolArg: func(b bool) any { return b },
 	bytewise:     ` COLLATE "C"`,
 	indexedBy:    func(string) string { return "" },
 	surely:       func(cond string) string { return cond },
@@ -182,6 +199,12 @@ type table struct {
 	// arrays maps list fields to the side table and column holding their
 	// values.
 	arrays map[string][2]string
+	// arrayKinds restricts a list field's side-table rows (x) to those of
+	// the field, in a table holding several (contact_codes).
+	arrayKinds map[string]string
+	// docs maps fields read from the document to their paths (fixed
+	// text, compiled into the statement).
+	docs map[string][]string
 	// addresses is set when address.<field> reads the document's
 	// addresses, "any address" semantics.
 	addresses bool
@@ -200,6 +223,8 @@ var contacts = &table{name: "contacts", alias: "c",
 		"doNotCall": "c.do_not_call", "emailOptOut": "c.email_opt_out", "smsOptOut": "c.sms_opt_out",
 		"blocked": "c.blocked", "unknown": "c.is_unknown",
 		"createdAt": "c.created_at", "updatedAt": "c.updated_at", "deletedAt": "c.deleted_at",
+		// (Not a filter field of the API: the directory's lists select by it.)
+		"directory": "c.directory",
 	},
 	sorts: map[string]string{
 		"id": "c.id", "displayName": "c.display_name", "firstName": "c.first_name", "lastName": "c.last_name",
@@ -211,6 +236,21 @@ var contacts = &table{name: "contacts", alias: "c",
 		"segments": {"segment_members", "segment_id"},
 		"phones":   {"contact_phones", "e164"},
 		"emails":   {"contact_emails", "address"},
+		// Extensions match an extension or a fully qualified one.
+		"extensions":       {"contact_codes", "code"},
+		"links.type":       {"contact_codes", "scope"},
+		"links.externalId": {"contact_codes", "code"},
+	},
+	arrayKinds: map[string]string{
+		"extensions":       "x.kind IN ('" + CodeExtension + "', '" + CodeFQExtension + "')",
+		"links.type":       "x.kind = '" + CodeLink + "'",
+		"links.externalId": "x.kind = '" + CodeLink + "'",
+	},
+	docs: map[string][]string{
+		"site.id": {"site", "id"}, "pbx.id": {"pbx", "id"}, "location": {"location"},
+		"subscription.type": {"subscription", "type"},
+		// Sorting by extensions is by the first one.
+		"extensions": {"extensions", "0", "extension"},
 	},
 	addresses: true, properties: true,
 }
@@ -270,6 +310,9 @@ func (b *Builder) join(nodes []filter.Node, sep string) string {
 func (b *Builder) cond(c *filter.Cond) string {
 	if col, ok := b.t.columns[c.Field.Name]; ok {
 		return b.scalarCond(col, c)
+	}
+	if path, ok := b.t.docs[c.Field.Name]; ok && c.Field.Type != filter.StringArray {
+		return b.scalarCond(b.d.docText(path), c)
 	}
 	switch {
 	case c.Field.Type == filter.StringArray || c.Field.Type == filter.PhoneArray || c.Field.Type == filter.EmailArray:
@@ -372,6 +415,15 @@ func (b *Builder) arrayCond(c *filter.Cond) string {
 			s += " AND " + pred
 		}
 		return s + ")"
+	}
+	if k := b.t.arrayKinds[c.Field.Name]; k != "" {
+		inner := exists
+		exists = func(pred string) string {
+			if pred == "" {
+				return inner(k)
+			}
+			return inner(k + " AND " + pred)
+		}
 	}
 	col := "x." + tc[1]
 	switch c.Op {
