@@ -98,6 +98,9 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 			given = append(given, FieldError{Location: "query." + k.name, Message: exactlyOne, Value: k.v})
 		}
 	}
+	if q.PBXSent && strings.TrimSpace(q.Extension) == "" {
+		return nil, invalidField("query.pbx", "qualifies an extension: give extension too")
+	}
 	withheld := &LookupResult{Match: "none", Data: []LookupItem{}, Reason: ReasonWithheld}
 	switch len(given) {
 	case 0:
@@ -108,9 +111,6 @@ func (s *Service) Lookup(ctx context.Context, p Principal, q LookupQuery) (*Look
 	case 1:
 	default:
 		return nil, &Error{Code: EInvalid, Message: exactlyOne, Fields: given}
-	}
-	if q.PBXSent && strings.TrimSpace(q.Extension) == "" {
-		return nil, invalidField("query.pbx", "qualifies an extension: give extension too")
 	}
 	res := &LookupResult{Data: []LookupItem{}}
 	switch {

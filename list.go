@@ -456,7 +456,7 @@ func parseSort(spec, loc, what string, sortable []string, paths *filter.Schema) 
 				return nil, invalidField(loc, "%q is given twice", k.Field)
 			}
 			seen[k.Field] = true
-			if paths != nil && strings.Contains(k.Field, ".") {
+			if paths != nil && strings.Contains(k.Field, ".") && !slices.Contains(sortable, k.Field) {
 				if _, _, err := paths.JSONPath(k.Field); err != nil {
 					return nil, invalidField(loc, "cannot sort %s by %q: %v", what, part, err)
 				}
