@@ -27,12 +27,15 @@ type ContactInput struct {
 	Location                                    string
 	Subscription                                *Subscription
 	DisplayWhenNoExtension, HideInAutoAttendant bool
-	Tags                                              []string
-	AccountID, OwnerID, ExternalID, Status            string
-	Properties, Metadata                              json.RawMessage
-	DoNotCall, EmailOptOut, SMSOptOut, Unknown        bool
-	Name, Email, Phone                                string // conveniences
-	ReadOnly                                          map[string]json.RawMessage
+	Tags                                        []string
+	AccountID, OwnerID, ExternalID, Status      string
+	Properties, Metadata                        json.RawMessage
+	DoNotCall, EmailOptOut, SMSOptOut, Unknown  bool
+	Name, Email, Phone                          string // conveniences
+	// NamesGiven says that the document had firstName or lastName (even
+	// empty): name then does not split into them.
+	NamesGiven bool
+	ReadOnly   map[string]json.RawMessage
 	// Photo is an image read from a file (a vCard's PHOTO): nil leaves
 	// the contact's photo as it is, Data nil removes it. The API sets
 	// photos at /v1/contacts/{id}/photo instead.
@@ -56,7 +59,9 @@ func DecodeContactInput(data []byte) (*ContactInput, error) {
 
 func (d *decoder) contactInput(data []byte) *ContactInput {
 	in := &ContactInput{}
+	present := map[string]bool{}
 	ok := d.record(data, "", fields{
+		present: present,
 		strs: map[string]*string{
 			"kind": &in.Kind, "contactType": &in.ContactType, "firstName": &in.FirstName,
 			"middleName": &in.MiddleName, "lastName": &in.LastName, "nickName": &in.NickName,
@@ -111,6 +116,7 @@ func (d *decoder) contactInput(data []byte) *ContactInput {
 	if !ok {
 		return nil
 	}
+	in.NamesGiven = present["firstName"] || present["lastName"]
 	return in
 }
 

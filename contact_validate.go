@@ -64,7 +64,7 @@ func buildContact(in *ContactInput, prev *Contact, region string) (*Contact, err
 		if c.DisplayName == "" {
 			c.DisplayName = name
 		}
-		if c.FirstName == "" && c.LastName == "" {
+		if c.FirstName == "" && c.LastName == "" && !in.NamesGiven {
 			c.FirstName, c.LastName = splitName(name)
 		}
 	}

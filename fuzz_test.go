@@ -37,6 +37,12 @@ var fuzzSeeds = []string{
 	`{"id":"ct_1","version":3,"createdAt":"2001-01-01T00:00:00Z","firstName":"Ada","tags":["vip","VIP"," gold "]}`,
 	`{"firstName":1,"bogus":true,"phones":{},"tags":"x"}`,
 	`[{"firstName":"Ada"}]`,
+	`{"firstName":"Ext","contactType":"corporate","pbx":{"id":"p1","name":"Main"},"site":{"id":"br_301"},"location":"NY",` +
+		`"extensions":[{"extension":"2041","fqExtension":"142041","type":"CC","displayInDirectory":true,"pbx":{"id":"p2"},"subscription":{"id":"s","type":"ue"}}]}`,
+	`{"firstName":"Svc","contactType":"service","subscription":{"id":"s","type":"RG","userId":"u"},"hideInAutoAttendant":true,"extensions":[{"extension":"1"},{"extension":"1","pbx":{"id":"x"}}]}`,
+	`{"firstName":"L","links":[{"type":"ticket","externalId":"T-1","url":"https://x.example/1","title":"t"},{"externalId":"T-1"}],` +
+		`"emails":[{"address":"l@example.com","verified":true}],"phones":[{"number":"+33142685300","source":"EXTERNAL"}]}`,
+	`{"firstName":"Bad","site":null,"pbx":{"id":"a b"},"extensions":[{"extension":"x"}],"links":[{"url":"ftp://x"}],"subscription":[]}`,
 }
 
 // FuzzDecodeContactInput checks that decoding and validating any input

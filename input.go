@@ -141,6 +141,8 @@ type fields struct {
 	lists map[string]func(e json.RawMessage, at string)
 	// other decodes any other member, reporting whether it is known.
 	other func(key string, raw json.RawMessage) bool
+	// present, when set, records the members the object has.
+	present map[string]bool
 }
 
 // record decodes the JSON object raw at loc into fs; a member fs does not
@@ -151,6 +153,9 @@ func (d *decoder) record(raw json.RawMessage, loc string, fs fields) bool {
 		return false
 	}
 	for _, k := range keys {
+		if fs.present != nil {
+			fs.present[k] = true
+		}
 		at := join(loc, k)
 		if p, ok := fs.strs[k]; ok {
 			d.str(m[k], at, p)

@@ -2,6 +2,7 @@ package contactd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -282,6 +283,72 @@ func TestRaceBatchAgainstPatches(t *testing.T) {
 				if want := int64(1 + 2*(round+1)); c.Version != want {
 					t.Errorf("round %d: %s at version %d, want %d", round, id, c.Version, want)
 				}
+			}
+		}
+	})
+}
+
+// TestRaceExtensionClaims: writers claim one extension on one PBX at once
+// (creates, and a patch of an existing contact); whatever the
+// interleaving, exactly one holds it, the others get a conflict naming the
+// extension, and lookup finds the holder. The fully qualified extension
+// is raced the same way across PBXs.
+func TestRaceExtensionClaims(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newRaceEnv(t, b)
+		ctx := t.Context()
+		pbx := &contactd.DirectoryRef{ID: "pbx-race"}
+		for round := range raceRounds {
+			code := fmt.Sprintf("%d", 7000+round)
+			fq := fmt.Sprintf("99%d", 7000+round)
+			existing, err := e.svc.CreateContact(ctx, e.p, &contactd.ContactInput{FirstName: "Existing", ContactType: "corporate", PBX: pbx})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := make([]error, raceWriters+1)
+			var fs []func()
+			for w := range raceWriters {
+				fs = append(fs, func() {
+					// Half the writers claim the extension on the PBX,
+					// half the fully qualified one on PBXs of their own.
+					in := &contactd.ContactInput{FirstName: fmt.Sprintf("Writer %d", w), ContactType: "corporate", PBX: pbx,
+						Extensions: []contactd.Extension{{Extension: code}}}
+					if w%2 == 1 {
+						in.PBX = &contactd.DirectoryRef{ID: fmt.Sprintf("own-%d", w)}
+						in.Extensions[0].FQExtension = fq
+					}
+					_, errs[w] = e.svc.CreateContact(ctx, e.p, in)
+				})
+			}
+			fs = append(fs, func() {
+				_, errs[raceWriters] = e.svc.PatchContact(ctx, e.p, contactd.Selector{ID: existing.ID},
+					[]byte(`{"extensions":[{"extension":"`+code+`"}]}`), contactd.Precondition{})
+			})
+			parallel(fs...)
+			won := 0
+			for i, err := range errs {
+				var de *contactd.Error
+				switch {
+				case err == nil:
+					won++
+				case errors.As(err, &de) && de.Code == contactd.EConflict && (de.ConflictingField == "extension" || de.ConflictingField == "fqExtension") && de.ConflictingID != "":
+				default:
+					t.Fatalf("round %d: writer %d: %v", round, i, err)
+				}
+			}
+			// On the race's PBX one claim wins; the writers on their own
+			// PBXs race for the fully qualified extension alone.
+			onPBX, err := e.svc.Lookup(ctx, e.p, contactd.LookupQuery{Extension: code, PBX: pbx.ID, PBXSent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byFQ, err := e.svc.Lookup(ctx, e.p, contactd.LookupQuery{Phone: fq})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(onPBX.Data) != 1 || len(byFQ.Data) != 1 || won != 2 {
+				t.Fatalf("round %d: %d writes won, extension held by %d, fully qualified by %d; want 2, 1, 1", round, won, len(onPBX.Data), len(byFQ.Data))
 			}
 		}
 	})

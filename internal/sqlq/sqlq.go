@@ -147,11 +147,11 @@ var Postgres = &Dialect{
 	docText: func(path []string) string {
 		return "COALESCE(c.doc #>> '{" + strings.Join(path, ",") + "}', '')" + ` COLLATE "C"`
 	},
-	boolArg: func(b bool) any { return b },
-	bytewise:     ` COLLATE "C"`,
-	indexedBy:    func(string) string { return "" },
-	surely:       func(cond string) string { return cond },
-	crossJoin:    "JOIN",
+	boolArg:   func(b bool) any { return b },
+	bytewise:  ` COLLATE "C"`,
+	indexedBy: func(string) string { return "" },
+	surely:    func(cond string) string { return cond },
+	crossJoin: "JOIN",
 }
 
 // TimeFormat is how the SQLite store writes timestamps: fixed width, so
