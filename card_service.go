@@ -344,6 +344,14 @@ func cardOver(cur *Contact, r PutCardRequest) *ContactInput {
 			in.Properties = c.Properties
 		case "photo":
 			in.Photo = c.Photo
+		case "location":
+			in.Location = c.Location
+		case "links":
+			in.Links = c.Links
+		case "directory":
+			in.ContactType = c.ContactType
+			in.Extensions, in.Site, in.PBX, in.Subscription = c.Extensions, c.Site, c.PBX, c.Subscription
+			in.DisplayWhenNoExtension, in.HideInAutoAttendant = c.DisplayWhenNoExtension, c.HideInAutoAttendant
 		default:
 			panic(fmt.Sprintf("contactd: a card cannot set %q", f))
 		}

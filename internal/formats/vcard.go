@@ -96,6 +96,7 @@ var cardFields = []string{"firstName", "middleName", "lastName", "suffix", "disp
 var optionalFields = map[string]string{
 	vcard.FieldKind: "kind", vcard.FieldLanguage: "locale", vcard.FieldTimezone: "timezone",
 	"X-CONTACTD-EXTERNAL-ID": "externalId", "X-CONTACTD-PROPERTIES": "properties",
+	"X-CONTACTD-LOCATION": "location", "X-CONTACTD-DIRECTORY": "directory", "X-CONTACTD-LINKS": "links",
 }
 
 // anniversaryProps are the properties that hold an anniversary, in the
@@ -315,6 +316,7 @@ var mappedProps = map[string]bool{
 	"X-MS-ANNIVERSARY": true, "NOTE": true, "TEL": true, "EMAIL": true, "ADR": true, "CATEGORIES": true,
 	"URL": true, "IMPP": true, "X-SOCIALPROFILE": true, "SOCIALPROFILE": true, "KIND": true, "LANG": true, "TZ": true,
 	"X-CONTACTD-EXTERNAL-ID": true, "X-CONTACTD-PROPERTIES": true, "PRODID": true,
+	"X-CONTACTD-LOCATION": true, "X-CONTACTD-DIRECTORY": true, "X-CONTACTD-LINKS": true,
 }
 
 // Mapped reports whether a vCard property (its name in upper case) is
@@ -450,6 +452,22 @@ func cardInput(card vcard.Card, keep bool) (*contactd.ContactInput, []string) {
 		extra["tz"] = tz
 	}
 	in.ExternalID = card.Value("X-CONTACTD-EXTERNAL-ID")
+	in.Location = card.Value("X-CONTACTD-LOCATION")
+	if v := card.Value("X-CONTACTD-DIRECTORY"); v != "" {
+		var d cardDirectory
+		if err := json.Unmarshal([]byte(v), &d); err != nil {
+			warn = append(warn, "X-CONTACTD-DIRECTORY is not the JSON contactd writes: not read")
+		} else {
+			in.ContactType, in.Extensions, in.Site, in.PBX, in.Subscription = d.ContactType, d.Extensions, d.Site, d.PBX, d.Subscription
+			in.DisplayWhenNoExtension, in.HideInAutoAttendant = d.DisplayWhenNoExtension, d.HideInAutoAttendant
+		}
+	}
+	if v := card.Value("X-CONTACTD-LINKS"); v != "" {
+		if err := json.Unmarshal([]byte(v), &in.Links); err != nil {
+			in.Links = nil
+			warn = append(warn, "X-CONTACTD-LINKS is not the JSON contactd writes: not read")
+		}
+	}
 	for _, f := range card[vcard.FieldTelephone] {
 		num := strings.TrimSpace(f.Value)
 		num = strings.TrimPrefix(strings.TrimPrefix(num, "tel:"), "TEL:")
@@ -809,6 +827,20 @@ func WriteVCard(w io.Writer, c *contactd.Contact, version string, photo *contact
 		}
 	}
 	add("X-CONTACTD-EXTERNAL-ID", c.ExternalID, nil)
+	add("X-CONTACTD-LOCATION", c.Location, nil)
+	d := cardDirectory{Extensions: c.Extensions, Site: c.Site, PBX: c.PBX, Subscription: c.Subscription,
+		DisplayWhenNoExtension: c.DisplayWhenNoExtension, HideInAutoAttendant: c.HideInAutoAttendant}
+	if c.ContactType != "company" {
+		d.ContactType = c.ContactType
+	}
+	if d.ContactType != "" || len(d.Extensions) > 0 || d.Site != nil || d.PBX != nil || d.Subscription != nil || d.DisplayWhenNoExtension || d.HideInAutoAttendant {
+		b, _ := json.Marshal(d)
+		add("X-CONTACTD-DIRECTORY", string(b), nil)
+	}
+	if len(c.Links) > 0 {
+		b, _ := json.Marshal(c.Links)
+		add("X-CONTACTD-LINKS", string(b), nil)
+	}
 	if len(c.Properties) > 0 {
 		add("X-CONTACTD-PROPERTIES", string(c.Properties), nil)
 	}
@@ -818,6 +850,19 @@ func WriteVCard(w io.Writer, c *contactd.Contact, version string, photo *contact
 	}
 	_, err := w.Write(Fold(buf.Bytes()))
 	return err
+}
+
+// cardDirectory is the phone-system directory of a contact as a card
+// carries it, in X-CONTACTD-DIRECTORY (JSON, as the API writes it).
+type cardDirectory struct {
+	// ContactType is corporate or service (company is not written).
+	ContactType            string                 `json:"contactType,omitempty"`
+	Extensions             []contactd.Extension   `json:"extensions,omitempty"`
+	Site                   *contactd.DirectoryRef `json:"site,omitempty"`
+	PBX                    *contactd.DirectoryRef `json:"pbx,omitempty"`
+	Subscription           *contactd.Subscription `json:"subscription,omitempty"`
+	DisplayWhenNoExtension bool                   `json:"displayWhenNoExtension,omitempty"`
+	HideInAutoAttendant    bool                   `json:"hideInAutoAttendant,omitempty"`
 }
 
 // telTypes are the TEL types of each phone type.

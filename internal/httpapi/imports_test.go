@@ -235,12 +235,17 @@ func TestImportRoundTrip(t *testing.T) {
 			e.create("A", map[string]any{"firstName": fmt.Sprintf("Round%02d", i), "lastName": "Trip", "company": "Acme",
 				"email": fmt.Sprintf("rt%d@example.org", i), "phone": fmt.Sprintf("+1 415 555 %04d", i), "notes": "a note",
 				"tags": []any{"rt"}, "externalId": fmt.Sprintf("rt-%d", i), "jobTitle": "Tester", "birthday": "--02-29", "anniversary": "2011-06-18",
-				"properties": map[string]any{"tier": i}, "addresses": []any{map[string]any{"type": "home", "city": "Paris", "country": "France"}}})
+				"properties": map[string]any{"tier": i}, "addresses": []any{map[string]any{"type": "home", "city": "Paris", "country": "France"}},
+				"location": "Floor 3", "links": []any{map[string]any{"type": "ticket", "externalId": fmt.Sprintf("T-%d", i), "url": "https://help.example.com/t"}},
+				"contactType": "corporate", "site": map[string]any{"id": "br_1", "name": "HQ"}, "pbx": map[string]any{"id": "pbx-1"},
+				"extensions": []any{map[string]any{"extension": fmt.Sprintf("20%02d", i), "fqExtension": fmt.Sprintf("1420%02d", i), "displayInDirectory": i%2 == 0}}})
 		}
 		// The fields each format carries.
 		carried := map[string][]string{
-			"ndjson": {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "properties", "addresses", "displayName"},
-			"vcard":  {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "properties", "addresses", "displayName"},
+			"ndjson": {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "properties", "addresses", "displayName",
+				"location", "links", "contactType", "site", "pbx", "extensions"},
+			"vcard": {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "properties", "addresses", "displayName",
+				"location", "links", "contactType", "site", "pbx", "extensions"},
 			"csv":    {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "addresses", "displayName"},
 		}
 		comparable := func(c map[string]any, fields []string) string {
@@ -248,7 +253,7 @@ func TestImportRoundTrip(t *testing.T) {
 			for _, f := range fields {
 				v := c[f]
 				switch f {
-				case "emails", "phones", "addresses":
+				case "emails", "phones", "addresses", "links", "extensions":
 					var l []any
 					for _, x := range jList(v) {
 						m := jObj(x)
