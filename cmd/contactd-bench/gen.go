@@ -283,6 +283,9 @@ type genContact struct {
 	Tier        int
 	Plan        string
 	ExternalID  string
+	// Extension makes the contact a corporate one (a user of the phone
+	// system) with this extension, listed in the directory.
+	Extension string
 }
 
 // generator makes contacts of a data set of n contacts.
@@ -413,6 +416,9 @@ func (g *generator) make(i int, phoneBase uint64, run string) *genContact {
 	if run == "" && r.IntN(100) < 30 {
 		c.ExternalID = "crm-" + suffix
 	}
+	if run == "" && !org && i%50 == 7 {
+		c.Extension = strconv.Itoa(100000 + i) // one in fifty: the company's own users
+	}
 	return c
 }
 
@@ -484,6 +490,10 @@ func (c *genContact) input() *contactd.ContactInput {
 		Tags: c.Tags, Properties: c.properties()}
 	for _, p := range c.Phones {
 		in.Phones = append(in.Phones, contactd.Phone{Number: p.Number, Type: p.Type})
+	}
+	if c.Extension != "" {
+		in.ContactType = "corporate"
+		in.Extensions = []contactd.Extension{{Extension: c.Extension, DisplayInDirectory: true}}
 	}
 	for k, e := range c.Emails {
 		t := "personal"

@@ -31,6 +31,9 @@ type tenantData struct {
 	Start  int // the tenant holds contacts [Start, End) of the data set
 	End    int
 	Sample []sampled
+	// Extensions are extensions of the tenant's corporate contacts, for
+	// lookups by extension.
+	Extensions []string
 }
 
 // sampled is one contact of the data set that requests address.
@@ -248,6 +251,9 @@ func sample(td *tenantData, res *loadResult, b batch, cs []*contactd.Contact) {
 		gc := b.gen[k]
 		res.Phones += len(gc.Phones)
 		res.Emails += len(gc.Emails)
+		if gc.Extension != "" && len(td.Extensions) < sampleSize {
+			td.Extensions = append(td.Extensions, gc.Extension)
+		}
 		if (b.start+k-td.Start)%stride != 0 || (b.start+k-td.Start)/stride >= sampleSize {
 			continue
 		}

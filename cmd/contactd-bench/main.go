@@ -59,7 +59,7 @@ type config struct {
 	ProfileOf   string        `json:"-"`
 }
 
-var allScenarios = []string{"lookup", "get", "list", "search", "create", "batch", "candidates", "duplicates"}
+var allScenarios = []string{"lookup", "extension", "get", "list", "search", "create", "batch", "candidates", "duplicates"}
 
 // batchConns is how many connections the batch scenario sends its
 // batches over: a CRM sync or an import tool pushing batches a few at a
@@ -613,6 +613,16 @@ func (m *mix) scenario(name string) scenario {
 			}
 			s := pick(r, t.Sample)
 			return request{method: "GET", path: "/v1/contacts/lookup?" + pick(r, s.Lookups), token: t.Token, want: wantExact}
+		}}
+	case "extension":
+		// Who is extension N: a phone system asking about an internal
+		// caller (a corporate contact, one in fifty of the data set).
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			t := m.tenant(seq)
+			if len(t.Extensions) == 0 {
+				return request{method: "GET", path: "/v1/contacts/lookup?extension=1", token: t.Token, want: wantNone}
+			}
+			return request{method: "GET", path: "/v1/contacts/lookup?extension=" + pick(r, t.Extensions), token: t.Token, want: wantExact}
 		}}
 	case "get":
 		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
