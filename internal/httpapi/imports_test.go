@@ -246,7 +246,7 @@ func TestImportRoundTrip(t *testing.T) {
 				"location", "links", "contactType", "site", "pbx", "extensions"},
 			"vcard": {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "properties", "addresses", "displayName",
 				"location", "links", "contactType", "site", "pbx", "extensions"},
-			"csv":    {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "addresses", "displayName"},
+			"csv": {"firstName", "lastName", "company", "emails", "phones", "notes", "tags", "externalId", "jobTitle", "birthday", "anniversary", "addresses", "displayName"},
 		}
 		comparable := func(c map[string]any, fields []string) string {
 			out := map[string]any{}
