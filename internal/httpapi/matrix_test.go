@@ -424,13 +424,71 @@ func problem(t *testing.T, r resp, status int, what string) {
 // junkQuery is a query string that no route accepts.
 const junkQuery = "?includeDeleted=maybe&permanent=maybe&limit=0&cursor=nope&fields=nope"
 
+// directoryWrites are contact fields only contacts:admin writes, on any
+// contact (the phone system's directory).
+var directoryWrites = []map[string]any{
+	{"site": map[string]any{"id": "br_matrix"}},
+	{"pbx": map[string]any{"id": "pbx-matrix"}},
+	{"hideInAutoAttendant": true},
+	{"contactType": "corporate", "extensions": []any{map[string]any{"extension": "4242"}}, "displayWhenNoExtension": true},
+	{"contactType": "service", "subscription": map[string]any{"id": "sub-matrix", "type": "RG"}},
+}
+
+// runDirectoryScopes: every route that writes a contact from a client's
+// document refuses the directory's fields to a token without
+// contacts:admin (403, nothing written) and takes them from one with it.
+func runDirectoryScopes(t *testing.T, e *env, obs *observer) {
+	m := mx{e: e, t: t, obs: obs}
+	write, admin := e.tokens["A"]["contacts:write"], e.tokens["A"]["all"]
+	for i, fields := range directoryWrites {
+		body := func(extra ...any) map[string]any {
+			b := map[string]any{"firstName": "Directory"}
+			for k, v := range fields {
+				b[k] = v
+			}
+			for j := 0; j+1 < len(extra); j += 2 {
+				b[extra[j].(string)] = extra[j+1]
+			}
+			return b
+		}
+		tg := m.newTarget("A")
+		before := m.snapshot("A", tg.ID)
+		ext := fmt.Sprintf("crm-directory-%d-%d", i, uniqSeq.Add(1))
+		for _, w := range []struct{ key, method, path string }{
+			{"POST /v1/contacts", "POST", "/v1/contacts"},
+			{"PATCH /v1/contacts/{id}", "PATCH", "/v1/contacts/" + tg.ID},
+			{upsertKey, "PUT", "/v1/contacts/by-external-id/" + ext},
+		} {
+			r := m.do(w.key, true, w.method, w.path, write, body())
+			problem(t, r, http.StatusForbidden, fmt.Sprintf("%s of %v with contacts:write", w.key, fields))
+		}
+		m.unchanged("A", tg.ID, before, fmt.Sprintf("PATCH of %v with contacts:write", fields))
+		if r := m.do("GET /v1/contacts/by-external-id/{externalId}", true, "GET", "/v1/contacts/by-external-id/"+ext, admin, nil); r.status != http.StatusNotFound {
+			t.Errorf("a refused upsert of %v wrote a contact: %d", fields, r.status)
+		}
+		r := m.do("POST /v1/contacts", true, "POST", "/v1/contacts", admin, body("lastName", fmt.Sprintf("Admin%d", uniqSeq.Add(1))))
+		if fields["extensions"] != nil {
+			// (Extensions are unique: the admin's write claims its own.)
+			r = m.do("POST /v1/contacts", true, "POST", "/v1/contacts", admin, body("extensions", []any{map[string]any{"extension": fmt.Sprint(5000 + uniqSeq.Add(1))}}))
+		}
+		if r.status != http.StatusCreated {
+			t.Errorf("%v with contacts:admin: status %d: %s", fields, r.status, r.body)
+		}
+	}
+}
+
 // runScopeMatrix: for every authenticated route and every single-scope
 // token, a token without the route's scope gets a 403 problem (even for a
 // request that is also invalid in other ways) and changes nothing; a token
-// with it gets the route's success status.
+// with it gets the route's success status. The fields only contacts:admin
+// writes are refused on every route that writes a client's contact.
 func runScopeMatrix(t *testing.T, e *env, obs *observer) {
 	routes := e.api.RouteList()
 	cases := casesFor(t, routes)
+	t.Run("directory fields need contacts:admin", func(t *testing.T) {
+		t.Parallel()
+		runDirectoryScopes(t, e, obs)
+	})
 	for _, rt := range routes {
 		if rt.Scope == "" {
 			continue
