@@ -56,8 +56,8 @@ type MergeWrite struct {
 var (
 	mergeScalars = []string{"kind", "contactType", "firstName", "middleName", "lastName", "nickName", "suffix", "displayName",
 		"company", "department", "jobTitle", "birthday", "anniversary", "locale", "timezone", "profileColor", "notes",
-		"accountId", "ownerId", "externalId", "status"}
-	mergeLists   = []string{"phones", "emails", "addresses", "handles", "tags"}
+		"accountId", "ownerId", "externalId", "status", "location", "site", "pbx"}
+	mergeLists   = []string{"phones", "emails", "addresses", "handles", "tags", "links"}
 	mergeObjects = []string{"properties", "metadata"}
 	mergeFlags   = []string{"doNotCall", "emailOptOut", "smsOptOut"}
 )
@@ -74,7 +74,7 @@ type MergeResult struct {
 	DryRun     bool           `json:"dryRun"`
 	Contact    *Contact       `json:"contact" doc:"The survivor, as the merge leaves it (on a dry run: would leave it)."`
 	SourceIDs  []string       `json:"sourceIds"`
-	Provenance map[string]any `json:"provenance" doc:"Where each field of the survivor came from: a contact id per field, and for phones, emails, addresses, handles and tags a contact id per entry, in order; properties and metadata a contact id per key."`
+	Provenance map[string]any `json:"provenance" doc:"Where each field of the survivor came from: a contact id per field, and for phones, emails, addresses, handles, tags and links a contact id per entry, in order; properties and metadata a contact id per key."`
 }
 
 // entryKey returns the key under which list entries of a field collapse.
@@ -97,6 +97,8 @@ func entryKey(field string, e any) string {
 	case "tags":
 		s, _ := e.(string)
 		return TagKey(s)
+	case "links":
+		return str("type") + ":" + str("externalId")
 	}
 	return ""
 }
@@ -159,7 +161,9 @@ func merged(target *Contact, sources []*Contact, choose map[string]json.RawMessa
 				if m, ok := e.(map[string]any); ok && i > 0 {
 					m = maps.Clone(m)
 					delete(m, "id")
-					m["primary"] = false
+					if _, ok := m["primary"]; ok {
+						m["primary"] = false
+					}
 					e = m
 				}
 				list = append(list, e)

@@ -541,3 +541,43 @@ func TestDirectoryFilters(t *testing.T) {
 		requireProblem(t, e.do("GET", listPath("filter", `{"subscription.type":"XX"}`), e.tokens["A"]["contacts:read"], nil), http.StatusBadRequest, "")
 	})
 }
+
+// TestMergeLinksAndLocation: a merge unions the links and takes the
+// location, site and PBX from a source when the target has none; undo
+// gives them back.
+func TestMergeLinksAndLocation(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		tok := e.tokens["A"]["all"]
+		target := e.create("A", map[string]any{"firstName": "Mia", "lastName": "Merge", "email": "mia@example.com",
+			"links": []any{map[string]any{"type": "ticket", "externalId": "T-1"}}})
+		source := e.create("A", map[string]any{"firstName": "Mia", "lastName": "Merge", "phone": "+14155550142", "email": "mia@example.org",
+			"location": "Lisbon", "site": map[string]any{"id": "br_9"},
+			"links": []any{map[string]any{"type": "ticket", "externalId": "T-1"}, map[string]any{"type": "deal", "externalId": "D-2"}}})
+		r := e.do("POST", "/v1/contacts/merge", tok, map[string]any{"targetId": target["id"], "sourceIds": []any{source["id"]}, "force": true})
+		wantStatus(t, r, http.StatusOK)
+		res := r.json(t)
+		c := jObj(res["contact"])
+		var links []string
+		for _, l := range jList(c["links"]) {
+			links = append(links, jStr(jObj(l)["type"])+":"+jStr(jObj(l)["externalId"]))
+		}
+		if !slices.Equal(links, []string{"ticket:T-1", "deal:D-2"}) || c["location"] != "Lisbon" || jObj(c["site"])["id"] != "br_9" {
+			t.Errorf("survivor: links %v, location %v, site %v", links, c["location"], c["site"])
+		}
+		// (The source, deleted by the merge, keeps its links.)
+		var live []string
+		for _, c := range e.list(tok, "filter", `{"links.externalId":"D-2"}`).Data {
+			live = append(live, jStr(c["id"]))
+		}
+		if !slices.Equal(live, []string{jStr(target["id"])}) {
+			t.Errorf("the merged link finds %v among live contacts", live)
+		}
+		wantStatus(t, e.do("POST", "/v1/contacts/"+jStr(target["id"])+"/unmerge", tok, nil), http.StatusOK)
+		back := e.do("GET", "/v1/contacts/"+jStr(target["id"]), tok, nil).json(t)
+		if len(jList(back["links"])) != 1 || back["location"] != nil || back["site"] != nil {
+			t.Errorf("after undo: links %v, location %v, site %v", back["links"], back["location"], back["site"])
+		}
+	})
+}

@@ -24,7 +24,7 @@ type candidates struct {
 type mergeBody struct {
 	TargetID  string                     `json:"targetId" doc:"The survivor: it keeps its id."`
 	SourceIDs []string                   `json:"sourceIds" doc:"1 to 10 contacts merged into the target, then deleted with mergedInto."`
-	Fields    map[string]json.RawMessage `json:"fields,omitempty" doc:"Per-field choices: a field's value taken whole from one contact of the merge (its id), or given (any other JSON value). Fields: the names, company, job fields, dates, locale, timezone, profileColor, notes, accountId, ownerId, externalId, status, kind, contactType, opt-outs, phones, emails, addresses, handles, tags, properties, metadata."`
+	Fields    map[string]json.RawMessage `json:"fields,omitempty" doc:"Per-field choices: a field's value taken whole from one contact of the merge (its id), or given (any other JSON value). Fields: the names, company, job fields, dates, locale, timezone, profileColor, notes, accountId, ownerId, externalId, status, location, site, pbx, kind, contactType, opt-outs, phones, emails, addresses, handles, tags, links, properties, metadata."`
 	DryRun    bool                       `json:"dryRun,omitempty" doc:"Answer the survivor as the merge would leave it, with each field's provenance, and write nothing."`
 	Force     bool                       `json:"force,omitempty" doc:"Merge contacts that share no number, email or external id."`
 }
