@@ -53,15 +53,18 @@ type changeWatch struct {
 func (s *Store) ChangeSignal(tenantID string) (<-chan struct{}, func()) {
 	s.changes.start.Do(func() {
 		s.changes.mu.Lock()
-		defer s.changes.mu.Unlock()
 		if s.changes.closed {
+			s.changes.mu.Unlock()
 			return
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		s.changes.stop, s.changes.done, s.changes.tried = cancel, make(chan struct{}), make(chan struct{})
+		tried := s.changes.tried
+		// (Not held while waiting: the listener takes it once it listens.)
+		s.changes.mu.Unlock()
 		go s.listenChanges(ctx)
 		select {
-		case <-s.changes.tried:
+		case <-tried:
 		case <-time.After(listenWait):
 		}
 	})

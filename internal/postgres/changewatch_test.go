@@ -115,3 +115,30 @@ func openNodes(t *testing.T, url string, n int) ([]*postgres.Store, []*contactd.
 	}
 	return stores, nodes
 }
+
+// TestFirstLongPollWithChanges: a node's first long poll, with changes
+// already after its cursor, answers them at once: it waits for the
+// listener to connect (listenWait, 5 s, at most), not for its own
+// timeout. The wait once held the lock the listener needs to say it
+// listens, so every node's first poll took the full 5 s.
+func TestFirstLongPollWithChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, nodes := openNodes(t, storetest.PostgresURL(t), 1)
+	tn, err := nodes[0].CreateTenant(ctx, "firstpoll", "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := contactd.Principal{TenantID: tn.ID, Actor: "test", Region: "US", Scopes: contactd.AllScopes}
+	if _, err := nodes[0].CreateContact(ctx, p, &contactd.ContactInput{FirstName: "Early"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	page, err := nodes[0].Changes(ctx, p, contactd.ChangeListRequest{Wait: 30 * time.Second})
+	if err != nil || len(page.Data) != 1 {
+		t.Fatalf("first poll: %+v, %v", page, err)
+	}
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("the first poll took %v: it waited out the listener's timeout", took)
+	}
+}
