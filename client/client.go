@@ -245,6 +245,11 @@ func (c *Client) send(ctx context.Context, r *request) (*response, error) {
 		r.header.Set("Idempotency-Key", newKey())
 	}
 	retries := max(c.opts.MaxRetries, 0)
+	// A streamed body can be sent again only from its start.
+	seeker, canResend := r.upload.(io.Seeker)
+	if r.upload == nil {
+		canResend = true
+	}
 	for attempt := 0; ; attempt++ {
 		res, err := c.once(ctx, r)
 		var wait time.Duration
@@ -252,14 +257,14 @@ func (c *Client) send(ctx context.Context, r *request) (*response, error) {
 		case err != nil && ctx.Err() != nil:
 			return nil, ctx.Err()
 		case err != nil:
-			if attempt >= retries || !c.repeatable(r) {
+			if attempt >= retries || !canResend || !c.repeatable(r) {
 				return nil, err
 			}
 			wait = backoff(attempt)
 		case res.status >= 400:
 			p := problemOf(res)
 			retry := res.status == http.StatusTooManyRequests || (res.status == http.StatusServiceUnavailable && c.repeatable(r))
-			if !retry || attempt >= retries {
+			if !retry || !canResend || attempt >= retries {
 				return nil, p
 			}
 			wait = p.RetryAfter
@@ -269,23 +274,13 @@ func (c *Client) send(ctx context.Context, r *request) (*response, error) {
 		default:
 			return res, nil
 		}
-		if wait > c.opts.MaxRetryWait {
-			wait = c.opts.MaxRetryWait
-		}
-		if seeker, ok := r.upload.(io.Seeker); r.upload != nil {
-			if !ok {
-				return nil, fmt.Errorf("contactd: %s %s: cannot retry: the body is not an io.Seeker", r.method, r.path)
-			}
+		if seeker != nil {
 			if _, err := seeker.Seek(0, io.SeekStart); err != nil {
 				return nil, err
 			}
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := sleep(ctx, min(wait, c.opts.MaxRetryWait)); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -4,17 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/client"
 	"github.com/contactd/contactd/internal/formats"
 	"github.com/contactd/contactd/internal/ndjson"
 )
@@ -167,41 +165,23 @@ func exportLocal(ctx context.Context, db, tenant string, r contactd.ContactListR
 // contacts as they pass and checking that the file is whole: the server
 // cuts the connection when it fails after the first byte.
 func exportRemote(ctx context.Context, base, token string, r contactd.ContactListRequest, f exportFormat, w io.Writer) (int, error) {
-	v := url.Values{"format": {f.name}}
+	o := client.ExportOptions{Format: f.name, ListOptions: client.ListOptions{Q: r.Q, Sort: r.Sort, Fields: r.Fields, IncludeDeleted: r.IncludeDeleted}}
 	if f.name == "vcard" {
-		v.Set("version", f.version)
+		o.VCardVersion = f.version
 	}
-	for name, val := range map[string]string{"filter": string(r.Filter), "q": r.Q, "sort": r.Sort, "fields": strings.Join(r.Fields, ",")} {
-		if val != "" {
-			v.Set(name, val)
-		}
+	if len(r.Filter) > 0 {
+		o.Filter = string(r.Filter)
 	}
-	if r.IncludeDeleted {
-		v.Set("includeDeleted", "true")
-	}
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(base, "/")+"/v1/contacts/export?"+v.Encode(), nil)
+	body, err := client.New(base, token).Contacts.Export(ctx, o)
 	if err != nil {
-		return 0, err
+		return 0, apiError(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		var p struct{ Title, Detail string }
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
-		if json.Unmarshal(b, &p) == nil && p.Detail != "" {
-			return 0, fmt.Errorf("the server answered %s: %s", res.Status, p.Detail)
-		}
-		return 0, fmt.Errorf("the server answered %s", res.Status)
-	}
+	defer body.Close()
 	switch f.name {
 	case "csv":
 		// The rows, read as they are written (a quoted cell may hold
 		// newlines), less the header.
-		cr := csv.NewReader(io.TeeReader(res.Body, w))
+		cr := csv.NewReader(io.TeeReader(body, w))
 		cr.FieldsPerRecord, cr.ReuseRecord = -1, true
 		n := -1
 		for {
@@ -213,7 +193,7 @@ func exportRemote(ctx context.Context, base, token string, r contactd.ContactLis
 			n++
 		}
 	case "vcard":
-		sc := bufio.NewScanner(io.TeeReader(res.Body, w))
+		sc := bufio.NewScanner(io.TeeReader(body, w))
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		n := 0
 		for sc.Scan() {
@@ -227,7 +207,7 @@ func exportRemote(ctx context.Context, base, token string, r contactd.ContactLis
 		return n, nil
 	}
 	var c ndjson.Counter
-	if _, err := io.Copy(io.MultiWriter(w, &c), res.Body); err != nil {
+	if _, err := io.Copy(io.MultiWriter(w, &c), body); err != nil {
 		return c.Lines, fmt.Errorf("the export was cut after %d contacts: %w", c.Lines, err)
 	}
 	if !c.Whole() {

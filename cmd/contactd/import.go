@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/client"
 	"github.com/contactd/contactd/internal/formats"
 )
 
@@ -168,77 +168,63 @@ func writeErrorsFile(path string, im *contactd.Import, next func() ([]contactd.I
 
 // importRemote uploads the file and follows the job to its end.
 func importRemote(ctx context.Context, base, token string, q url.Values, f *os.File, pr *progress) (*contactd.Import, error) {
-	base = strings.TrimSuffix(base, "/")
-	req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/imports?"+q.Encode(), pr.reader(f))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/octet-stream")
-	var im contactd.Import
-	if err := call(req, http.StatusAccepted, &im); err != nil {
-		return nil, err
-	}
-	for !im.Done() {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("stopped following import %s, which goes on (DELETE /v1/imports/%s cancels it): %w", im.ID, im.ID, ctx.Err())
-		case <-time.After(300 * time.Millisecond):
-		}
-		req, err := http.NewRequestWithContext(ctx, "GET", base+"/v1/imports/"+im.ID, nil)
-		if err != nil {
+	cl := client.New(base, token)
+	o := client.ImportOptions{Format: q.Get("format"), Mode: q.Get("mode"), DryRun: q.Get("dryRun") == "true", Charset: q.Get("charset")}
+	if m := q.Get("mapping"); m != "" {
+		if err := json.Unmarshal([]byte(m), &o.Mapping); err != nil {
 			return nil, err
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		if err := call(req, http.StatusOK, &im); err != nil {
-			return nil, err
+	}
+	job, err := cl.Imports.Upload(ctx, pr.reader(f), o)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	im, err := asImport(job)
+	for err == nil && !im.Done() {
+		if err := sleepCtx(ctx, 300*time.Millisecond); err != nil {
+			return nil, fmt.Errorf("stopped following import %s, which goes on (DELETE /v1/imports/%s cancels it): %w", im.ID, im.ID, err)
 		}
-		pr.update(&im)
+		if job, err = cl.Imports.Get(ctx, im.ID); err != nil {
+			return nil, apiError(err)
+		}
+		if im, err = asImport(job); err == nil {
+			pr.update(im)
+		}
 	}
-	if im.Failed == 0 {
-		return &im, nil
+	if err != nil || im.Failed == 0 {
+		return im, err
 	}
-	req, err = http.NewRequestWithContext(ctx, "GET", base+"/v1/imports/"+im.ID+"/errors?format=csv", nil)
+	rows, err := cl.Imports.FailedRows(ctx, im.ID)
 	if err != nil {
-		return nil, err
+		return nil, apiError(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("the server answered %s for the failed records", res.Status)
-	}
+	defer rows.Close()
 	out, done, err := createOutput(f.Name()+".errors.csv", nil)
 	if err != nil {
 		return nil, err
 	}
-	_, err = io.Copy(out, res.Body)
-	return &im, done(err)
+	_, err = io.Copy(out, rows)
+	return im, done(err)
 }
 
-// call sends a request and decodes its JSON answer, which must have the
-// status want; a problem document becomes the error.
-func call(req *http.Request, want int, v any) error {
-	res, err := http.DefaultClient.Do(req)
+// asImport reads a job the client answered as the domain's.
+func asImport(job *client.Import) (*contactd.Import, error) {
+	b, err := json.Marshal(job)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return err
+	var im contactd.Import
+	return &im, json.Unmarshal(b, &im)
+}
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
-	if res.StatusCode != want {
-		var p struct{ Detail string }
-		if json.Unmarshal(b, &p) == nil && p.Detail != "" {
-			return fmt.Errorf("the server answered %s: %s", res.Status, p.Detail)
-		}
-		return fmt.Errorf("the server answered %s", res.Status)
-	}
-	return json.Unmarshal(b, v)
 }
 
 // progress shows an import's progress: on a terminal a bar redrawn in
