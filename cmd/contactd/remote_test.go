@@ -216,6 +216,8 @@ func TestClientCommands(t *testing.T) {
 // with no subcommand the usage is shown and the exit code is 2.
 func TestClientHelp(t *testing.T) {
 	t.Parallel()
+	stdinMu.Lock() // run reads stdin, which cli replaces
+	defer stdinMu.Unlock()
 	for _, cmd := range []string{"contacts", "tags", "segments", "changes"} {
 		var out, errb bytes.Buffer
 		err := run(context.Background(), []string{cmd, "--help"}, &out, &errb, env(nil))
