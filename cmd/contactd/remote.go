@@ -106,6 +106,17 @@ func each[T any](r *remote, seq iter.Seq2[T, error], header string, row func(T) 
 	return nil
 }
 
+// deleted reports a deletion (on a terminal; a script has the exit code).
+func (r *remote) deleted(id string, err error) error {
+	if err != nil {
+		return apiError(err)
+	}
+	if !r.json {
+		fmt.Fprintln(r.stdout, "deleted", id)
+	}
+	return nil
+}
+
 // readJSON reads a JSON object from standard input.
 func (r *remote) readJSON(into any) error {
 	b, err := io.ReadAll(r.stdin)
@@ -314,13 +325,7 @@ func contactsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, s
 		} else {
 			err = r.cl.Contacts.Delete(ctx, fs.Arg(1), reqOpts...)
 		}
-		if err != nil {
-			return apiError(err)
-		}
-		if !r.json {
-			fmt.Fprintln(r.stdout, "deleted", fs.Arg(1))
-		}
-		return nil
+		return r.deleted(fs.Arg(1), err)
 	case sub == "lookup" && nargs <= 2:
 		q := client.LookupQuery{Phone: fs.Arg(1), Email: *email, ExternalID: *externalID, Extension: *extension}
 		if fs.Changed("pbx") {

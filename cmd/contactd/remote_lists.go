@@ -63,13 +63,7 @@ func tagsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, stdin
 	case sub == "update" && nargs == 2 && len(fields) > 0:
 		return show(r.cl.Tags.Update(ctx, fs.Arg(1), fields))
 	case sub == "delete" && nargs == 2:
-		if err := r.cl.Tags.Delete(ctx, fs.Arg(1)); err != nil {
-			return apiError(err)
-		}
-		if !r.json {
-			fmt.Fprintln(r.stdout, "deleted", fs.Arg(1))
-		}
-		return nil
+		return r.deleted(fs.Arg(1), r.cl.Tags.Delete(ctx, fs.Arg(1)))
 	}
 	fs.Usage()
 	return usageError{}
@@ -153,13 +147,7 @@ func segmentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, s
 	case sub == "update" && nargs == 2 && len(body) > 0:
 		return show(r.cl.Segments.Update(ctx, fs.Arg(1), body))
 	case sub == "delete" && nargs == 2:
-		if err := r.cl.Segments.Delete(ctx, fs.Arg(1)); err != nil {
-			return apiError(err)
-		}
-		if !r.json {
-			fmt.Fprintln(r.stdout, "deleted", fs.Arg(1))
-		}
-		return nil
+		return r.deleted(fs.Arg(1), r.cl.Segments.Delete(ctx, fs.Arg(1)))
 	case sub == "contacts" && nargs == 2:
 		opts, limit, err := list()
 		if err != nil {
