@@ -1,11 +1,13 @@
 package client
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
@@ -85,4 +87,75 @@ func ParseWebhook(secret string, h http.Header, body []byte) (*WebhookEvent, err
 		return nil, err
 	}
 	return &ev, nil
+}
+
+// WebhooksService is /v1/webhooks: subscriptions to the tenant's events.
+type WebhooksService struct{ c *Client }
+
+// NewWebhook is a subscription with its signing secret, shown when it is
+// made or rotated.
+type NewWebhook struct {
+	Webhook *Webhook `json:"webhook"`
+	Secret  string   `json:"secret"`
+}
+
+// List reads a page of subscriptions.
+func (s *WebhooksService) List(ctx context.Context, opts ListOptions) (*Page[Webhook], error) {
+	return listOnce[Webhook](ctx, s.c, "/v1/webhooks", opts, nil)
+}
+
+// All iterates over the subscriptions.
+func (s *WebhooksService) All(ctx context.Context, opts ListOptions) iter.Seq2[Webhook, error] {
+	return listAll[Webhook](ctx, s.c, "/v1/webhooks", opts, nil)
+}
+
+// Create subscribes a URL to events; the answer holds the secret, once.
+func (s *WebhooksService) Create(ctx context.Context, w *Webhook, opts ...RequestOption) (*NewWebhook, error) {
+	return doJSON[NewWebhook](ctx, s.c, "POST", "/v1/webhooks", nil, w, opts)
+}
+
+// Get reads a subscription.
+func (s *WebhooksService) Get(ctx context.Context, id string) (*Webhook, error) {
+	return doJSON[Webhook](ctx, s.c, "GET", "/v1/webhooks/"+seg(id), nil, nil, nil)
+}
+
+// Update merge-patches a subscription (url, events, description, enabled).
+func (s *WebhooksService) Update(ctx context.Context, id string, patch any, opts ...RequestOption) (*Webhook, error) {
+	return doJSON[Webhook](ctx, s.c, "PATCH", "/v1/webhooks/"+seg(id), nil, patch, opts)
+}
+
+// Delete removes a subscription.
+func (s *WebhooksService) Delete(ctx context.Context, id string, opts ...RequestOption) error {
+	_, err := s.c.call(ctx, "DELETE", "/v1/webhooks/"+seg(id), nil, nil, nil, opts...)
+	return err
+}
+
+// Deliveries reads a page of a subscription's delivery log, newest first.
+func (s *WebhooksService) Deliveries(ctx context.Context, id string, opts ListOptions) (*Page[WebhookDelivery], error) {
+	return listOnce[WebhookDelivery](ctx, s.c, "/v1/webhooks/"+seg(id)+"/deliveries", opts, nil)
+}
+
+// AllDeliveries iterates over a subscription's delivery log.
+func (s *WebhooksService) AllDeliveries(ctx context.Context, id string, opts ListOptions) iter.Seq2[WebhookDelivery, error] {
+	return listAll[WebhookDelivery](ctx, s.c, "/v1/webhooks/"+seg(id)+"/deliveries", opts, nil)
+}
+
+// Redeliver sends a delivery's event again, now.
+func (s *WebhooksService) Redeliver(ctx context.Context, id, deliveryID string, opts ...RequestOption) (*WebhookDelivery, error) {
+	return doJSON[WebhookDelivery](ctx, s.c, "POST", "/v1/webhooks/"+seg(id)+"/deliveries/"+seg(deliveryID)+"/redeliver", nil, nil, opts)
+}
+
+// RotateSecret gives the subscription a new secret (secret, when not "",
+// is the one to use); the old one keeps signing for 24 hours.
+func (s *WebhooksService) RotateSecret(ctx context.Context, id, secret string, opts ...RequestOption) (*NewWebhook, error) {
+	body := map[string]string{}
+	if secret != "" {
+		body["secret"] = secret
+	}
+	return doJSON[NewWebhook](ctx, s.c, "POST", "/v1/webhooks/"+seg(id)+"/rotate-secret", nil, body, opts)
+}
+
+// Test sends a test event to the subscription and answers the delivery.
+func (s *WebhooksService) Test(ctx context.Context, id string, opts ...RequestOption) (*WebhookDelivery, error) {
+	return doJSON[WebhookDelivery](ctx, s.c, "POST", "/v1/webhooks/"+seg(id)+"/test", nil, nil, opts)
 }
