@@ -18,6 +18,7 @@ const (
 	PrefixHandle    = "hd_"
 	PrefixExtension = "ext_"
 	PrefixLink      = "lk_"
+	PrefixUser      = "usr_"
 	PrefixTenant    = "tn_"
 	PrefixToken     = "tk_"
 	PrefixImport    = "imp_"

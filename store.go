@@ -33,6 +33,7 @@ type Store interface {
 	WebhookStore
 	DuplicateStore
 	MergeStore
+	UserStore
 
 	// Secret returns the deployment's secret stored under name, storing
 	// fresh first when there is none, so that every node of a deployment

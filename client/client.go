@@ -50,6 +50,7 @@ type Client struct {
 	Tenant     *TenantService
 	Directory  *DirectoryService
 	Duplicates *DuplicatesService
+	Users      *UsersService
 }
 
 // Options configure a Client. The zero value is usable.
@@ -101,6 +102,7 @@ func NewWithOptions(baseURL, token string, opts Options) *Client {
 	c.Tenant = &TenantService{c}
 	c.Directory = &DirectoryService{c}
 	c.Duplicates = &DuplicatesService{c}
+	c.Users = &UsersService{c}
 	return c
 }
 

@@ -238,6 +238,11 @@ var clientMethods = map[string]string{
 	"POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": "Webhooks.Redeliver",
 	"POST /v1/webhooks/{webhookId}/rotate-secret":                     "Webhooks.RotateSecret",
 	"POST /v1/webhooks/{webhookId}/test":                              "Webhooks.Test",
+	"GET /v1/users":                                                   "Users.List Users.All",
+	"POST /v1/users":                                                  "Users.Create",
+	"GET /v1/users/{userId}":                                          "Users.Get",
+	"PATCH /v1/users/{userId}":                                        "Users.Update",
+	"DELETE /v1/users/{userId}":                                       "Users.Delete",
 }
 
 // TestClientCoversTheRouteTable: every operation of the API has a client
@@ -621,6 +626,23 @@ func TestEveryEndpoint(t *testing.T) {
 		}
 		if r := must[*client.LookupResult](t)(cl.Contacts.Lookup(ctx, client.LookupQuery{Extension: "2041"})); r.Match != "exact" {
 			t.Errorf("lookup by extension %+v", r)
+		}
+
+		// Users.
+		u := must[*client.User](t)(cl.Users.Create(ctx, client.NewUser{Email: "Ann@example.com", Name: "Ann", Password: "a long enough password", Role: "editor"}))
+		if u.Email != "ann@example.com" || u.Role != "editor" {
+			t.Errorf("user %+v", u)
+		}
+		must[*client.User](t)(cl.Users.Get(ctx, u.ID))
+		if u = must[*client.User](t)(cl.Users.Update(ctx, u.ID, map[string]any{"role": "admin"})); u.Role != "admin" {
+			t.Errorf("patched user %+v", u)
+		}
+		if us := collect(t, cl.Users.All(ctx, client.ListOptions{})); len(us) != 1 {
+			t.Errorf("users %v", us)
+		}
+		must[*client.Page[client.User]](t)(cl.Users.List(ctx, client.ListOptions{}))
+		if err := cl.Users.Delete(ctx, u.ID); err != nil {
+			t.Fatal(err)
 		}
 
 		// A read-only token is refused writes, with the scope named.

@@ -271,3 +271,56 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// UsersService is /v1/users: the people who sign in to the web address
+// book (contacts:admin).
+type UsersService struct{ c *Client }
+
+// User is a person who signs in; the password is never answered.
+type User struct {
+	ID        string    `json:"id,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Role      string    `json:"role,omitempty"`
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+}
+
+// NewUser is a user to create: role admin, editor or viewer (the default).
+type NewUser struct {
+	Email    string `json:"email"`
+	Name     string `json:"name,omitempty"`
+	Role     string `json:"role,omitempty"`
+	Password string `json:"password"`
+}
+
+// List reads a page of users.
+func (s *UsersService) List(ctx context.Context, opts ListOptions) (*Page[User], error) {
+	return listOnce[User](ctx, s.c, "/v1/users", opts, nil)
+}
+
+// All iterates over the users.
+func (s *UsersService) All(ctx context.Context, opts ListOptions) iter.Seq2[User, error] {
+	return listAll[User](ctx, s.c, "/v1/users", opts, nil)
+}
+
+// Create adds a user.
+func (s *UsersService) Create(ctx context.Context, u NewUser, opts ...RequestOption) (*User, error) {
+	return doJSON[User](ctx, s.c, "POST", "/v1/users", nil, u, opts)
+}
+
+// Get reads a user.
+func (s *UsersService) Get(ctx context.Context, id string) (*User, error) {
+	return doJSON[User](ctx, s.c, "GET", "/v1/users/"+seg(id), nil, nil, nil)
+}
+
+// Update merge-patches a user's email, name, role or password.
+func (s *UsersService) Update(ctx context.Context, id string, patch any, opts ...RequestOption) (*User, error) {
+	return doJSON[User](ctx, s.c, "PATCH", "/v1/users/"+seg(id), nil, patch, opts)
+}
+
+// Delete deletes a user, revoking its personal tokens.
+func (s *UsersService) Delete(ctx context.Context, id string, opts ...RequestOption) error {
+	_, err := s.c.call(ctx, "DELETE", "/v1/users/"+seg(id), nil, nil, nil, opts...)
+	return err
+}

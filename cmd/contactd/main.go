@@ -55,6 +55,8 @@ Usage:
   contactd token create --tenant NAME|ID --scopes a,b [--name N] [--user U] [--kind personal|service]
   contactd token list --tenant NAME|ID
   contactd token revoke --tenant NAME|ID TOKEN_ID
+  contactd user create --tenant NAME|ID --email EMAIL [--name N] [--role admin|editor|viewer]   (password on stdin)
+  contactd user list --tenant NAME|ID
   contactd migrate
   contactd backup DEST
   contactd export [--output FILE] [--format ndjson|csv|vcard] [--filter JSON] [--q Q] [--sort S] [--fields F]
@@ -100,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return tenantCmd(ctx, rest, stdout, stderr, getenv)
 	case "token":
 		return tokenCmd(ctx, rest, stdout, stderr, getenv)
+	case "user":
+		return userCmd(ctx, rest, stdout, stderr, getenv)
 	case "migrate":
 		return migrateCmd(ctx, rest, stdout, stderr, getenv)
 	case "backup":
@@ -132,7 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 var stdin io.Reader = os.Stdin
 
 // commands are the commands run dispatches.
-var commands = []string{"serve", "tenant", "token", "migrate", "backup", "export", "import", "contacts", "tags", "segments", "changes", "version", "help"}
+var commands = []string{"serve", "tenant", "token", "user", "migrate", "backup", "export", "import", "contacts", "tags", "segments", "changes", "version", "help"}
 
 // boolFlags are the flags of the commands that take no value.
 var boolFlags = map[string]bool{"--json": true, "--dry-run": true, "--include-deleted": true, "--follow": true, "--permanent": true,

@@ -212,6 +212,8 @@ type target struct {
 	// AccountID, TagID and SegmentID are objects of the target's tenant
 	// made by targetHooks, for the routes of those resources.
 	AccountID, TagID, SegmentID string
+	// UserID is a user of the target's tenant, for the user routes.
+	UserID string
 }
 
 // extraCases and targetHooks let the tests of other resources add their
@@ -240,6 +242,7 @@ func fill(t *testing.T, path string, tg target) string {
 		"{segmentId}", url.PathEscape(tg.SegmentID),
 		"{webhookId}", url.PathEscape(tg.WebhookID),
 		"{deliveryId}", url.PathEscape(tg.DeliveryID),
+		"{userId}", url.PathEscape(tg.UserID),
 	).Replace(path)
 	if strings.ContainsAny(out, "{}") {
 		t.Fatalf("route %s has a path parameter the matrix does not know: teach fill about it", path)

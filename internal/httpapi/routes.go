@@ -77,7 +77,7 @@ var (
 // routeTable is every route of the API, resource by resource.
 func (s *Server) routeTable() []route {
 	return slices.Concat(s.contactRoutes(), s.photoRoutes(), s.contactBatchRoutes(), s.changeRoutes(), s.metaRoutes(), s.tokenRoutes(), s.tenantRoutes(),
-		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes(), s.webhookRoutes(), s.duplicateRoutes(), s.directoryRoutes())
+		s.accountRoutes(), s.tagRoutes(), s.segmentRoutes(), s.importRoutes(), s.webhookRoutes(), s.duplicateRoutes(), s.directoryRoutes(), s.userRoutes())
 }
 
 // metaRoutes are the routes about the service itself.

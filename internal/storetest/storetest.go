@@ -49,6 +49,7 @@ func Run(t *testing.T, b Backend) {
 		{"Tags", testTags},
 		{"Segments", testSegments},
 		{"Duplicates", testDuplicates},
+		{"Users", testUsers},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
