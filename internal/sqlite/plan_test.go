@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/contactd/contactd"
+	"github.com/contactd/contactd/internal/filter"
 	"github.com/contactd/contactd/internal/sqlq"
 )
 
@@ -161,4 +162,36 @@ func TestCardPlans(t *testing.T) {
 			t.Errorf("contacts by id: %s", joined)
 		}
 	}
+}
+
+// TestDirectoryPlan: a page of the directory, the first and one after a
+// cursor, and its count, read the partial index of the directory's
+// contacts, not every contact of the tenant; with statistics that make the
+// display-name index look better too.
+func TestDirectoryPlan(t *testing.T) {
+	s := openTemp(t)
+	check := func(t *testing.T) {
+		for _, level := range [][]any{{contactd.DirectoryPhones, contactd.DirectoryAll}, {contactd.DirectoryAll}} {
+			cond := &filter.Cond{Field: filter.Field{Name: "directory", Type: filter.Enum}, Op: filter.OpIn, Values: level}
+			for _, q := range []contactd.ContactQuery{
+				{Query: contactd.Query{TenantID: "tn_none", Limit: 51, Filter: cond, Sort: []contactd.SortKey{{Field: "displayName"}, {Field: "id"}}}},
+				{Query: contactd.Query{TenantID: "tn_none", Limit: 51, Filter: &filter.And{Nodes: []filter.Node{cond, &filter.Cond{Field: filter.Field{Name: "status", Type: filter.String}, Op: filter.OpEq, Value: "x"}}},
+					Sort: []contactd.SortKey{{Field: "displayName"}, {Field: "id"}}, After: []any{"M", "ct_1"}}},
+			} {
+				for name, build := range map[string]func(b *sqlq.Builder) string{"list": func(b *sqlq.Builder) string { return b.List(q) },
+					"count": func(b *sqlq.Builder) string { q.CountUpTo = 1000; return b.Count(q) }} {
+					b := sqlq.NewBuilder(sqlq.SQLite)
+					text := build(b)
+					plan := queryPlan(t, s, text, b.Args()...)
+					if !slices.ContainsFunc(plan, func(l string) bool { return strings.Contains(l, "USING INDEX contacts_directory") }) {
+						t.Errorf("%s of %v does not read contacts_directory:\n%s\n%s", name, level, text, strings.Join(plan, "\n"))
+					}
+				}
+			}
+		}
+	}
+	t.Run("no statistics", check)
+	setStatistics(t, s, `('contacts', 'contacts_display_name', '1000000 1000000 1 1'),
+		('contacts', 'contacts_directory', '1000000 1000000 500000 1 1')`)
+	t.Run("statistics", check)
 }

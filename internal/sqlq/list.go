@@ -384,6 +384,11 @@ func (b *Builder) countTail(s *strings.Builder, upTo int) string {
 }
 
 func (b *Builder) from(s *strings.Builder, q contactd.ContactQuery) {
+	if hasDirectory(q.Filter) {
+		// A directory is a few of the tenant's contacts: its partial
+		// index finds them (see directoryCond), whatever the statistics.
+		s.WriteString(b.d.indexedBy("contacts_directory"))
+	}
 	if len(q.Terms) > 0 {
 		s.WriteString(" JOIN (" + b.search(q.TenantID, q.Terms, q.IncludeDeleted) + ") s ON s.contact_id = c.id")
 	}

@@ -12,6 +12,7 @@ package sqlq
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -308,6 +309,9 @@ func (b *Builder) join(nodes []filter.Node, sep string) string {
 }
 
 func (b *Builder) cond(c *filter.Cond) string {
+	if c.Field.Name == "directory" && b.t.name == "contacts" {
+		return directoryCond(c)
+	}
 	if col, ok := b.t.columns[c.Field.Name]; ok {
 		return b.scalarCond(col, c)
 	}
@@ -325,6 +329,39 @@ func (b *Builder) cond(c *filter.Cond) string {
 		return b.addressCond(c)
 	}
 	panic(fmt.Sprintf("sqlq: %s has no filter field %q", b.t.name, c.Field.Name))
+}
+
+// directoryCond compiles the directory's selection (contactd.Service
+// builds it, never a client) with its values in the text, and with the
+// condition of the partial index contacts_directory (directory > 0), so
+// that SQLite may use that index at all: it proves a partial index's
+// condition only from the same text, never from parameters.
+func directoryCond(c *filter.Cond) string {
+	vals := c.Values
+	if c.Op == filter.OpEq {
+		vals = []any{c.Value}
+	}
+	parts := make([]string, 0, len(vals))
+	for _, v := range vals {
+		n, ok := v.(int)
+		if !ok || n <= 0 {
+			panic(fmt.Sprintf("sqlq: directory level %v", v))
+		}
+		parts = append(parts, strconv.Itoa(n))
+	}
+	return "c.directory > 0 AND c.directory IN (" + strings.Join(parts, ", ") + ")"
+}
+
+// hasDirectory reports whether a filter selects a directory: its
+// selection alone, or with others under a top-level $and.
+func hasDirectory(n filter.Node) bool {
+	switch n := n.(type) {
+	case *filter.Cond:
+		return n.Field.Name == "directory"
+	case *filter.And:
+		return slices.ContainsFunc(n.Nodes, hasDirectory)
+	}
+	return false
 }
 
 // value converts a filter operand of a scalar field to a parameter.
