@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -225,6 +226,33 @@ func FuzzMerge(f *testing.F) {
 		fixListProvenance(c, prov, []*Contact{a, b})
 		if len(c.Phones) > 0 && len(prov["phones"].([]string)) != len(c.Phones) {
 			t.Fatalf("phones %v, provenance %v", c.Phones, prov["phones"])
+		}
+	})
+}
+
+// FuzzDecodeUserInput checks that decoding a user document never panics,
+// that every rejection is an EInvalid naming a field, and that what it
+// accepts validates (the password aside: hashing is slow by design) to
+// an error naming a field or to a user whose email is lower case.
+func FuzzDecodeUserInput(f *testing.F) {
+	for _, s := range []string{`{"email":"Ann@Example.com","name":"Ann","role":"editor","password":"a long enough password"}`,
+		`{"email":null}`, `{"name":null,"role":"owner"}`, `{"id":"usr_1","createdAt":"x","scopes":[]}`, `{"email":1}`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := DecodeUserInput(data)
+		if err != nil {
+			requireInvalid(t, err, data)
+			return
+		}
+		delete(in.Set, "password")
+		u := &User{}
+		if err := in.apply(u); err != nil {
+			requireInvalid(t, err, data)
+			return
+		}
+		if u.Email != strings.ToLower(u.Email) {
+			t.Fatalf("email %q kept its capitals; input %q", u.Email, data)
 		}
 	})
 }
