@@ -19,6 +19,7 @@ const (
 	PrefixExtension = "ext_"
 	PrefixLink      = "lk_"
 	PrefixUser      = "usr_"
+	PrefixSession   = "ses_"
 	PrefixTenant    = "tn_"
 	PrefixToken     = "tk_"
 	PrefixImport    = "imp_"

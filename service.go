@@ -34,6 +34,7 @@ type Service struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 	// stats counts what operators watch (Stats).
+	sessionState
 	stats struct {
 		tokenHits, tokenMisses          atomic.Uint64
 		webhookDelivered, webhookFailed atomic.Uint64
@@ -68,6 +69,9 @@ func (s *Service) stopped() bool {
 		return false
 	}
 }
+
+// Stopping is closed when the service stops (Stop).
+func (s *Service) Stopping() <-chan struct{} { return s.stopping }
 
 // Stop ends the service's long polls (they answer at once, as if their
 // wait were over) and its background jobs. Requests still work.

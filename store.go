@@ -34,6 +34,7 @@ type Store interface {
 	DuplicateStore
 	MergeStore
 	UserStore
+	SessionStore
 
 	// Secret returns the deployment's secret stored under name, storing
 	// fresh first when there is none, so that every node of a deployment

@@ -2,6 +2,7 @@ package contactd
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -76,6 +77,22 @@ func (s *Service) CreateToken(ctx context.Context, p TokenParams) (string, *Toke
 	}
 	if _, err := s.store.Tenant(ctx, p.TenantID); err != nil {
 		return "", nil, err
+	}
+	if p.Kind == TokenPersonal && strings.HasPrefix(p.UserID, PrefixUser) {
+		// A token of one of the tenant's users carries no more than the
+		// user's role allows.
+		u, err := s.store.User(ctx, p.TenantID, p.UserID)
+		if ErrorCodeOf(err) == ENotFound {
+			return "", nil, invalidField("userId", "no user %s in this tenant", p.UserID)
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		for _, sc := range p.Scopes {
+			if !slices.Contains(RoleScopes(u.Role), sc) {
+				return "", nil, invalidField("scopes", "the user's role (%s) does not allow %s", u.Role, sc)
+			}
+		}
 	}
 	if p.Name == "" {
 		p.Name = string(p.Kind)

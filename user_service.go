@@ -150,8 +150,7 @@ func (s *Service) Users(ctx context.Context, p Principal, r UserListRequest) (*P
 }
 
 // UpdateUser changes a user's email, name, role or password
-// (contacts:admin). A new password ends nothing by itself here: the web
-// address book's sessions, when it has them, end with it.
+// (contacts:admin). A new password ends every session of the user.
 // EInvalid, ENotFound, EConflict, EForbidden.
 func (s *Service) UpdateUser(ctx context.Context, p Principal, id string, in *UserInput) (*User, error) {
 	if err := p.require(ScopeAdmin); err != nil {
@@ -171,11 +170,16 @@ func (s *Service) UpdateUser(ctx context.Context, p Principal, id string, in *Us
 		}
 		return nil, userConflict(err, u.Email)
 	}
+	if in.Set["password"] {
+		if _, err := s.store.DeleteUserSessions(ctx, p.TenantID, u.ID, ""); err != nil {
+			return nil, err
+		}
+	}
 	return u, nil
 }
 
 // DeleteUser removes a user, after revoking the personal tokens that act
-// as it (contacts:admin). ENotFound, EForbidden.
+// as it; its sessions end with it (contacts:admin). ENotFound, EForbidden.
 func (s *Service) DeleteUser(ctx context.Context, p Principal, id string) error {
 	if _, err := s.GetUser(ctx, p, id); err != nil {
 		return err

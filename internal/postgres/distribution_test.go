@@ -267,7 +267,15 @@ func exerciseLists(t *testing.T, s contactd.Store) {
 // router one.
 // (the claim, the release of every lease by a sole writer, and the
 // deliverers' queue for metrics)
-var crossTenant = []string{"UPDATE webhooks SET lease_owner", "SUM(t.change_seq - w.cursor)"}
+//
+// Sign-in to the web address book adds three, each a multi-shard query on
+// a distributed database: a session is found by the hash of its secret
+// before its tenant is known (with its user, co-located), a user by email
+// in every tenant, and the sweep of idle and expired sessions runs over
+// every tenant.
+var crossTenant = []string{"UPDATE webhooks SET lease_owner", "SUM(t.change_seq - w.cursor)",
+	"FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id WHERE s.hash = $1",
+	"FROM users WHERE email = $1 ORDER BY tenant_id", "DELETE FROM sessions WHERE last_seen_at < $1 OR expires_at < $2"}
 
 var (
 	tableRef    = regexp.MustCompile(`(?i)\b(FROM|JOIN|UPDATE|INTO)\s+([a-z_][a-z_0-9]*)(\s*\()?`)

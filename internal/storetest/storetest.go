@@ -50,6 +50,7 @@ func Run(t *testing.T, b Backend) {
 		{"Segments", testSegments},
 		{"Duplicates", testDuplicates},
 		{"Users", testUsers},
+		{"Sessions", testSessions},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
