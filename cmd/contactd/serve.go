@@ -17,6 +17,7 @@ import (
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
 	"github.com/contactd/contactd/internal/metrics"
+	"github.com/contactd/contactd/internal/web"
 	"github.com/contactd/contactd/internal/webhook"
 )
 
@@ -62,6 +63,10 @@ type ServeConfig struct {
 	// TokenConcurrency its lists, searches and exports in flight (0: no
 	// limit); see httpapi.Config.
 	RateLimit, TokenConcurrency int
+	// SecureCookies marks the web address book's cookies Secure even for
+	// requests that reached contactd over plain HTTP (TLS ends at a proxy
+	// in front).
+	SecureCookies bool
 }
 
 // The defaults of serve's --rate-limit and --token-concurrency.
@@ -139,6 +144,7 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 		RateLimit: cfg.RateLimit, TokenConcurrency: cfg.TokenConcurrency, Observer: mt})
 	mux := http.NewServeMux()
 	mux.Handle("/", m.api)
+	web.New(svc, m.api, cfg.Log, web.Options{Secure: cfg.SecureCookies}).Register(mux)
 	carddav.New(svc, cfg.Log, carddav.Options{Limiter: m.api.Limiter(), Timeout: to.Request, Observer: mt}).Register(mux)
 	handler := http.Handler(mux)
 	m.MetricsAddr = m.Addr
@@ -176,6 +182,7 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 	m.bg.Go(func() {
 		svc.RunChangeRetention(context.WithoutCancel(ctx), cmp.Or(cfg.RetentionInterval, DefaultRetentionInterval))
 	})
+	m.bg.Go(func() { pruneSessions(context.WithoutCancel(ctx), svc, cfg.Log) })
 	m.bg.Go(func() {
 		svc.RunWebhooks(context.WithoutCancel(ctx), contactd.WebhookOptions{MaxFailures: cfg.WebhookMaxFailures})
 	})
@@ -214,7 +221,12 @@ Try it:
 
 API reference: http://%s/docs
 
-`, secret, addr, secret, addr)
+The web address book is at http://%s/ for the tenant's users. Create the
+first one (an admin; it asks for a password), then sign in with it:
+
+    contactd user create --tenant default --email you@example.com --role admin
+
+`, secret, addr, secret, addr, addr)
 }
 
 // logFlushInterval bounds how long a log line stays in the buffer.
@@ -233,6 +245,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		"let webhooks deliver to private, loopback and link-local addresses (local development only); env CONTACTD_WEBHOOK_ALLOW_PRIVATE=true")
 	maxFailures := fs.Int("webhook-max-failures", contactd.DefaultMaxWebhookFailures, "disable a webhook subscription after this many failed attempts in a row (it is also disabled after 24 h of failures)")
 	rateLimit := fs.Int("rate-limit", DefaultRateLimit, "requests per second each token may make, with bursts of twice that (a tenant's rateLimit may lower it); an address sending no valid token is held to 20, then one a second; 0 turns rate limiting off")
+	secureCookies := fs.Bool("secure-cookies", false, "mark the web address book's cookies Secure: set it when a proxy in front ends TLS")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on a listener of its own at this address (for example 127.0.0.1:9090) instead of the API's")
 	concurrency := fs.Int("token-concurrency", DefaultTokenConcurrency, "lists, searches and exports a token may have in flight at once; 0 for no limit")
 	d := DefaultTimeouts
@@ -267,7 +280,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport,
 		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures, Timeouts: to,
-		RateLimit: *rateLimit, TokenConcurrency: *concurrency, MetricsAddr: *metricsAddr})
+		RateLimit: *rateLimit, TokenConcurrency: *concurrency, MetricsAddr: *metricsAddr, SecureCookies: *secureCookies})
 	if err != nil {
 		return err
 	}
@@ -278,4 +291,23 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	sctx, cancel := context.WithTimeout(context.Background(), to.Shutdown)
 	defer cancel()
 	return m.Close(sctx)
+}
+
+// pruneSessions deletes the web address book's ended sessions every hour
+// until the service stops.
+func pruneSessions(ctx context.Context, svc *contactd.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := svc.PruneSessions(ctx); err != nil {
+			log.Warn("prune sessions", "err", err)
+		} else if n > 0 {
+			log.Info("pruned sessions", "ended", n)
+		}
+		select {
+		case <-svc.Stopping():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -524,3 +524,14 @@ func readDate(s string) (string, bool) {
 	}
 	return "", false
 }
+
+// Targets returns what each column of the header fills, in the header's
+// order, as a mapping would name it (see ParseTarget): the detected
+// mapping, for a person to check before an import.
+func (c *CSVReader) Targets() []string {
+	out := make([]string, len(c.cols))
+	for i, t := range c.cols {
+		out[i] = t.String()
+	}
+	return out
+}

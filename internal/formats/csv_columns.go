@@ -230,3 +230,41 @@ func typeOfLabel(kind, label string) (typ string, primary bool) {
 	}
 	return "", primary
 }
+
+// String writes a target as a mapping names it (ParseTarget's syntax), or,
+// for the parts of Google's numbered groups, which no mapping names, as
+// "<kind> <group> <part>" ("phone 2 label").
+func (t target) String() string {
+	switch t.kind {
+	case "ignore":
+		return "ignore"
+	case "tags":
+		return "tags"
+	case "field":
+		return t.field
+	case "prop":
+		return "properties." + t.field
+	case "extra":
+		// A column no table knows is kept under properties, with the
+		// warning that says so.
+		return "unknown (kept)"
+	}
+	if t.group > 0 {
+		return fmt.Sprintf("%s %d %s", t.kind, t.group, t.part)
+	}
+	switch t.kind {
+	case "handle":
+		if t.typ == "url" {
+			return "url"
+		}
+		return "handle:" + t.typ
+	case "address":
+		return "address:" + t.typ + "." + t.part
+	case "phone", "email":
+		if t.typ == "" {
+			return t.kind
+		}
+		return t.kind + ":" + t.typ
+	}
+	return t.kind
+}

@@ -352,3 +352,24 @@ func FuzzCSVReader(f *testing.F) {
 		}
 	})
 }
+
+// The targets shown for a file's columns read back as the same targets
+// (those a mapping can name), and a Google export's groups are described.
+func TestCSVTargets(t *testing.T) {
+	head := "First Name,Last Name,E-mail Address,Mobile Phone,Home Street,Labels,Notes,Phone 1 - Value,Shoe size\r\n"
+	r, err := NewCSVReader(strings.NewReader(head), CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Targets()
+	want := []string{"firstName", "lastName", "email", "phone:mobile", "address:home.street", "tags", "notes", "phone 1 value", "unknown (kept)"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("targets:\n got %q\nwant %q", got, want)
+	}
+	for i, s := range got[:7] {
+		tg, err := ParseTarget(s)
+		if err != nil || tg.String() != s {
+			t.Errorf("column %d: %q reads back as %q, %v", i, s, tg.String(), err)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+)
+
+// parsePages parses each page of templates/ with the layout and the
+// shared parts.
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"when": func(t any) string {
+			switch t := t.(type) {
+			case time.Time:
+				if t.IsZero() {
+					return ""
+				}
+				return t.UTC().Format("2 Jan 2006 15:04 UTC")
+			case *time.Time:
+				if t == nil {
+					return ""
+				}
+				return t.UTC().Format("2 Jan 2006 15:04 UTC")
+			}
+			return fmt.Sprint(t)
+		},
+		"join": strings.Join,
+		"json": func(v any) string {
+			b, _ := json.Marshal(v)
+			return string(b)
+		},
+		"raw": func(m json.RawMessage) string { return string(m) },
+		// at returns a form's value, error or flag by name.
+		"val": func(m map[string]string, k string) string { return m[k] },
+		"row": func(list string, i int, field string) string { return fmt.Sprintf("%s[%d].%s", list, i, field) },
+		"add": func(a, b int) int { return a + b },
+		"ptr": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"title": func(s string) string {
+			if s == "" {
+				return s
+			}
+			return strings.ToUpper(s[:1]) + s[1:]
+		},
+		"rowctx": func(r entryRow, errs map[string]string) rowCtx { return rowCtx{Row: r, Errs: errs} },
+		"entry": func(c rowCtx, list, name, label, kind string) entryCtx {
+			return entryCtx{rowCtx: c, List: list, Name: name, Label: label, Kind: kind, Types: entryTypes[list]}
+		},
+		"has": func(list []string, s string) bool {
+			for _, x := range list {
+				if x == s {
+					return true
+				}
+			}
+			return false
+		},
+	}
+	layout := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/parts.html"))
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" || base == "parts" {
+			continue
+		}
+		pages[base] = template.Must(template.Must(layout.Clone()).ParseFS(assets, n))
+	}
+	return pages
+}
+
+type rowCtx struct {
+	Row  entryRow
+	Errs map[string]string
+}
+
+type entryCtx struct {
+	rowCtx
+	List, Name, Label, Kind string
+	Types                   []string
+}
