@@ -67,6 +67,9 @@ type ServeConfig struct {
 	// requests that reached contactd over plain HTTP (TLS ends at a proxy
 	// in front).
 	SecureCookies bool
+	// Sessions are the lifetimes of the web address book's sessions (zero
+	// fields take the defaults).
+	Sessions contactd.SessionLimits
 }
 
 // The defaults of serve's --rate-limit and --token-concurrency.
@@ -126,6 +129,7 @@ func Start(ctx context.Context, cfg ServeConfig) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
+	svc.SetSessionLimits(cfg.Sessions)
 	m := &Main{Addr: ln.Addr().String(), store: store, svc: svc, ln: ln}
 	if secret != "" && cfg.Banner != nil {
 		printBanner(cfg.Banner, m.Addr, secret)
@@ -245,6 +249,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		"let webhooks deliver to private, loopback and link-local addresses (local development only); env CONTACTD_WEBHOOK_ALLOW_PRIVATE=true")
 	maxFailures := fs.Int("webhook-max-failures", contactd.DefaultMaxWebhookFailures, "disable a webhook subscription after this many failed attempts in a row (it is also disabled after 24 h of failures)")
 	rateLimit := fs.Int("rate-limit", DefaultRateLimit, "requests per second each token may make, with bursts of twice that (a tenant's rateLimit may lower it); an address sending no valid token is held to 20, then one a second; 0 turns rate limiting off")
+	sessionIdle := fs.Duration("session-idle", contactd.DefaultSessionIdle, "a web session ends after this long without a request")
+	sessionMax := fs.Duration("session-max", contactd.DefaultSessionMax, "a web session ends this long after sign-in, however active")
 	secureCookies := fs.Bool("secure-cookies", false, "mark the web address book's cookies Secure: set it when a proxy in front ends TLS")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on a listener of its own at this address (for example 127.0.0.1:9090) instead of the API's")
 	concurrency := fs.Int("token-concurrency", DefaultTokenConcurrency, "lists, searches and exports a token may have in flight at once; 0 for no limit")
@@ -280,7 +286,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log := slog.New(slog.NewJSONHandler(lw, nil))
 	m, err := Start(ctx, ServeConfig{Addr: *addr, DB: *db, Region: *region, Log: log, Banner: stdout, MaxImportBytes: *maxImport,
 		WebhookAllowPrivate: *allowPrivate, WebhookMaxFailures: *maxFailures, Timeouts: to,
-		RateLimit: *rateLimit, TokenConcurrency: *concurrency, MetricsAddr: *metricsAddr, SecureCookies: *secureCookies})
+		RateLimit: *rateLimit, TokenConcurrency: *concurrency, MetricsAddr: *metricsAddr, SecureCookies: *secureCookies,
+		Sessions: contactd.SessionLimits{Idle: *sessionIdle, Max: *sessionMax}})
 	if err != nil {
 		return err
 	}

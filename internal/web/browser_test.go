@@ -70,7 +70,7 @@ type tab struct {
 
 func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		shot, _ := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
@@ -94,7 +94,7 @@ func (b *tab) eval(js string) string {
 // waitJS waits until a script's condition holds.
 func (b *tab) waitJS(cond string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for {
 		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("!!("+cond+")"))
 		if err == nil && ok {
@@ -102,7 +102,7 @@ func (b *tab) waitJS(cond string) {
 		}
 		if time.Now().After(deadline) {
 			loc, _ := chromedp.Run(b.ctx, chromedp.Location())
-			b.t.Fatalf("waited 20s at %s for %s (%v)", loc, cond, err)
+			b.t.Fatalf("waited 45s at %s for %s (%v)", loc, cond, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
