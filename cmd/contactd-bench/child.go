@@ -21,6 +21,7 @@ import (
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/logbuf"
 	"github.com/contactd/contactd/internal/metrics"
+	"github.com/contactd/contactd/internal/web"
 	"github.com/contactd/contactd/internal/webhook"
 )
 
@@ -121,6 +122,7 @@ func serveContactd(db string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	carddav.New(svc, log, carddav.Options{Limiter: api.Limiter(), Observer: mt}).Register(mux)
+	web.New(svc, api, log, web.Options{}).Register(mux)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

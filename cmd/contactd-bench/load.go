@@ -34,7 +34,15 @@ type tenantData struct {
 	// Extensions are extensions of the tenant's corporate contacts, for
 	// lookups by extension.
 	Extensions []string
+	// UserEmail is the tenant's user, an admin with the password
+	// benchPassword, who browses the web address book; Session is the
+	// cookie of its session, once signed in.
+	UserEmail string
+	Session   string
 }
+
+// benchPassword is the password of the tenants' users.
+const benchPassword = "contactd-bench password"
 
 // sampled is one contact of the data set that requests address.
 type sampled struct {
@@ -121,6 +129,11 @@ func load(ctx context.Context, db string, g *generator, tenants int, run string,
 		td.Token = secret
 		if ps[t], err = svc.Authenticate(ctx, secret); err != nil {
 			return nil, nil, err
+		}
+		td.UserEmail = "bench@" + td.Name + ".example"
+		if _, err := svc.CreateUser(ctx, ps[t], &contactd.UserInput{Email: td.UserEmail, Role: "admin", Password: benchPassword,
+			Set: map[string]bool{"email": true, "role": true, "password": true}}); err != nil {
+			return nil, nil, fmt.Errorf("create user: %w", err)
 		}
 		ts[t] = td
 		for s := td.Start; s < td.End; s += batchSize {

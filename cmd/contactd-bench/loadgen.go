@@ -26,7 +26,9 @@ import (
 type request struct {
 	method, path string
 	token        string
-	body         []byte
+	// cookie is a web session's secret, sent as its cookie.
+	cookie string
+	body   []byte
 	// want, when set, is a string the answer's body must contain; an
 	// answer without it is counted as wrong.
 	want []byte
@@ -218,6 +220,11 @@ func appendRequest(b []byte, host string, r request) []byte {
 	if r.token != "" {
 		b = append(b, "Authorization: Bearer "...)
 		b = append(b, r.token...)
+		b = append(b, "\r\n"...)
+	}
+	if r.cookie != "" {
+		b = append(b, "Cookie: contactd_session="...)
+		b = append(b, r.cookie...)
 		b = append(b, "\r\n"...)
 	}
 	if r.body != nil {

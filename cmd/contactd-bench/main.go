@@ -20,10 +20,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -59,7 +62,7 @@ type config struct {
 	ProfileOf   string        `json:"-"`
 }
 
-var allScenarios = []string{"lookup", "extension", "get", "list", "search", "create", "batch", "candidates", "duplicates"}
+var allScenarios = []string{"lookup", "extension", "get", "list", "search", "web-list", "web-search", "web-contact", "create", "batch", "candidates", "duplicates"}
 
 // batchConns is how many connections the batch scenario sends its
 // batches over: a CRM sync or an import tool pushing batches a few at a
@@ -275,6 +278,11 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 		}
 	}()
 	pid := cc.cmd.Process.Pid
+	for _, t := range tenants {
+		if t.Session, err = webSignIn(cc.Addr, t.UserEmail, benchPassword); err != nil {
+			return nil, fmt.Errorf("sign in to the web address book: %w", err)
+		}
+	}
 	fmt.Fprintf(logw, "contactd on %s (pid %d), log %s\n", cc.Addr, pid, filepath.Join(dir, "contactd.log"))
 	for _, name := range cfg.Scenarios {
 		if err := ctx.Err(); err != nil {
@@ -299,7 +307,7 @@ func run(ctx context.Context, cfg config, out, logw io.Writer) (*report, error) 
 	// The interactive pass: the list and search scenarios again, with as
 	// few connections as a handful of agents browsing, for their latency.
 	for _, name := range cfg.Scenarios {
-		if cfg.Interactive == 0 || (name != "list" && name != "search") {
+		if cfg.Interactive == 0 || !interactive[name] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -558,6 +566,10 @@ func describeMachine() machine {
 	return m
 }
 
+// interactive are the scenarios the interactive pass runs again: what a
+// few people browsing wait for.
+var interactive = map[string]bool{"list": true, "search": true, "web-list": true, "web-search": true, "web-contact": true}
+
 // mix makes the requests of every scenario.
 type mix struct {
 	g       *generator
@@ -590,8 +602,10 @@ func newMix(g *generator, tenants []*tenantData, run string) *mix {
 func (m *mix) tenant(seq uint64) *tenantData { return m.tenants[seq%uint64(len(m.tenants))] }
 
 var (
-	wantExact = []byte(`"match":"exact"`)
-	wantNone  = []byte(`"match":"none"`)
+	wantWebList    = []byte(`<table class="list">`)
+	wantWebResults = []byte(`<div id="results"`)
+	wantExact      = []byte(`"match":"exact"`)
+	wantNone       = []byte(`"match":"none"`)
 )
 
 func (m *mix) minimal() scenario {
@@ -662,6 +676,28 @@ func (m *mix) scenario(name string) scenario {
 				return request{method: "GET", path: "/v1/contacts?q=" + url.QueryEscape(q), token: t.Token, want: []byte(`"id":"` + s.ID + `"`)}
 			}
 			return request{method: "GET", path: "/v1/contacts?q=" + url.QueryEscape(searchQuery(r)), token: t.Token}
+		}}
+	case "web-list":
+		// The web address book's contacts page with a tag chosen, most
+		// recently updated first, as a person opens it.
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			t := m.tenant(seq)
+			return request{method: "GET", path: "/contacts?sort=updated&tag=" + url.QueryEscape(pick(r, tagVocab)), cookie: t.Session, want: wantWebList}
+		}}
+	case "web-search":
+		// The results the contacts page's search box fetches as a person
+		// types: prefixes of names.
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			t := m.tenant(seq)
+			return request{method: "GET", path: "/contacts?partial=results&q=" + url.QueryEscape(searchQuery(r)), cookie: t.Session, want: wantWebResults}
+		}}
+	case "web-contact":
+		// A contact's page: every field, its account and segments, its
+		// history with the names of the people who changed it.
+		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
+			t := m.tenant(seq)
+			s := pick(r, t.Sample)
+			return request{method: "GET", path: "/contacts/" + s.ID, cookie: t.Session, want: []byte(s.ID)}
 		}}
 	case "create":
 		return scenario{Name: name, next: func(r *rand.Rand, w int, seq uint64) request {
@@ -747,4 +783,32 @@ func startProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// webSignIn signs in to the web address book at addr as a person does
+// (the form, its CSRF token and cookie) and returns the session's secret.
+func webSignIn(addr, email, password string) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get("http://" + addr + "/signin")
+	if err != nil {
+		return "", err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		return "", fmt.Errorf("the sign-in page has no form (%s)", resp.Status)
+	}
+	resp, err = c.PostForm("http://"+addr+"/signin", url.Values{"csrf": {string(m[1])}, "email": {email}, "password": {password}})
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "contactd_session" && ck.Value != "" {
+			return ck.Value, nil
+		}
+	}
+	return "", fmt.Errorf("signing in as %s answered %s with no session", email, resp.Status)
 }

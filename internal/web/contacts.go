@@ -347,7 +347,11 @@ func formOf(c *contactd.Contact) *contactForm {
 	return f
 }
 
-var entryInput = regexp.MustCompile(`^(phones|emails|addresses)\[(\d{1,3})\]\.(\w+)$`)
+// formValue is a form's text as the document carries it: trimmed, and
+// with any byte that is not UTF-8 (which browsers do not send) replaced.
+func formValue(s string) string { return strings.ToValidUTF8(strings.TrimSpace(s), "\uFFFD") }
+
+var entryInput = regexp.MustCompile(`^(phones|emails|addresses)\[(0|[1-9]\d{0,2})\]\.(\w+)$`)
 
 // readForm reads a posted form into the form's values and a JSON document
 // for the Service (a merge patch when patch: empty fields are cleared),
@@ -357,9 +361,9 @@ func readForm(r *http.Request, patch bool) (*contactForm, []byte, func(string) s
 	f.ID, f.Version = r.PathValue("id"), r.PostFormValue("version")
 	doc := map[string]any{}
 	for _, sf := range append(slices.Clone(scalarFields), struct{ Name, Label, Kind string }{"notes", "", ""}) {
-		v := strings.TrimSpace(r.PostFormValue(sf.Name))
+		v := formValue(r.PostFormValue(sf.Name))
 		if sf.Name == "notes" {
-			v = strings.ReplaceAll(r.PostFormValue(sf.Name), "\r\n", "\n")
+			v = strings.ToValidUTF8(strings.ReplaceAll(r.PostFormValue(sf.Name), "\r\n", "\n"), "\uFFFD")
 		}
 		f.Values[sf.Name] = v
 		if v != "" {
@@ -368,7 +372,7 @@ func readForm(r *http.Request, patch bool) (*contactForm, []byte, func(string) s
 			doc[sf.Name] = nil
 		}
 	}
-	f.Values["tags"] = r.PostFormValue("tags")
+	f.Values["tags"] = formValue(r.PostFormValue("tags"))
 	tags := []string{}
 	for _, t := range strings.Split(f.Values["tags"], ",") {
 		if t = strings.TrimSpace(t); t != "" {
@@ -376,7 +380,7 @@ func readForm(r *http.Request, patch bool) (*contactForm, []byte, func(string) s
 		}
 	}
 	doc["tags"] = tags
-	f.Values["accountId"] = r.PostFormValue("accountId")
+	f.Values["accountId"] = formValue(r.PostFormValue("accountId"))
 	if a := f.Values["accountId"]; a != "" {
 		doc["accountId"] = a
 	} else if patch {
@@ -399,7 +403,7 @@ func readForm(r *http.Request, patch bool) (*contactForm, []byte, func(string) s
 		if rows[m[1]][i] == nil {
 			rows[m[1]][i] = map[string]string{}
 		}
-		rows[m[1]][i][m[3]] = strings.TrimSpace(vs[0])
+		rows[m[1]][i][m[3]] = formValue(vs[0])
 	}
 	// Entries are renumbered without the removed and the empty rows; the
 	// document's entry n is the form's row back[list][n].
