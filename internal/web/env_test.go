@@ -16,6 +16,7 @@ import (
 	"github.com/contactd/contactd/internal/httpapi"
 	"github.com/contactd/contactd/internal/storetest"
 	"github.com/contactd/contactd/internal/web"
+	"github.com/contactd/contactd/internal/webhook"
 )
 
 // password is every test user's password.
@@ -39,6 +40,7 @@ func newEnv(t *testing.T, b storetest.Backend, opt web.Options) *env {
 	t.Helper()
 	store := b.Open(t)
 	svc := contactd.NewService(store, slog.New(slog.DiscardHandler))
+	svc.UseWebhooks(webhook.NewTransport(true)) // receivers here listen on 127.0.0.1
 	api := httpapi.New(svc, nil, httpapi.Config{Version: "test"})
 	t.Cleanup(api.Close)
 	mux := http.NewServeMux()
