@@ -301,20 +301,26 @@ type contactForm struct {
 	Errors      map[string]string
 	Accounts    []*contactd.Account
 	Fields      any
-	Types       map[string][]string
 }
 
+// entryTypes are the types an entry of each list may have.
 var entryTypes = map[string][]string{"phones": contactd.PhoneTypes, "emails": contactd.EmailTypes, "addresses": contactd.AddressTypes}
 
-var entryFields = map[string][]string{
-	"phones":    {"id", "number", "type"},
-	"emails":    {"id", "address", "type"},
-	"addresses": {"id", "type", "street", "city", "state", "postalCode", "country"},
-}
+// entryFields are the fields of each list's entries the form carries: its
+// id and the inputs of its row.
+var entryFields = func() map[string][]string {
+	out := map[string][]string{}
+	for list, layout := range entryLayouts {
+		out[list] = []string{"id"}
+		for _, in := range layout {
+			out[list] = append(out[list], in.Name)
+		}
+	}
+	return out
+}()
 
 func newForm() *contactForm {
-	return &contactForm{Values: map[string]string{}, Flags: map[string]bool{}, Errors: map[string]string{}, Fields: scalarFields,
-		Types: map[string][]string{"phones": contactd.PhoneTypes, "emails": contactd.EmailTypes, "addresses": contactd.AddressTypes}}
+	return &contactForm{Values: map[string]string{}, Flags: map[string]bool{}, Errors: map[string]string{}, Fields: scalarFields}
 }
 
 // formOf fills the form from a contact.

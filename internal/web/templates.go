@@ -51,9 +51,8 @@ func parsePages() map[string]*template.Template {
 			}
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
-		"rowctx": func(r entryRow, errs map[string]string) rowCtx { return rowCtx{Row: r, Errs: errs} },
-		"entry": func(c rowCtx, list, name, label, kind string) entryCtx {
-			return entryCtx{rowCtx: c, List: list, Name: name, Label: label, Kind: kind, Types: entryTypes[list]}
+		"rowctx": func(list string, r entryRow, errs map[string]string) rowCtx {
+			return rowCtx{List: list, Row: r, Errs: errs, Layout: entryLayouts[list], Types: entryTypes[list]}
 		},
 		"has": func(list []string, s string) bool {
 			for _, x := range list {
@@ -81,12 +80,20 @@ func parsePages() map[string]*template.Template {
 }
 
 type rowCtx struct {
-	Row  entryRow
-	Errs map[string]string
+	List   string
+	Row    entryRow
+	Errs   map[string]string
+	Layout []entryInputSpec
+	Types  []string
 }
 
-type entryCtx struct {
-	rowCtx
-	List, Name, Label, Kind string
-	Types                   []string
+// entryInputSpec is one input of an entry's row: the entry's field, its
+// label as people write it, and the input's type ("select": the type).
+type entryInputSpec struct{ Name, Label, Kind string }
+
+// entryLayouts are the inputs of each list's rows, in order.
+var entryLayouts = map[string][]entryInputSpec{
+	"phones":    {{"number", "Phone", "tel"}, {"type", "Phone type", "select"}},
+	"emails":    {{"address", "Email", "email"}, {"type", "Email type", "select"}},
+	"addresses": {{"street", "Street", "text"}, {"city", "City", "text"}, {"state", "State or region", "text"}, {"postalCode", "Postal code", "text"}, {"country", "Country", "text"}, {"type", "Address type", "select"}},
 }
