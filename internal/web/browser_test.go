@@ -292,6 +292,21 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the detected mapping shows Organization 1 - Title as %q", got)
 		}
 		b.shoot(shots, "import")
+		// A dry run first: the same counts, nothing written.
+		b.click("button", "Dry run")
+		b.waitJS(`location.pathname.startsWith("/imports/")`)
+		b.waitJS(`document.getElementById("job").dataset.status === "succeeded"`)
+		if text := b.eval(`document.querySelector("h1").textContent + " " + document.getElementById("job-status").textContent.replace(/\s+/g, " ")`); !strings.Contains(text, "(dry run)") || !strings.Contains(text, "3 created") {
+			t.Errorf("the dry run says %q", text)
+		}
+		if pg, _ := e.svc.ListContacts(ctx, admin, contactd.ContactListRequest{Q: "Margaret Hamilton"}); len(pg.Data) != 0 {
+			t.Fatal("the dry run wrote a contact")
+		}
+		b.open("/import")
+		b.do(chromedp.SetUploadFiles("#file", []string{file}))
+		b.waitJS(`!document.getElementById("detected").hidden`)
+		// The detected mapping is changed: the notes are left out.
+		b.fill("combobox", "Map column Notes to", "ignore") // a text box with suggestions
 		b.click("button", "Import")
 		b.waitJS(`location.pathname.startsWith("/imports/")`)
 		b.waitJS(`document.getElementById("job").dataset.status === "succeeded"`)
@@ -312,6 +327,9 @@ func TestBrowser(t *testing.T) {
 		pg, err := e.svc.ListContacts(ctx, admin, contactd.ContactListRequest{Q: "Margaret Hamilton"})
 		if err != nil || len(pg.Data) != 1 || pg.Data[0].Company != "MIT" {
 			t.Fatalf("imported: %v", err)
+		}
+		if pg.Data[0].Notes != "" {
+			t.Errorf("the column mapped to ignore was imported: notes %q", pg.Data[0].Notes)
 		}
 	})
 	t.Run("merge two duplicates and undo", func(t *testing.T) {
