@@ -105,15 +105,19 @@ func (s *Service) SignIn(ctx context.Context, r SignInRequest) (string, *Session
 		return "", nil, err
 	}
 	var matched []*User
+	checked := 0
 	for _, u := range users {
 		if r.TenantID != "" && u.TenantID != r.TenantID {
 			continue
 		}
+		checked++
 		if CheckPassword(u.PasswordHash, r.Password) {
 			matched = append(matched, u)
 		}
 	}
-	if len(users) == 0 {
+	if checked == 0 {
+		// As long as a wrong password takes, so that the time of the
+		// answer tells nobody whether the email has a user.
 		CheckPassword(dummyHash(), r.Password)
 	}
 	switch {

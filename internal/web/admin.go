@@ -64,11 +64,15 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, v *visit) {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/admin/users", "User "+r.PostFormValue("email")+" created.")
+	back(w, r, "/admin/users", "user-created")
 }
 
 func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, v *visit) {
 	id := r.PathValue("id")
+	if id == v.sess.UserID && r.PostFormValue("password") != "" {
+		h.fail(w, r, v, http.StatusBadRequest, "Change your own password under Your account, with your current one.")
+		return
+	}
 	in, err := contactd.DecodeUserInput(formJSON(r, "role", "password"))
 	if err == nil {
 		_, err = h.svc.UpdateUser(r.Context(), v.p, id, in)
@@ -85,7 +89,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, v *visit) {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/admin/users", "User saved.")
+	back(w, r, "/admin/users", "user-saved")
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -98,7 +102,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, v *visit) {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/admin/users", "User deleted; its tokens are revoked and its sessions ended.")
+	back(w, r, "/admin/users", "user-deleted")
 }
 
 type tokensData struct {
@@ -151,7 +155,7 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, v *visit) 
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/admin/tokens", "Token revoked.")
+	back(w, r, "/admin/tokens", "token-revoked")
 }
 
 type webhooksData struct {
@@ -229,12 +233,11 @@ func (h *Handler) webhookPage(w http.ResponseWriter, r *http.Request, v *visit) 
 
 func (h *Handler) testWebhook(w http.ResponseWriter, r *http.Request, v *visit) {
 	id := r.PathValue("id")
-	dl, err := h.svc.TestWebhook(r.Context(), v.p, id)
-	if err != nil {
+	if _, err := h.svc.TestWebhook(r.Context(), v.p, id); err != nil {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/admin/webhooks/"+url.PathEscape(id), "Test event sent: the receiver answered "+strconv.Itoa(dl.Status)+".")
+	back(w, r, "/admin/webhooks/"+url.PathEscape(id), "webhook-tested")
 }
 
 func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -242,7 +245,7 @@ func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request, v *visit
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/admin/webhooks", "Webhook deleted.")
+	back(w, r, "/admin/webhooks", "webhook-deleted")
 }
 
 type settingsData struct {
@@ -292,5 +295,5 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, v *visit)
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/admin/settings", "Settings saved.")
+	back(w, r, "/admin/settings", "settings-saved")
 }

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,26 @@ const (
 	maxGuardedEntries = 100_000
 )
 
+// maxEmailLen is the longest email a sign-in looks up (RFC 5321's path).
+const maxEmailLen = 320
+
+// semaphore bounds how many of something run at once.
+type semaphore chan struct{}
+
+func (s semaphore) acquire(ctx context.Context) error {
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s semaphore) release() { <-s }
+
+// maxHashing is how many sign-ins check a password at once.
+const maxHashing = 4
+
 type signInGuards struct {
 	mu       sync.Mutex
 	failures map[string][]time.Time
@@ -31,8 +53,11 @@ type signInGuards struct {
 
 func newSignInGuards() *signInGuards { return &signInGuards{failures: map[string][]time.Time{}} }
 
-// wait returns how long the keys must wait before another try (0: none).
-func (g *signInGuards) wait(now time.Time, keys map[string]int) time.Duration {
+// attempt reserves a try for the keys, counted as a failure until
+// forgiven: it returns how long they must wait instead (0: the try may go
+// ahead). Reserving before the password is checked keeps a burst of
+// parallel tries within the limit.
+func (g *signInGuards) attempt(now time.Time, keys map[string]int) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var longest time.Duration
@@ -42,7 +67,43 @@ func (g *signInGuards) wait(now time.Time, keys map[string]int) time.Duration {
 			longest = max(longest, fs[len(fs)-limit].Add(signInWindow).Sub(now))
 		}
 	}
-	return longest
+	if longest > 0 {
+		return longest
+	}
+	if len(g.failures) >= maxGuardedEntries {
+		for k := range g.failures {
+			g.recent(k, now)
+		}
+		if len(g.failures) >= maxGuardedEntries {
+			// Under a flood of distinct keys the form fails closed for
+			// new ones rather than grow without bound.
+			return time.Minute
+		}
+	}
+	for k := range keys {
+		g.failures[k] = append(g.recent(k, now), now)
+	}
+	return 0
+}
+
+// forgive takes back the try reserved at now: it succeeded. The email's
+// earlier failures are forgotten too.
+func (g *signInGuards) forgive(now time.Time, keys map[string]int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k := range keys {
+		if strings.HasPrefix(k, "email:") {
+			delete(g.failures, k)
+			continue
+		}
+		fs := g.failures[k]
+		for i := len(fs) - 1; i >= 0; i-- {
+			if fs[i].Equal(now) {
+				g.failures[k] = append(fs[:i:i], fs[i+1:]...)
+				break
+			}
+		}
+	}
 }
 
 func (g *signInGuards) recent(k string, now time.Time) []time.Time {
@@ -58,25 +119,6 @@ func (g *signInGuards) recent(k string, now time.Time) []time.Time {
 	fs = fs[i:]
 	g.failures[k] = fs
 	return fs
-}
-
-func (g *signInGuards) failed(now time.Time, keys map[string]int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.failures) > maxGuardedEntries {
-		for k := range g.failures {
-			g.recent(k, now)
-		}
-	}
-	for k := range keys {
-		g.failures[k] = append(g.recent(k, now), now)
-	}
-}
-
-func (g *signInGuards) succeeded(email string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.failures, "email:"+email)
 }
 
 func clientAddress(r *http.Request) string {
@@ -101,10 +143,18 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// safeNext keeps a post-sign-in destination on this site.
+// safeNext keeps a post-sign-in destination on this site: a path of its
+// own, with no scheme, no host, and nothing (a backslash, a control
+// character) a browser would read as the start of another site's address.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/signin") {
-		return "/contacts"
+	const home = "/contacts"
+	if strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") || strings.HasPrefix(next, "//") || strings.HasPrefix(u.Path, "/signin") {
+		return home
 	}
 	return next
 }
@@ -135,9 +185,12 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.ToLower(d.Email)
+	if len(email) > maxEmailLen {
+		email = email[:maxEmailLen] // no user has it; the key stays small
+	}
 	now := h.opt.Now()
 	keys := map[string]int{"email:" + email: signInPerEmail, "addr:" + clientAddress(r): signInPerAddress}
-	if wait := h.guards.wait(now, keys); wait > 0 {
+	if wait := h.guards.attempt(now, keys); wait > 0 {
 		d.Error = "Too many failed attempts. Try again in " + wait.Round(time.Minute).String() + "."
 		if wait < time.Minute {
 			d.Error = "Too many failed attempts. Try again in a minute."
@@ -146,26 +199,33 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.showSignIn(w, r, http.StatusTooManyRequests, d)
 		return
 	}
+	// Each check of a password holds 64 MiB for a tenth of a second: a few
+	// at a time, the others wait their turn.
+	if err := h.hashing.acquire(r.Context()); err != nil {
+		return
+	}
 	secret, sess, err := h.svc.SignIn(r.Context(), contactd.SignInRequest{Email: d.Email, Password: r.PostFormValue("password"),
 		TenantID: r.PostFormValue("tenant")})
+	h.hashing.release()
 	var choose *contactd.ChooseTenantError
 	switch {
 	case errors.As(err, &choose):
+		h.guards.forgive(now, keys)
 		d.Tenants, d.Password = choose.Tenants, r.PostFormValue("password")
 		h.showSignIn(w, r, http.StatusOK, d)
 		return
 	case contactd.ErrorCodeOf(err) == contactd.EUnauthorized:
-		h.guards.failed(now, keys)
 		d.Error = "The email or the password is wrong."
 		h.showSignIn(w, r, http.StatusUnauthorized, d)
 		return
 	case err != nil:
+		h.guards.forgive(now, keys)
 		h.log.Error("web sign-in", "err", err)
 		d.Error = "Signing in failed; try again."
 		h.showSignIn(w, r, http.StatusInternalServerError, d)
 		return
 	}
-	h.guards.succeeded(email)
+	h.guards.forgive(now, keys)
 	// A session the browser held before is ended: the new one has a new
 	// secret, never one the browser (or anyone who set its cookie) chose.
 	if old, err := r.Cookie(sessionCookie); err == nil {
@@ -215,7 +275,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, v *visi
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/account", "Your password was changed; your other sessions have ended.")
+	back(w, r, "/account", "password-changed")
 }
 
 // fieldErrors returns the messages of an EInvalid or EConflict error by

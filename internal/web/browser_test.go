@@ -121,7 +121,7 @@ func (b *tab) click(role, name string) { b.t.Helper(); b.do(chromedp.Click("", b
 // has reports whether the page has a control of a role and name.
 func (b *tab) has(role, name string) bool {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
 	return chromedp.Do(ctx, chromedp.Query("", byRole(role, name))) == nil
 }
@@ -212,7 +212,13 @@ func TestBrowser(t *testing.T) {
 	})
 	t.Run("focus is visible", func(t *testing.T) {
 		b.t = t
+		b.open("/contacts")
+		b.do(chromedp.WaitVisible("", byRole("searchbox", "Search contacts")))
+		// The first Tab reaches the link past the navigation.
 		b.do(chromedp.KeyEvent("\t"))
+		if got := b.eval(`document.activeElement.textContent`); got != "Skip to content" {
+			t.Errorf("the first Tab focuses %q", got)
+		}
 		style := b.eval(`(() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle + " " + s.outlineWidth })()`)
 		if strings.HasPrefix(style, "none") || strings.HasSuffix(style, " 0px") {
 			t.Errorf("the focused %s has no visible outline: %s", b.eval("document.activeElement.outerHTML.slice(0, 80)"), style)

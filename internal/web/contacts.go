@@ -193,20 +193,18 @@ func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, v *visit) 
 		d.Account, _ = ex["account"].(*contactd.Account)
 		d.Segments, _ = ex["segments"].([]*contactd.Segment)
 	}
-	hist, err := h.svc.History(ctx, v.p, id, contactd.ChangeListRequest{ListParams: contactd.ListParams{Limit: 100, NoCount: true}})
+	hist, err := h.recentHistory(r, v, id)
 	actors := []string{c.CreatedBy, c.UpdatedBy, c.DeletedBy, c.BlockedBy}
-	if err == nil {
-		for _, ch := range hist.Data {
-			actors = append(actors, ch.Actor)
-		}
+	for _, ch := range hist {
+		actors = append(actors, ch.Actor)
 	}
 	d.Names, _ = h.svc.ActorNames(ctx, v.p, actors)
 	if err == nil {
-		if n := len(hist.Data); n > 0 && hist.Data[n-1].Type == "merged" && hist.Data[n-1].ContactID == c.ID && c.DeletedAt == nil {
+		if n := len(hist); n > 0 && hist[n-1].Type == "merged" && hist[n-1].ContactID == c.ID && c.DeletedAt == nil {
 			d.Merged = true
 		}
-		for i := len(hist.Data) - 1; i >= 0; i-- {
-			ch := hist.Data[i]
+		for i := len(hist) - 1; i >= 0; i-- {
+			ch := hist[i]
 			e := historyEntry{Change: ch, ActorName: d.Name(ch.Actor)}
 			for f := range ch.Fields {
 				if ch.Type == "created" || slices.Contains(bookkeeping, f) {
@@ -220,6 +218,31 @@ func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, v *visit) 
 	}
 	d.Extra = extraFields(c)
 	h.render(w, r, v, http.StatusOK, "contact", c.DisplayName, d)
+}
+
+// historyShown is how many of a contact's latest changes its page shows.
+const historyShown = 100
+
+// recentHistory returns the latest changes of a contact, oldest first.
+// The history is read in order, a page of the largest size at a time;
+// the change log's retention bounds how long it is.
+func (h *Handler) recentHistory(r *http.Request, v *visit, id string) ([]contactd.Change, error) {
+	var out []contactd.Change
+	cursor := ""
+	for {
+		pg, err := h.svc.History(r.Context(), v.p, id, contactd.ChangeListRequest{ListParams: contactd.ListParams{Limit: contactd.MaxLimit, NoCount: true, Cursor: cursor}})
+		if err != nil {
+			return out, err
+		}
+		out = append(out, pg.Data...)
+		if len(out) > historyShown {
+			out = out[len(out)-historyShown:]
+		}
+		if pg.NextCursor == nil || len(pg.Data) == 0 {
+			return out, nil
+		}
+		cursor = *pg.NextCursor
+	}
 }
 
 // bookkeeping are the fields every change touches, which the timeline
@@ -335,6 +358,7 @@ func formOf(c *contactd.Contact) *contactForm {
 			f.Values[sf.Name] = s
 		}
 	}
+	f.Values["displayName"], f.Values["displayNameWas"] = c.DisplayName, c.DisplayName
 	f.Values["notes"] = c.Notes
 	f.Values["tags"] = strings.Join(c.Tags, ", ")
 	f.Values["accountId"] = c.AccountID
@@ -360,12 +384,27 @@ func formValue(s string) string { return strings.ToValidUTF8(strings.TrimSpace(s
 var entryInput = regexp.MustCompile(`^(phones|emails|addresses)\[(0|[1-9]\d{0,2})\]\.(\w+)$`)
 
 // readForm reads a posted form into the form's values and a JSON document
-// for the Service (a merge patch when patch: empty fields are cleared),
-// with the map from the document's entry locations to the form's.
-func readForm(r *http.Request, patch bool) (*contactForm, []byte, func(string) string) {
+// for the Service, with the map from the document's entry locations to
+// the form's. With prev (an edit), the document is a merge patch of prev:
+// empty fields are cleared, and each entry the form shows keeps what prev
+// has of it that the form does not show (an extension, verified, primary,
+// an address's county), so that saving changes only what was edited.
+func readForm(r *http.Request, prev *contactd.Contact) (*contactForm, []byte, func(string) string) {
+	patch := prev != nil
 	f := newForm()
 	f.ID, f.Version = r.PathValue("id"), r.PostFormValue("version")
 	doc := map[string]any{}
+	// The display name is sent only when it was changed: left as it was,
+	// one the names make stays made from them.
+	f.Values["displayName"], f.Values["displayNameWas"] = formValue(r.PostFormValue("displayName")), r.PostFormValue("displayNameWas")
+	switch dn := f.Values["displayName"]; {
+	case patch && dn == f.Values["displayNameWas"]:
+	case dn != "":
+		doc["displayName"] = dn
+	case patch:
+		doc["displayName"] = nil
+	}
+	prevEntries := entriesOf(prev)
 	for _, sf := range append(slices.Clone(scalarFields), struct{ Name, Label, Kind string }{"notes", "", ""}) {
 		v := formValue(r.PostFormValue(sf.Name))
 		if sf.Name == "notes" {
@@ -428,14 +467,23 @@ func readForm(r *http.Request, patch bool) (*contactForm, []byte, func(string) s
 			}
 			*target = append(*target, entryRow{Index: i, Fields: row})
 			e := map[string]any{}
-			filled := false
+			kept := prevEntries[list][row["id"]]
+			for k, v := range kept {
+				e[k] = v
+			}
+			filled := kept != nil
 			for _, k := range entryFields[list] {
 				if v := row[k]; v != "" {
 					e[k] = v
 					if k != "id" && k != "type" {
 						filled = true
 					}
+				} else {
+					delete(e, k)
 				}
+			}
+			if kept != nil {
+				e["id"] = row["id"]
 			}
 			if !filled {
 				continue
@@ -461,6 +509,64 @@ func readForm(r *http.Request, patch bool) (*contactForm, []byte, func(string) s
 	return f, body, rename
 }
 
+// entriesOf returns the phones, emails and addresses of a contact as
+// documents, by list and entry id.
+func entriesOf(c *contactd.Contact) map[string]map[string]map[string]any {
+	out := map[string]map[string]map[string]any{}
+	if c == nil {
+		return out
+	}
+	b, _ := json.Marshal(c)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	for list := range entryLayouts {
+		out[list] = map[string]map[string]any{}
+		entries, _ := m[list].([]any)
+		for _, e := range entries {
+			if em, ok := e.(map[string]any); ok {
+				if id, _ := em["id"].(string); id != "" {
+					out[list][id] = em
+				}
+			}
+		}
+	}
+	return out
+}
+
+// formErrors returns the messages of a failed save by the form's input
+// names: a list entry's error at its row, a tag's at the tags input, and
+// any other at the top of the form ("").
+func formErrors(err error, rename func(string) string) map[string]string {
+	fe := fieldErrors(err, rename)
+	if fe == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for loc, msg := range fe {
+		switch {
+		case loc == "" || knownInputs[loc] || entryInput.MatchString(loc):
+		case strings.HasPrefix(loc, "tags["):
+			loc = "tags"
+		default:
+			msg, loc = strings.TrimSpace(loc+" "+msg), ""
+		}
+		if prev, ok := out[loc]; ok && prev != msg {
+			msg = prev + "; " + msg
+		}
+		out[loc] = msg
+	}
+	return out
+}
+
+// knownInputs are the form's inputs outside the entries' rows.
+var knownInputs = func() map[string]bool {
+	m := map[string]bool{"displayName": true, "notes": true, "tags": true, "accountId": true}
+	for _, f := range scalarFields {
+		m[f.Name] = true
+	}
+	return m
+}()
+
 func (h *Handler) accounts(r *http.Request, v *visit) []*contactd.Account {
 	as, err := h.svc.ListAccounts(r.Context(), v.p, contactd.AccountListRequest{ListParams: contactd.ListParams{Limit: choices, NoCount: true, Sort: "name"}})
 	if err != nil {
@@ -469,17 +575,30 @@ func (h *Handler) accounts(r *http.Request, v *visit) []*contactd.Account {
 	return as.Data
 }
 
-// withBlankRows adds an empty row to each list, for a new entry without
-// scripts.
+// withBlankRows ends each list with an empty row, for a new entry without
+// scripts (and a row the script copies).
 func (f *contactForm) withBlankRows() *contactForm {
-	for _, rows := range []*[]entryRow{&f.Phones, &f.Emails, &f.Addresses} {
+	for list, rows := range map[string]*[]entryRow{"phones": &f.Phones, "emails": &f.Emails, "addresses": &f.Addresses} {
 		next := 0
 		for _, r := range *rows {
 			next = max(next, r.Index+1)
 		}
+		if n := len(*rows); n > 0 && blankRow(list, (*rows)[n-1]) {
+			continue
+		}
 		*rows = append(*rows, entryRow{Index: next, Fields: map[string]string{}})
 	}
 	return f
+}
+
+// blankRow reports whether a row holds nothing: no entry, no value.
+func blankRow(list string, r entryRow) bool {
+	for _, in := range entryLayouts[list] {
+		if in.Kind != "select" && r.Fields[in.Name] != "" {
+			return false
+		}
+	}
+	return r.Fields["id"] == ""
 }
 
 func (h *Handler) showForm(w http.ResponseWriter, r *http.Request, v *visit, status int, f *contactForm, title string) {
@@ -503,27 +622,32 @@ func (h *Handler) editContactPage(w http.ResponseWriter, r *http.Request, v *vis
 }
 
 func (h *Handler) createContact(w http.ResponseWriter, r *http.Request, v *visit) {
-	f, body, rename := readForm(r, false)
+	f, body, rename := readForm(r, nil)
 	f.New = true
 	in, err := contactd.DecodeContactInput(body)
 	var c *contactd.Contact
 	if err == nil {
 		c, err = h.svc.CreateContact(r.Context(), v.p, in)
 	}
-	if fe := fieldErrors(err, rename); fe != nil {
+	if fe := formErrors(err, rename); fe != nil {
 		f.Errors = fe
-		h.showForm(w, r, v, http.StatusBadRequest, f, "New contact")
+		h.showForm(w, r, v, http.StatusBadRequest, f.withBlankRows(), "New contact")
 		return
 	}
 	if err != nil {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(c.ID), "Contact created.")
+	back(w, r, "/contacts/"+url.PathEscape(c.ID), "created")
 }
 
 func (h *Handler) saveContact(w http.ResponseWriter, r *http.Request, v *visit) {
-	f, body, rename := readForm(r, true)
+	prev, err := h.svc.Contact(r.Context(), v.p, contactd.Selector{ID: r.PathValue("id")}, contactd.GetOptions{})
+	if err != nil {
+		h.failErr(w, r, v, err)
+		return
+	}
+	f, body, rename := readForm(r, prev)
 	pc := contactd.Precondition{}
 	if f.Version != "" {
 		pc.ETags = []string{`"` + f.Version + `"`}
@@ -531,19 +655,19 @@ func (h *Handler) saveContact(w http.ResponseWriter, r *http.Request, v *visit) 
 	c, err := h.svc.PatchContact(r.Context(), v.p, contactd.Selector{ID: f.ID}, body, pc)
 	if contactd.ErrorCodeOf(err) == contactd.EPreconditionFailed {
 		f.Errors = map[string]string{"": "Someone changed this contact while you edited it. Reload the page to see their change, then edit again."}
-		h.showForm(w, r, v, http.StatusConflict, f, "Edit contact")
+		h.showForm(w, r, v, http.StatusConflict, f.withBlankRows(), "Edit contact")
 		return
 	}
-	if fe := fieldErrors(err, rename); fe != nil {
+	if fe := formErrors(err, rename); fe != nil {
 		f.Errors = fe
-		h.showForm(w, r, v, http.StatusBadRequest, f, "Edit contact")
+		h.showForm(w, r, v, http.StatusBadRequest, f.withBlankRows(), "Edit contact")
 		return
 	}
 	if err != nil {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(c.ID), "Saved.")
+	back(w, r, "/contacts/"+url.PathEscape(c.ID), "saved")
 }
 
 func (h *Handler) blockContact(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -552,7 +676,7 @@ func (h *Handler) blockContact(w http.ResponseWriter, r *http.Request, v *visit)
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(id), "Blocked.")
+	back(w, r, "/contacts/"+url.PathEscape(id), "blocked")
 }
 
 func (h *Handler) unblockContact(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -561,7 +685,7 @@ func (h *Handler) unblockContact(w http.ResponseWriter, r *http.Request, v *visi
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(id), "Unblocked.")
+	back(w, r, "/contacts/"+url.PathEscape(id), "unblocked")
 }
 
 func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -570,7 +694,7 @@ func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request, v *visit
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(id), "Deleted. It can be restored.")
+	back(w, r, "/contacts/"+url.PathEscape(id), "deleted")
 }
 
 func (h *Handler) restoreContact(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -579,7 +703,7 @@ func (h *Handler) restoreContact(w http.ResponseWriter, r *http.Request, v *visi
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(id), "Restored.")
+	back(w, r, "/contacts/"+url.PathEscape(id), "restored")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -2,10 +2,10 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/contactd/contactd"
 )
@@ -123,12 +123,13 @@ func (h *Handler) mergePage(w http.ResponseWriter, r *http.Request, v *visit) {
 	in.DryRun = true
 	res, err := h.svc.MergeContacts(r.Context(), v.p, in)
 	if err != nil {
-		if fe := fieldErrors(err, nil); fe != nil {
-			for _, m := range fe {
-				d.Error = m
-			}
-		} else {
-			d.Error = err.Error()
+		var e *contactd.Error
+		switch {
+		case errors.As(err, &e) && e.Code != contactd.EInternal:
+			d.Error = e.Message
+		default:
+			h.failErr(w, r, v, err)
+			return
 		}
 	} else {
 		d.Preview = res.Contact
@@ -144,8 +145,7 @@ func (h *Handler) merge(w http.ResponseWriter, r *http.Request, v *visit) {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(res.Contact.ID)+"?merge="+url.QueryEscape(res.MergeID),
-		"Merged "+itoa(len(res.SourceIDs)+1)+" contacts into one.")
+	back(w, r, "/contacts/"+url.PathEscape(res.Contact.ID), "merged")
 }
 
 func (h *Handler) unmergeContact(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -154,7 +154,7 @@ func (h *Handler) unmergeContact(w http.ResponseWriter, r *http.Request, v *visi
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/contacts/"+url.PathEscape(id), "The merge was undone: its contacts are back as they were.")
+	back(w, r, "/contacts/"+url.PathEscape(id), "unmerged")
 }
 
 func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -163,5 +163,5 @@ func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request, v *visit) {
 		h.failErr(w, r, v, err)
 		return
 	}
-	back(w, r, "/duplicates", "Marked as not duplicates: "+strings.Join(r.PostForm["ids"], ", ")+".")
+	back(w, r, "/duplicates", "dismissed")
 }

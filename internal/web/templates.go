@@ -54,6 +54,15 @@ func parsePages() map[string]*template.Template {
 		"rowctx": func(list string, r entryRow, errs map[string]string) rowCtx {
 			return rowCtx{List: list, Row: r, Errs: errs, Layout: entryLayouts[list], Types: entryTypes[list]}
 		},
+		// markedErrors reports whether errors are shown at their fields.
+		"markedErrors": func(errs map[string]string) bool {
+			for k := range errs {
+				if k != "" {
+					return true
+				}
+			}
+			return false
+		},
 		"has": func(list []string, s string) bool {
 			for _, x := range list {
 				if x == s {

@@ -53,6 +53,8 @@ type Handler struct {
 	mux    *http.ServeMux
 	pages  map[string]*template.Template
 	guards *signInGuards
+	// hashing bounds the sign-ins checking a password at once.
+	hashing semaphore
 }
 
 // New returns the address book over svc; api is the REST API, to which
@@ -64,7 +66,7 @@ func New(svc *contactd.Service, api http.Handler, log *slog.Logger, opt Options)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	h := &Handler{svc: svc, api: api, log: log, opt: opt, mux: http.NewServeMux(), guards: newSignInGuards()}
+	h := &Handler{svc: svc, api: api, log: log, opt: opt, mux: http.NewServeMux(), guards: newSignInGuards(), hashing: make(semaphore, maxHashing)}
 	h.pages = parsePages()
 	h.routes()
 	return h
@@ -261,7 +263,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	r2 := r.Clone(httpapi.WithPrincipal(r.Context(), v.p))
 	r2.URL.Path = rest
-	r2.URL.RawPath = ""
+	r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, "/app/api")
 	r2.RequestURI = ""
 	r2.Header.Del("Authorization")
 	h.api.ServeHTTP(w, r2)
@@ -285,7 +287,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v *visit, statu
 	if !ok {
 		panic("web: no page " + name)
 	}
-	pg := page{Title: title, Data: data, Nav: navOf(r.URL.Path), Flash: r.URL.Query().Get("done")}
+	pg := page{Title: title, Data: data, Nav: navOf(r.URL.Path), Flash: flashes[r.URL.Query().Get("done")]}
 	if v != nil {
 		pg.User, pg.CSRF = v.sess.User, v.sess.CSRF
 		pg.Admin, pg.Editor, pg.Deleter = v.can(contactd.ScopeAdmin), v.can(contactd.ScopeWrite), v.can(contactd.ScopeDelete)
@@ -341,7 +343,23 @@ func (h *Handler) failErr(w http.ResponseWriter, r *http.Request, v *visit, err 
 	h.fail(w, r, v, http.StatusInternalServerError, "Something went wrong; try again.")
 }
 
-// back redirects to a page after a form, with a short message to show.
+// flashes are the messages a page shows after a form, by the code in its
+// address (?done=): only these, so that a link cannot put words of its
+// own on the page.
+var flashes = map[string]string{
+	"created": "Contact created.", "saved": "Saved.", "blocked": "Blocked.", "unblocked": "Unblocked.",
+	"deleted": "Deleted. It can be restored.", "restored": "Restored.",
+	"merged":       "Merged: the other contacts are deleted, marked as merged into this one.",
+	"unmerged":     "The merge was undone: its contacts are back as they were.",
+	"dismissed":    "Marked as not duplicates: they will not be offered again.",
+	"user-created": "User created.", "user-saved": "User saved.", "user-deleted": "User deleted; its tokens are revoked and its sessions ended.",
+	"token-revoked": "Token revoked.", "webhook-tested": "Test event sent: its delivery is listed below.",
+	"webhook-deleted": "Webhook deleted.", "settings-saved": "Settings saved.",
+	"password-changed": "Your password was changed; your other sessions have ended.",
+}
+
+// back redirects to a page after a form, with the code of a message to
+// show (see flashes).
 func back(w http.ResponseWriter, r *http.Request, to, done string) {
 	if done != "" {
 		sep := "?"

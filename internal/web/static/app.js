@@ -24,8 +24,10 @@ function liveSearch(form) {
     const res = await fetch("/contacts?" + params.toString(), { headers: { "X-Requested-With": "fetch" } });
     if (mine !== seq || !res.ok) return;
     const html = await res.text();
-    const results = document.getElementById("results");
-    if (results) results.outerHTML = html;
+    // Only the newest query's answer is shown, whichever arrives last.
+    if (mine !== seq) return;
+    const region = document.getElementById("results-region");
+    if (region) region.innerHTML = html;
   };
   input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 250); });
   form.querySelectorAll("select").forEach((s) => s.addEventListener("change", run));
@@ -36,6 +38,7 @@ function liveSearch(form) {
 function addRow(button) {
   const set = button.closest("fieldset");
   const rows = set.querySelectorAll(".entry");
+  if (rows.length === 0) return;
   const last = rows[rows.length - 1];
   const from = Number(last.dataset.index);
   let to = 0;
@@ -53,9 +56,12 @@ function addRow(button) {
       if (n.nodeType === Node.TEXT_NODE) n.textContent = n.textContent.replace(/ \d+$/, "") .replace(/\s+$/, "") + " " + (to + 1);
     }
   });
-  row.querySelectorAll("input").forEach((i) => {
-    if (i.type === "checkbox") i.checked = false; else i.value = "";
+  row.querySelectorAll("input, select").forEach((i) => {
+    if (i.type === "checkbox") i.checked = false;
+    else if (i.tagName === "SELECT") i.selectedIndex = 0;
+    else i.value = "";
     i.removeAttribute("aria-invalid");
+    i.removeAttribute("aria-describedby");
   });
   row.querySelectorAll(".error").forEach((e) => e.remove());
   last.after(row);
