@@ -176,6 +176,9 @@ func TestServeFirstStart(t *testing.T) {
 	if secret == "" || !strings.Contains(banner.String(), "curl") {
 		t.Fatalf("first start printed no token and curl example:\n%s", banner.String())
 	}
+	if !strings.Contains(banner.String(), "contactd user create --tenant default --email") || !strings.Contains(banner.String(), "http://"+m.Addr+"/ ") {
+		t.Errorf("first start does not say how to create the first user of the web address book:\n%s", banner.String())
+	}
 
 	// While the server runs, the CLI works on the same database.
 	if _, _, err := runCmd(t, env(nil), "tenant", "create", "side", "--db", db); err != nil {

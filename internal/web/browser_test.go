@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -124,6 +125,43 @@ func (b *tab) has(role, name string) bool {
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
 	return chromedp.Do(ctx, chromedp.Query("", byRole(role, name))) == nil
+}
+
+// controlRoles are the roles of things a person operates.
+var controlRoles = map[string]bool{"button": true, "link": true, "textbox": true, "searchbox": true, "combobox": true,
+	"checkbox": true, "radio": true, "listbox": true, "spinbutton": true, "slider": true, "switch": true}
+
+// unnamedControls lists the page's controls that have no accessible name,
+// from Chromium's accessibility tree, as the DOM elements they are.
+func (b *tab) unnamedControls() []string {
+	b.t.Helper()
+	var out []string
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		tree, err := cdp.Call(ctx, t, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		if err != nil {
+			return err
+		}
+		for _, n := range tree.Nodes {
+			if n.Ignored || n.Role == nil || n.BackendDOMNodeID == 0 {
+				continue
+			}
+			var role, name string
+			_ = json.Unmarshal(n.Role.Value, &role)
+			if n.Name != nil {
+				_ = json.Unmarshal(n.Name.Value, &name)
+			}
+			if controlRoles[role] && strings.TrimSpace(name) == "" {
+				d, err := cdp.Call(ctx, t, dom.DescribeNode, dom.DescribeNodeParams{BackendNodeID: n.BackendDOMNodeID})
+				desc := role
+				if err == nil && d.Node != nil {
+					desc += " <" + d.Node.LocalName + " " + strings.Join(d.Node.Attributes, " ") + ">"
+				}
+				out = append(out, desc)
+			}
+		}
+		return nil
+	}))
+	return out
 }
 
 func (b *tab) path() string { return b.eval("location.pathname") }
@@ -377,6 +415,17 @@ func TestBrowser(t *testing.T) {
 		}
 		b.open("/admin/users")
 		b.shoot(shots, "users")
+	})
+	t.Run("every control has a name", func(t *testing.T) {
+		b.t = t
+		for _, p := range []string{"/contacts", "/contacts/" + jordan.ID, "/contacts/" + jordan.ID + "/edit", "/contacts/new", "/duplicates",
+			"/import", "/export", "/admin/users", "/admin/tokens", "/admin/webhooks", "/admin/settings", "/account"} {
+			b.open(p)
+			b.do(chromedp.WaitVisible("main h1"))
+			for _, n := range b.unnamedControls() {
+				t.Errorf("%s: a %s has no accessible name", p, n)
+			}
+		}
 	})
 	t.Run("CSRF refused", func(t *testing.T) {
 		b.t = t
