@@ -80,6 +80,38 @@ func TestContactPage(t *testing.T) {
 				t.Errorf("the history lacks %s by Editor A", typ)
 			}
 		}
+		// Static segments: added to one, taken out of another.
+		cb := "Callbacks"
+		callbacks, err := e.svc.CreateSegment(ctx, adm, &contactd.SegmentInput{Name: &cb, Kind: &kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(p.body, `<label for="add-segment">Add to segment</label>`) {
+			t.Error("no way to add the contact to a segment")
+		}
+		if p := br.post("/contacts/"+c.ID+"/segments/add", url.Values{"csrf": {token}, "segment": {callbacks.ID}}); p.status != http.StatusSeeOther {
+			t.Fatalf("add to segment: %d", p.status)
+		}
+		ex, _ := e.svc.Expand(ctx, adm, c, []string{"segments"})
+		if sgs := ex["segments"].([]*contactd.Segment); len(sgs) != 2 {
+			t.Errorf("after adding, in %d segments", len(sgs))
+		}
+		for _, sg := range ex["segments"].([]*contactd.Segment) {
+			if sg.Name == "Key people" {
+				if p := br.post("/contacts/"+c.ID+"/segments/remove", url.Values{"csrf": {token}, "segment": {sg.ID}}); p.status != http.StatusSeeOther {
+					t.Fatalf("take out of segment: %d", p.status)
+				}
+			}
+		}
+		ex, _ = e.svc.Expand(ctx, adm, c, []string{"segments"})
+		if sgs := ex["segments"].([]*contactd.Segment); len(sgs) != 1 || sgs[0].ID != callbacks.ID {
+			t.Errorf("after taking out: %v", sgs)
+		}
+		viewer := e.browser()
+		viewer.mustSignIn("A", "viewer")
+		if p := viewer.post("/contacts/"+c.ID+"/segments/add", url.Values{"csrf": {viewer.get("/contacts").csrf(t)}, "segment": {callbacks.ID}}); p.status != http.StatusForbidden {
+			t.Errorf("a viewer adds to a segment: %d", p.status)
+		}
 		// Another tenant's contact has no photo here either.
 		other := e.browser()
 		other.mustSignIn("B", "admin")

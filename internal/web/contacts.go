@@ -163,6 +163,9 @@ type contactData struct {
 	// Merged says the contact's latest change is a merge into it, which
 	// can be undone.
 	Merged bool
+	// Static are the tenant's static segments, which a person adds the
+	// contact to (the first of them).
+	Static []*contactd.Segment
 	// Names are the people and integrations that changed the contact.
 	Names map[string]string
 }
@@ -214,6 +217,11 @@ func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, v *visit) 
 			}
 			sort.Strings(e.Fields)
 			d.History = append(d.History, e)
+		}
+	}
+	if v.can(contactd.ScopeWrite) {
+		if sgs, err := h.svc.Segments(ctx, v.p, contactd.SegmentListRequest{ListParams: contactd.ListParams{Limit: choices, NoCount: true}, Kind: contactd.SegmentStatic}); err == nil {
+			d.Static = sgs.Data
 		}
 	}
 	d.Extra = extraFields(c)
@@ -704,6 +712,24 @@ func (h *Handler) restoreContact(w http.ResponseWriter, r *http.Request, v *visi
 		return
 	}
 	back(w, r, "/contacts/"+url.PathEscape(id), "restored")
+}
+
+// segmentMembership adds the contact to a static segment, or takes it out.
+func (h *Handler) segmentMembership(w http.ResponseWriter, r *http.Request, v *visit) {
+	id, seg := r.PathValue("id"), r.PostFormValue("segment")
+	var err error
+	done := "segment-added"
+	if r.PathValue("op") == "add" {
+		_, err = h.svc.AddSegmentMembers(r.Context(), v.p, seg, []string{id})
+	} else {
+		_, err = h.svc.RemoveSegmentMembers(r.Context(), v.p, seg, []string{id})
+		done = "segment-removed"
+	}
+	if err != nil {
+		h.failErr(w, r, v, err)
+		return
+	}
+	back(w, r, "/contacts/"+url.PathEscape(id), done)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -112,6 +112,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /contacts/{id}/unblock", h.signedIn(contactd.ScopeWrite, h.unblockContact))
 	m.HandleFunc("POST /contacts/{id}/delete", h.signedIn(contactd.ScopeDelete, h.deleteContact))
 	m.HandleFunc("POST /contacts/{id}/restore", h.signedIn(contactd.ScopeDelete, h.restoreContact))
+	m.HandleFunc("POST /contacts/{id}/segments/{op}", h.signedIn(contactd.ScopeWrite, h.segmentMembership))
 	m.HandleFunc("POST /contacts/{id}/unmerge", h.signedIn(contactd.ScopeAdmin, h.unmergeContact))
 
 	m.HandleFunc("GET /duplicates", h.signedIn(contactd.ScopeRead, h.duplicatesPage))
@@ -355,6 +356,7 @@ var flashes = map[string]string{
 	"user-created": "User created.", "user-saved": "User saved.", "user-deleted": "User deleted; its tokens are revoked and its sessions ended.",
 	"token-revoked": "Token revoked.", "webhook-tested": "Test event sent: its delivery is listed below.",
 	"webhook-deleted": "Webhook deleted.", "settings-saved": "Settings saved.",
+	"segment-added": "Added to the segment.", "segment-removed": "Taken out of the segment.",
 	"password-changed": "Your password was changed; your other sessions have ended.",
 }
 
