@@ -33,8 +33,8 @@ type Service struct {
 	// and background jobs end.
 	stopping chan struct{}
 	stopOnce sync.Once
-	// stats counts what operators watch (Stats).
 	sessionState
+	// stats counts what operators watch (Stats).
 	stats struct {
 		tokenHits, tokenMisses          atomic.Uint64
 		webhookDelivered, webhookFailed atomic.Uint64

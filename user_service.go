@@ -150,8 +150,9 @@ func (s *Service) Users(ctx context.Context, p Principal, r UserListRequest) (*P
 }
 
 // UpdateUser changes a user's email, name, role or password
-// (contacts:admin). A new password ends every session of the user.
-// EInvalid, ENotFound, EConflict, EForbidden.
+// (contacts:admin). A new password ends every session of the user; a
+// role with fewer scopes revokes the user's personal tokens that carry
+// a scope it lacks. EInvalid, ENotFound, EConflict, EForbidden.
 func (s *Service) UpdateUser(ctx context.Context, p Principal, id string, in *UserInput) (*User, error) {
 	if err := p.require(ScopeAdmin); err != nil {
 		return nil, err
@@ -175,7 +176,34 @@ func (s *Service) UpdateUser(ctx context.Context, p Principal, id string, in *Us
 			return nil, err
 		}
 	}
+	allowed := RoleScopes(u.Role)
+	if err := s.revokeUserTokens(ctx, p, u.ID, func(t *Token) bool {
+		return slices.ContainsFunc(t.Scopes, func(sc Scope) bool { return !slices.Contains(allowed, sc) })
+	}); err != nil {
+		return nil, err
+	}
 	return u, nil
+}
+
+// revokeUserTokens revokes the live personal tokens of a user that match.
+func (s *Service) revokeUserTokens(ctx context.Context, p Principal, userID string, match func(*Token) bool) error {
+	for after := ""; ; {
+		ts, err := s.store.Tokens(ctx, TokensParams{TenantID: p.TenantID, After: after, Limit: MaxLimit})
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.UserID == userID && t.Kind == TokenPersonal && t.RevokedAt == nil && match(t) {
+				if err := s.RevokeToken(ctx, p, t.ID); err != nil && ErrorCodeOf(err) != ENotFound {
+					return err
+				}
+			}
+		}
+		if len(ts) < MaxLimit {
+			return nil
+		}
+		after = ts[len(ts)-1].ID
+	}
 }
 
 // DeleteUser removes a user, after revoking the personal tokens that act
@@ -184,22 +212,8 @@ func (s *Service) DeleteUser(ctx context.Context, p Principal, id string) error 
 	if _, err := s.GetUser(ctx, p, id); err != nil {
 		return err
 	}
-	for after := ""; ; {
-		ts, err := s.store.Tokens(ctx, TokensParams{TenantID: p.TenantID, After: after, Limit: MaxLimit})
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if t.UserID == id && t.Kind == TokenPersonal && t.RevokedAt == nil {
-				if err := s.RevokeToken(ctx, p, t.ID); err != nil && ErrorCodeOf(err) != ENotFound {
-					return err
-				}
-			}
-		}
-		if len(ts) < MaxLimit {
-			break
-		}
-		after = ts[len(ts)-1].ID
+	if err := s.revokeUserTokens(ctx, p, id, func(*Token) bool { return true }); err != nil {
+		return err
 	}
 	_, err := notFoundAs[struct{}]("user", id)(struct{}{}, s.store.DeleteUser(ctx, p.TenantID, id))
 	return err

@@ -341,6 +341,21 @@ func TestPersonalTokenOfUser(t *testing.T) {
 		if err != nil || c.CreatedBy != editor.ID {
 			t.Fatalf("created by %q, %v", c.CreatedBy, err)
 		}
+		// Lowered to viewer, the user keeps only tokens a viewer could
+		// have: the read-only one stays, the writing one is revoked.
+		reader, _, err := e.svc.IssueToken(ctx, e.admin["A"], contactd.TokenRequest{UserID: editor.ID, Scopes: []string{"contacts:read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.UpdateUser(ctx, e.admin["A"], editor.ID, &contactd.UserInput{Role: "viewer", Set: map[string]bool{"role": true}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Authenticate(ctx, secret); contactd.ErrorCodeOf(err) != contactd.EUnauthorized {
+			t.Errorf("a writing token of a user lowered to viewer: %v", err)
+		}
+		if _, err := e.svc.Authenticate(ctx, reader); err != nil {
+			t.Errorf("the read-only token of a user lowered to viewer: %v", err)
+		}
 		names, err := e.svc.ActorNames(ctx, e.admin["A"], []string{c.CreatedBy, "svc-import"})
 		if err != nil || names[editor.ID] != editor.Name || names["svc-import"] != "" {
 			t.Errorf("actor names: %v, %v", names, err)
