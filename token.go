@@ -2,10 +2,8 @@ package contactd
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -100,13 +98,7 @@ type Token struct {
 const TokenPrefix = "cdt_"
 
 // newTokenSecret returns a fresh secret with 256 random bits.
-func newTokenSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-}
+func newTokenSecret() string { return randomSecret(TokenPrefix) }
 
 // HashToken returns the stored form of a token secret.
 func HashToken(secret string) []byte {

@@ -80,17 +80,11 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 	}
-	store, err := openStore(ctx, *db)
+	svc, admin, done, err := useTenant(ctx, *db, *tenant, "contactd token", []contactd.Scope{contactd.ScopeAdmin})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := contactd.NewService(store, nil)
-	t, err := svc.FindTenant(ctx, *tenant)
-	if err != nil {
-		return fmt.Errorf("tenant %q: %w", *tenant, err)
-	}
-	admin := contactd.Principal{TenantID: t.ID, Actor: "contactd token", Scopes: []contactd.Scope{contactd.ScopeAdmin}, Region: t.DefaultRegion}
+	defer done()
 	switch sub {
 	case "list":
 		return listTokens(ctx, svc, admin, stdout)
@@ -101,7 +95,7 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintln(stdout, "revoked", fs.Arg(1))
 		return nil
 	}
-	secret, _, err := svc.CreateToken(ctx, contactd.TokenParams{TenantID: t.ID, Name: *name, Kind: contactd.TokenKind(*kind), UserID: *user, Scopes: sc})
+	secret, _, err := svc.CreateToken(ctx, contactd.TokenParams{TenantID: admin.TenantID, Name: *name, Kind: contactd.TokenKind(*kind), UserID: *user, Scopes: sc})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -56,4 +57,22 @@ func isPostgres(db string) bool {
 // sqlitePath is the file path of a --db value naming a SQLite database.
 func sqlitePath(db string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(db, "sqlite://"), "sqlite:")
+}
+
+// useTenant opens the database for a command that works on one tenant's
+// data directly: the Service over it, a principal of the tenant acting as
+// actor with scopes, and done, which closes the database.
+func useTenant(ctx context.Context, db, tenant, actor string, scopes []contactd.Scope) (*contactd.Service, contactd.Principal, func(), error) {
+	store, err := openStore(ctx, db)
+	if err != nil {
+		return nil, contactd.Principal{}, nil, err
+	}
+	svc := contactd.NewService(store, nil)
+	t, err := svc.FindTenant(ctx, tenant)
+	if err != nil {
+		store.Close()
+		return nil, contactd.Principal{}, nil, fmt.Errorf("tenant %q: %w", tenant, err)
+	}
+	p := contactd.Principal{TenantID: t.ID, Actor: actor, Scopes: scopes, Region: t.DefaultRegion}
+	return svc, p, func() { store.Close() }, nil
 }

@@ -123,17 +123,11 @@ func createOutput(path string, stdout io.Writer) (w io.Writer, done func(error) 
 type exportFormat struct{ name, version string }
 
 func exportLocal(ctx context.Context, db, tenant string, r contactd.ContactListRequest, f exportFormat, w io.Writer) (int, error) {
-	store, err := openStore(ctx, db)
+	svc, p, done, err := useTenant(ctx, db, tenant, "contactd export", []contactd.Scope{contactd.ScopeRead})
 	if err != nil {
 		return 0, err
 	}
-	defer store.Close()
-	svc := contactd.NewService(store, nil)
-	t, err := svc.FindTenant(ctx, tenant)
-	if err != nil {
-		return 0, fmt.Errorf("tenant %q: %w", tenant, err)
-	}
-	p := contactd.Principal{TenantID: t.ID, Actor: "contactd export", Scopes: []contactd.Scope{contactd.ScopeRead}, Region: t.DefaultRegion}
+	defer done()
 	exp, err := svc.ExportContacts(ctx, p, r)
 	if err != nil {
 		return 0, err

@@ -113,17 +113,11 @@ func summary(im *contactd.Import) string {
 }
 
 func importLocal(ctx context.Context, db, tenant string, q url.Values, mapping map[string]string, f *os.File, pr *progress) (*contactd.Import, error) {
-	store, err := openStore(ctx, db)
+	svc, p, closeDB, err := useTenant(ctx, db, tenant, "contactd import", contactd.AllScopes)
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
-	svc := contactd.NewService(store, nil)
-	t, err := svc.FindTenant(ctx, tenant)
-	if err != nil {
-		return nil, fmt.Errorf("tenant %q: %w", tenant, err)
-	}
-	p := contactd.Principal{TenantID: t.ID, Actor: "contactd import", Scopes: contactd.AllScopes, Region: t.DefaultRegion}
+	defer closeDB()
 	opened, err := formats.Open(pr.reader(f), q.Get("format"), formats.CSVOptions{Charset: q.Get("charset"), Mapping: mapping})
 	if err != nil {
 		return nil, err

@@ -43,17 +43,11 @@ func userCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		fs.Usage()
 		return usageError{}
 	}
-	store, err := openStore(ctx, *db)
+	svc, admin, done, err := useTenant(ctx, *db, *tenant, "contactd user", []contactd.Scope{contactd.ScopeAdmin})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := contactd.NewService(store, nil)
-	t, err := svc.FindTenant(ctx, *tenant)
-	if err != nil {
-		return fmt.Errorf("tenant %q: %w", *tenant, err)
-	}
-	admin := contactd.Principal{TenantID: t.ID, Actor: "contactd user", Scopes: []contactd.Scope{contactd.ScopeAdmin}, Region: t.DefaultRegion}
+	defer done()
 	if sub == "list" {
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tCREATED")
