@@ -2,12 +2,16 @@
 // queries, against a database contactd wrote (contactd-bench --keep keeps
 // one): point reads, caller-ID lookups, list pages, bounded counts and
 // write transactions, each run by 1 and 2 goroutines for a fixed time.
+// With -floor it measures instead what SQLite can insert into a large table
+// with randomly keyed indexes, through each driver (floor.go).
 // It is a module of its own, so that the drivers it compares are no
 // dependencies of contactd. mattn's and ncruces' drivers both register the
 // name "sqlite3", so ncruces' is renamed when building:
 //
 //	go run -ldflags=-X=github.com/ncruces/go-sqlite3/driver.driverName=ncruces . \
 //	    -db /tmp/contactd-bench-…/contactd.db [-seconds 3]
+//	go run -ldflags=-X=github.com/ncruces/go-sqlite3/driver.driverName=ncruces . \
+//	    -floor 1000000 -floor-indexes 0,2,4
 package main
 
 import (
@@ -66,7 +70,37 @@ type runner interface {
 func main() {
 	db := flag.String("db", "", "a contactd SQLite database")
 	seconds := flag.Float64("seconds", 3, "measured time of each query, driver and concurrency")
+	var fc floorConfig
+	flag.IntVar(&fc.rows, "floor", 0, "instead of the queries, measure the floor (see floor.go) on a table of this many rows")
+	flag.IntVar(&fc.insert, "floor-insert", 20_000, "rows the floor inserts and times")
+	flag.IntVar(&fc.txn, "floor-txn", 1000, "rows of each of the floor's transactions")
+	flag.IntVar(&fc.stmt, "floor-stmt", 100, "rows of each of the floor's INSERT statements (contactd's bulk path has 100)")
+	flag.IntVar(&fc.cacheMiB, "floor-cache", 64, "MiB of the floor writer's page cache (contactd's writer has 64)")
+	flag.BoolVar(&fc.sorted, "floor-sorted", false, "insert each of the floor's transactions in the order of the first key")
+	floorDrivers := flag.String("floor-drivers", "sqlite,sqlite3,ncruces", "the drivers the floor measures: sqlite (modernc), sqlite3 (mattn), ncruces")
+	indexes := flag.String("floor-indexes", "0,2,4,8", "comma-separated numbers of randomly keyed indexes the floor measures")
 	flag.Parse()
+	if fc.rows > 0 {
+		for _, f := range strings.Split(*indexes, ",") {
+			var k int
+			if _, err := fmt.Sscan(f, &k); err != nil {
+				fmt.Fprintln(os.Stderr, "-floor-indexes:", err)
+				os.Exit(2)
+			}
+			fc.indexes = append(fc.indexes, k)
+		}
+		fc.drivers = strings.Split(*floorDrivers, ",")
+		dir, err := os.MkdirTemp("", "sqlitedrivers-")
+		if err == nil {
+			err = runFloor(fc, dir)
+			os.RemoveAll(dir)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *db == "" {
 		fmt.Fprintln(os.Stderr, "-db is required")
 		os.Exit(2)
